@@ -1,0 +1,25 @@
+//! Pure rules of the venue: ids, money, shops, menus, stock and the order
+//! state machine. No I/O lives here: the store and the web layer call these
+//! functions and persist or render what they return.
+//!
+//! Invariants owned here:
+//! - money is integer minor units ([`Cents`]), and sums are checked;
+//! - an order moves only along the stage machine in [`order`];
+//! - stock needs of a checkout are computed in one place ([`stock`]).
+
+pub mod account;
+pub mod ids;
+pub mod menu;
+pub mod money;
+pub mod order;
+pub mod service;
+pub mod shop;
+pub mod stock;
+pub mod time;
+
+pub use ids::{
+    CategoryId, GuestId, IngredientId, ItemId, NotificationId, OrderId, SessionId, ShopId,
+    Token, UserId,
+};
+pub use money::Cents;
+pub use time::Timestamp;

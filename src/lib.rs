@@ -1,0 +1,4 @@
+//! temp
+pub mod domain;
+pub mod events;
+pub mod store;

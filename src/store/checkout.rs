@@ -1,0 +1,386 @@
+//! Placing a checkout: items of one or several shops become one order per
+//! shop, all or nothing, with stock checked and taken in the same write
+//! transaction. A retried checkout (same guest, same idempotency key)
+//! returns the orders of the first one.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::catalog::{own_ingredient, publish_availability, shop};
+use super::tables::*;
+use super::{StoreError, Tx};
+use crate::domain::menu::{Ingredient, MenuItem, StockPolicy, check_text, MAX_TEXT};
+use crate::domain::order::{Actor, Order, OrderEvent, OrderLine, OrderStatus, pickup_code};
+use crate::domain::service::{
+    Notification, OrderSession, Payment, PaymentMethod, PaymentStatus,
+};
+use crate::domain::stock::{Needs, taken_for, units_left};
+use crate::domain::{Cents, GuestId, ItemId, NotificationId, OrderId, ShopId, Token};
+use crate::events::DomainEvent;
+
+/// Most units of one item in one checkout.
+pub const MAX_QUANTITY: u32 = 99;
+/// Most lines in one checkout.
+pub const MAX_LINES: usize = 50;
+/// How long a retry may reuse an idempotency key.
+pub const IDEMPOTENCY_TTL_MS: u64 = 24 * 3_600_000;
+
+/// One line of a checkout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutLine {
+    /// The item.
+    pub item: ItemId,
+    /// How many.
+    pub quantity: u32,
+}
+
+/// What a guest sends at checkout.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkout {
+    /// The guest's device.
+    pub guest: GuestId,
+    /// The lines.
+    pub lines: Vec<CheckoutLine>,
+    /// Makes retries safe: the same key returns the same orders.
+    pub idempotency_key: String,
+    /// A note to the shops.
+    pub note: String,
+    /// Name to call at pickup.
+    pub pickup_name: String,
+    /// The table (order session) code, if the guest scanned one.
+    pub session: Option<Token>,
+    /// How the guest will pay.
+    pub payment: PaymentMethod,
+}
+
+/// The outcome of a checkout.
+#[derive(Clone, Debug)]
+pub struct Placed {
+    /// One order per shop.
+    pub orders: Vec<Order>,
+    /// True when this was a retry of an earlier checkout.
+    pub replayed: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+struct IdempotencyRecord {
+    /// The checkout as first sent (with the key blanked), to spot a key reused
+    /// for a different checkout.
+    request: Vec<u8>,
+    orders: Vec<OrderId>,
+    at: crate::domain::Timestamp,
+}
+
+fn fingerprint(c: &Checkout) -> Result<Vec<u8>, StoreError> {
+    let mut c = c.clone();
+    c.idempotency_key.clear();
+    encode(&c)
+}
+
+/// Checks the checkout's shape (before the writer sees it).
+pub fn validate(c: &Checkout) -> Result<(), StoreError> {
+    let invalid = |m: String| Err(StoreError::Invalid(m));
+    if c.lines.is_empty() {
+        return invalid("the checkout has no items".into());
+    }
+    if c.lines.len() > MAX_LINES {
+        return invalid(format!("at most {MAX_LINES} lines in one checkout"));
+    }
+    if let Some(l) = c.lines.iter().find(|l| l.quantity == 0 || l.quantity > MAX_QUANTITY) {
+        return invalid(format!(
+            "quantity of item {} must be 1 to {MAX_QUANTITY}",
+            l.item
+        ));
+    }
+    let key = &c.idempotency_key;
+    if key.is_empty() || key.len() > 100 || !key.chars().all(|ch| ch.is_ascii_graphic()) {
+        return invalid("idempotency_key must be 1 to 100 visible ASCII characters".into());
+    }
+    check_text("note", &c.note, MAX_TEXT).map_err(StoreError::Invalid)?;
+    check_text("pickup name", &c.pickup_name, 60).map_err(StoreError::Invalid)?;
+    Ok(())
+}
+
+/// Places a checkout inside the writer's transaction.
+pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
+    validate(&c)?;
+    let key = format!("{}:{}", c.guest, c.idempotency_key);
+    let request = fingerprint(&c)?;
+    if let Some(record) = tx.get::<&str, IdempotencyRecord>(IDEMPOTENCY_KEY_TO_CHECKOUT, key.as_str())? {
+        if record.request != request {
+            return Err(StoreError::Conflict(
+                "this idempotency_key was already used for a different checkout; use a new key"
+                    .into(),
+            ));
+        }
+        let ids: Vec<u64> = record.orders.iter().map(|o| o.0).collect();
+        let orders = tx.many(ID_TO_ORDER, &ids)?;
+        return Ok(Placed { orders, replayed: true });
+    }
+
+    // Merge repeated items, keeping the first-seen order of lines.
+    let mut quantities: Vec<(ItemId, u32)> = Vec::new();
+    for line in &c.lines {
+        match quantities.iter_mut().find(|(i, _)| *i == line.item) {
+            Some((_, q)) => *q = q.saturating_add(line.quantity),
+            None => quantities.push((line.item, line.quantity)),
+        }
+    }
+    if let Some((item, _)) = quantities.iter().find(|(_, q)| *q > MAX_QUANTITY) {
+        return Err(StoreError::Invalid(format!(
+            "quantity of item {item} must be 1 to {MAX_QUANTITY}"
+        )));
+    }
+
+    // Load and check everything; nothing is written until all is well.
+    let mut by_shop: BTreeMap<ShopId, Vec<(MenuItem, u32)>> = BTreeMap::new();
+    for &(id, quantity) in &quantities {
+        let item: MenuItem = tx.get(ID_TO_ITEM, id.0)?.ok_or_else(|| StoreError::Invalid(
+            format!("item {id} does not exist (the menu may have changed; reload it)"),
+        ))?;
+        if !item.enabled {
+            return Err(StoreError::ItemUnavailable { item: item.id, name: item.name });
+        }
+        by_shop.entry(item.shop).or_default().push((item, quantity));
+    }
+    let mut shops = Vec::new();
+    for &shop_id in by_shop.keys() {
+        let s = shop(&**tx, shop_id)?;
+        let open = u32::try_from(tx.ids(SHOP_TO_OPEN_ORDER, shop_id.0)?.len()).unwrap_or(u32::MAX);
+        s.accepts_orders(tx.now, tx.utc_offset_minutes, open)?;
+        shops.push(s);
+    }
+    let table = match c.session {
+        Some(code) => Some(open_session(tx, code, &by_shop)?),
+        None => None,
+    };
+
+    let mut needs = Needs::default();
+    for lines in by_shop.values() {
+        for (item, q) in lines {
+            needs.add(item.id, &taken_for(item, *q));
+        }
+    }
+    let items: BTreeMap<ItemId, &MenuItem> =
+        by_shop.values().flatten().map(|(i, _)| (i.id, i)).collect();
+    for (&id, &need) in &needs.items {
+        let item = items[&id];
+        if let StockPolicy::Counted(left) = item.stock {
+            if u64::from(left) < need {
+                return Err(StoreError::OutOfStock { item: id, name: item.name.clone(), left: u64::from(left) });
+            }
+        }
+    }
+    let mut ingredients: BTreeMap<_, Ingredient> = BTreeMap::new();
+    for (&id, &(need, first_item)) in &needs.ingredients {
+        let item = items[&first_item];
+        let ing = own_ingredient(&**tx, item.shop, id).map_err(|_| StoreError::ItemUnavailable {
+            item: item.id,
+            name: item.name.clone(),
+        })?;
+        if ing.stock < need {
+            let left = units_left(item, |i| {
+                own_ingredient(&**tx, item.shop, i).ok().map(|g| g.stock)
+            });
+            return Err(StoreError::OutOfStock {
+                item: item.id,
+                name: item.name.clone(),
+                left: left.unwrap_or(0),
+            });
+        }
+        ingredients.insert(id, ing);
+    }
+    let mut totals = BTreeMap::new();
+    for (&shop_id, lines) in &by_shop {
+        let mut total = Cents(0);
+        for (item, q) in lines {
+            total = item.price.times(*q).and_then(|t| total.plus(t)).ok_or_else(|| {
+                StoreError::Invalid("the order total is too large".into())
+            })?;
+        }
+        totals.insert(shop_id, total);
+    }
+    let mut randomness = Vec::new();
+    for _ in &shops {
+        let token = Token::random().map_err(|e| StoreError::Internal(format!("no randomness: {e}")))?;
+        randomness.push(token);
+    }
+
+    // Everything checked: take the stock and write the orders.
+    for (&id, &need) in &needs.items {
+        let mut item = items[&id].clone();
+        if let StockPolicy::Counted(left) = item.stock {
+            let left = u64::from(left) - need;
+            item.stock = StockPolicy::Counted(u32::try_from(left).unwrap_or(u32::MAX));
+            tx.put(ID_TO_ITEM, id.0, &item)?;
+        }
+    }
+    for (&id, &(need, _)) in &needs.ingredients {
+        if let Some(ing) = ingredients.get_mut(&id) {
+            ing.stock -= need;
+            tx.put(ID_TO_INGREDIENT, id.0, &*ing)?;
+        }
+    }
+    let mut orders = Vec::new();
+    for (mut s, token) in shops.into_iter().zip(randomness) {
+        let lines = &by_shop[&s.id];
+        let id = OrderId(tx.next_id("order")?);
+        let [a, b, c_, d] = [token.0[12], token.0[13], token.0[14], token.0[15]];
+        let order = Order {
+            id,
+            shop: s.id,
+            guest: c.guest,
+            number: s.next_number,
+            pickup_code: pickup_code([a, b, c_, d]),
+            token,
+            status: OrderStatus::Placed,
+            lines: lines
+                .iter()
+                .map(|(item, q)| OrderLine {
+                    item: item.id,
+                    name: item.name.clone(),
+                    unit_price: item.price,
+                    quantity: *q,
+                    taken: taken_for(item, *q),
+                })
+                .collect(),
+            total: totals[&s.id],
+            note: c.note.trim().to_owned(),
+            pickup_name: c.pickup_name.trim().to_owned(),
+            session: table.as_ref().filter(|t| t.shop == s.id).map(|t| t.id),
+            created_at: tx.now,
+            updated_at: tx.now,
+            accepted_at: None,
+            cancel_reason: None,
+        };
+        s.next_number = s.next_number.checked_add(1).unwrap_or(1);
+        tx.put(ID_TO_SHOP, s.id.0, &s)?;
+        write_new_order(tx, &order, c.payment)?;
+        orders.push(order);
+    }
+    let record = IdempotencyRecord {
+        request,
+        orders: orders.iter().map(|o| o.id).collect(),
+        at: tx.now,
+    };
+    tx.put(IDEMPOTENCY_KEY_TO_CHECKOUT, key.as_str(), &record)?;
+    for (&shop_id, lines) in &by_shop {
+        let touched_items: BTreeSet<ItemId> = lines
+            .iter()
+            .filter(|(i, _)| matches!(i.stock, StockPolicy::Counted(_)))
+            .map(|(i, _)| i.id)
+            .collect();
+        let touched_ingredients = needs
+            .ingredients
+            .keys()
+            .filter(|id| ingredients.get(id).is_some_and(|g| g.shop == shop_id))
+            .copied()
+            .collect();
+        publish_availability(tx, shop_id, &touched_items, &touched_ingredients)?;
+    }
+    Ok(Placed { orders, replayed: false })
+}
+
+fn open_session(
+    tx: &Tx<'_>,
+    code: Token,
+    by_shop: &BTreeMap<ShopId, Vec<(MenuItem, u32)>>,
+) -> Result<OrderSession, StoreError> {
+    let session: OrderSession = tx
+        .lookup(CODE_TO_ORDER_SESSION_ID, code.0)?
+        .map(|id| tx.get(ID_TO_ORDER_SESSION, id))
+        .transpose()?
+        .flatten()
+        .ok_or_else(|| StoreError::NotFound { what: "table".into() })?;
+    if session.closed_at.is_some() {
+        return Err(StoreError::Conflict(format!(
+            "{} is closed; ask the shop to open a new table",
+            session.label
+        )));
+    }
+    if !by_shop.contains_key(&session.shop) {
+        return Err(StoreError::Invalid(format!(
+            "{} belongs to another shop; order its items or leave the table",
+            session.label
+        )));
+    }
+    Ok(session)
+}
+
+/// Writes a new order with its indexes, first event, payment record and
+/// notification.
+fn write_new_order(tx: &mut Tx<'_>, order: &Order, method: PaymentMethod) -> Result<(), StoreError> {
+    let id = order.id;
+    tx.put(ID_TO_ORDER, id.0, order)?;
+    tx.put_value(TOKEN_TO_ORDER_ID, order.token.0, id.0)?;
+    tx.put_value(SHOP_TO_ORDER, (order.shop.0, id.0), ())?;
+    tx.put_value(SHOP_TO_OPEN_ORDER, (order.shop.0, id.0), ())?;
+    tx.put_value(GUEST_TO_ORDER, (order.guest.0, id.0), ())?;
+    if let Some(session) = order.session {
+        tx.put_value(SESSION_TO_ORDER, (session.0, id.0), ())?;
+    }
+    let event = OrderEvent { from: None, to: OrderStatus::Placed, actor: Actor::Guest, at: tx.now, reason: None };
+    tx.put(ORDER_SEQ_TO_EVENT, (id.0, 0u32), &event)?;
+    let payment = Payment {
+        order: id,
+        method,
+        status: PaymentStatus::Pending,
+        amount: order.total,
+        transaction_id: None,
+        updated_at: tx.now,
+    };
+    tx.put(ORDER_ID_TO_PAYMENT, id.0, &payment)?;
+    notify(tx, order, OrderStatus::Placed, None)?;
+    tx.publish(DomainEvent::OrderPlaced { order: id, shop: order.shop, guest: order.guest });
+    Ok(())
+}
+
+/// Stores a notification for the order's guest; returns its id.
+pub fn notify(
+    tx: &mut Tx<'_>,
+    order: &Order,
+    status: OrderStatus,
+    reason: Option<&str>,
+) -> Result<NotificationId, StoreError> {
+    let id = NotificationId(tx.next_id("notification")?);
+    let mut message = format!("Order #{} ({}): {}", order.number, order.pickup_code, status.guest_message());
+    if let Some(reason) = reason {
+        message.push_str(" Reason: ");
+        message.push_str(reason);
+    }
+    let n = Notification {
+        id,
+        guest: order.guest,
+        order: order.id,
+        shop: order.shop,
+        status,
+        message,
+        created_at: tx.now,
+        read: false,
+    };
+    tx.put(ID_TO_NOTIFICATION, id.0, &n)?;
+    tx.put_value(GUEST_TO_NOTIFICATION, (order.guest.0, id.0), ())?;
+    Ok(id)
+}
+
+/// Forgets idempotency keys older than a day; returns how many.
+pub fn sweep_idempotency(tx: &mut Tx<'_>) -> Result<usize, StoreError> {
+    let cutoff = tx.now.0.saturating_sub(IDEMPOTENCY_TTL_MS);
+    let old: Vec<String> = {
+        let table = tx.open_table(IDEMPOTENCY_KEY_TO_CHECKOUT)?;
+        let mut out = Vec::new();
+        for entry in redb::ReadableTable::iter(&table)? {
+            let (k, v) = entry?;
+            let record: IdempotencyRecord = decode(v.value())?;
+            if record.at.0 < cutoff {
+                out.push(k.value().to_owned());
+            }
+        }
+        out
+    };
+    for k in &old {
+        tx.remove(IDEMPOTENCY_KEY_TO_CHECKOUT, k.as_str())?;
+    }
+    Ok(old.len())
+}

@@ -1,0 +1,210 @@
+//! The one writer: a dedicated thread that owns every redb write
+//! transaction. Concurrent requests are batched into one transaction and
+//! one fsync (group commit); replies and events go out only after commit.
+//!
+//! A job must check everything before it writes anything: a job that
+//! returns an error must leave the transaction untouched. [`Tx`] tracks
+//! writes, and a job that breaks this rule aborts its whole batch (every
+//! caller in it gets an error, nothing is committed), so a half-written
+//! order can never land.
+
+use std::borrow::Borrow;
+use std::sync::Arc;
+
+use redb::{Database, Durability, Key, TableDefinition, WriteTransaction};
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc};
+
+use super::tables::{self, META};
+use super::StoreError;
+use crate::domain::Timestamp;
+use crate::events::DomainEvent;
+
+/// What a job hands back to run after the batch commits (or fails).
+pub(crate) type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+/// One unit of work for the writer: runs inside the batch's transaction
+/// and says whether it succeeded.
+pub(crate) type Job = Box<dyn FnOnce(&mut Tx<'_>) -> (bool, Completion) + Send>;
+
+/// A write transaction as one job sees it.
+pub struct Tx<'a> {
+    txn: &'a WriteTransaction,
+    /// The commit time of this batch.
+    pub now: Timestamp,
+    /// Venue-local time is UTC plus this many minutes.
+    pub utc_offset_minutes: i32,
+    events: Vec<DomainEvent>,
+    writes: u64,
+}
+
+impl std::fmt::Debug for Tx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tx").field("now", &self.now).finish_non_exhaustive()
+    }
+}
+
+impl<'a> std::ops::Deref for Tx<'a> {
+    type Target = WriteTransaction;
+    fn deref(&self) -> &WriteTransaction {
+        self.txn
+    }
+}
+
+impl Tx<'_> {
+    /// Publishes `event` once the batch has committed.
+    pub fn publish(&mut self, event: DomainEvent) {
+        self.events.push(event);
+    }
+
+    /// Stores a record.
+    pub fn put<'k, K: Key + 'static, T: Serialize>(
+        &mut self,
+        def: TableDefinition<'static, K, &'static [u8]>,
+        key: impl Borrow<K::SelfType<'k>>,
+        value: &T,
+    ) -> Result<(), StoreError> {
+        let bytes = tables::encode(value)?;
+        self.writes += 1;
+        self.txn.open_table(def)?.insert(key, bytes.as_slice())?;
+        Ok(())
+    }
+
+    /// Stores a plain value (ids, index entries).
+    pub fn put_value<'k, 'v, K: Key + 'static, V: redb::Value + 'static>(
+        &mut self,
+        def: TableDefinition<'static, K, V>,
+        key: impl Borrow<K::SelfType<'k>>,
+        value: impl Borrow<V::SelfType<'v>>,
+    ) -> Result<(), StoreError> {
+        self.writes += 1;
+        self.txn.open_table(def)?.insert(key, value)?;
+        Ok(())
+    }
+
+    /// Removes an entry of any table.
+    pub fn remove<'k, K: Key + 'static, V: redb::Value + 'static>(
+        &mut self,
+        def: TableDefinition<'static, K, V>,
+        key: impl Borrow<K::SelfType<'k>>,
+    ) -> Result<(), StoreError> {
+        self.writes += 1;
+        self.txn.open_table(def)?.remove(key)?;
+        Ok(())
+    }
+
+    /// Allocates the next id of a sequence (`"shop"`, `"order"`, …), from 1.
+    pub fn next_id(&mut self, sequence: &str) -> Result<u64, StoreError> {
+        let key = format!("seq:{sequence}");
+        let next = {
+            let table = self.txn.open_table(META)?;
+            let found = redb::ReadableTable::get(&table, key.as_str())?;
+            found.map_or(1, |g| g.value())
+        };
+        self.put_value(META, key.as_str(), next + 1)?;
+        Ok(next)
+    }
+}
+
+/// The writer's settings.
+#[derive(Clone, Copy, Debug)]
+pub struct WriterSettings {
+    /// Batch concurrent jobs into one transaction (off: one commit per job,
+    /// for benchmarks).
+    pub group_commit: bool,
+    /// Most jobs in one batch.
+    pub max_batch: usize,
+    /// Venue-local time is UTC plus this many minutes.
+    pub utc_offset_minutes: i32,
+}
+
+/// Runs the writer until every sender is gone.
+pub(crate) fn run(
+    db: Arc<Database>,
+    mut jobs: mpsc::Receiver<Job>,
+    events: broadcast::Sender<Arc<DomainEvent>>,
+    settings: WriterSettings,
+) {
+    let max_batch = if settings.group_commit {
+        settings.max_batch.max(1)
+    } else {
+        1
+    };
+    let mut batch = Vec::with_capacity(max_batch);
+    while let Some(first) = jobs.blocking_recv() {
+        batch.push(first);
+        while batch.len() < max_batch {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        run_batch(&db, &mut batch, &events, settings.utc_offset_minutes);
+    }
+    tracing::debug!("writer stopped: no more senders");
+}
+
+fn run_batch(
+    db: &Database,
+    batch: &mut Vec<Job>,
+    events: &broadcast::Sender<Arc<DomainEvent>>,
+    utc_offset_minutes: i32,
+) {
+    let size = batch.len();
+    let mut txn = match db.begin_write() {
+        Ok(txn) => txn,
+        Err(e) => {
+            let e = StoreError::from(e);
+            tracing::error!(error = %e, "cannot begin a write transaction");
+            // Dropping the unrun jobs drops their reply senders: each caller
+            // sees `StoreError::Unavailable`.
+            batch.clear();
+            return;
+        }
+    };
+    if let Err(e) = txn.set_durability(Durability::Immediate) {
+        tracing::warn!(error = %e, "cannot set immediate durability");
+    }
+    let mut completions = Vec::with_capacity(size);
+    let mut published = Vec::new();
+    let mut poisoned = false;
+    {
+        let mut tx = Tx {
+            txn: &txn,
+            now: Timestamp::now(),
+            utc_offset_minutes,
+            events: Vec::new(),
+            writes: 0,
+        };
+        for job in batch.drain(..) {
+            let writes_before = tx.writes;
+            let events_before = tx.events.len();
+            let (succeeded, completion) = job(&mut tx);
+            if !succeeded {
+                tx.events.truncate(events_before);
+                if tx.writes != writes_before {
+                    tracing::error!("a failed write job had already written: aborting its batch");
+                    poisoned = true;
+                }
+            }
+            completions.push(completion);
+        }
+        published.append(&mut tx.events);
+    }
+    let outcome = if poisoned {
+        let _ = txn.abort();
+        Err(StoreError::Internal("a write failed half-way; nothing was saved".into()))
+    } else {
+        txn.commit().map_err(StoreError::from)
+    };
+    if let Err(e) = &outcome {
+        tracing::error!(error = %e, jobs = size, "write batch failed");
+    } else {
+        for event in published {
+            // No subscribers is fine: nobody is watching.
+            let _ = events.send(Arc::new(event));
+        }
+    }
+    for completion in completions {
+        completion(outcome.clone());
+    }
+}
