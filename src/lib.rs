@@ -1,4 +1,31 @@
-//! temp
+//! queueless: one daemon that turns a Wi-Fi router into the ordering hub of
+//! a food court, market or stadium.
+//!
+//! The map:
+//! - [`domain`]: pure rules (ids, money, shops, menus, stock, the order
+//!   stage machine). No I/O.
+//! - [`store`]: the one redb file. Reads on the blocking pool; every write
+//!   through one writer thread that group-commits concurrent requests and
+//!   then publishes [`events::DomainEvent`]s on a broadcast channel.
+//! - [`auth`]: argon2id password hashing and session tokens.
+//! - [`web`]: axum only here: the JSON API (with its OpenAPI document),
+//!   error → status mapping, extractors for the caller's device and login.
+//! - [`control`]: the local Unix control socket the CLI talks to while the
+//!   daemon runs (backup, shop list, admin create).
+//! - [`config`]: settings merged from defaults, file, environment and flags.
+//! - [`app`]: the composition root: open the store, seed the demo, start the
+//!   background tasks (auto-cancel, sweeps), serve until shutdown.
+//!
+//! Data flow of an order: HTTP → `web::api` → `store::Store::write` (one
+//! batch, one fsync) → reply after commit → `DomainEvent` to subscribers.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod control;
+pub mod demo;
 pub mod domain;
 pub mod events;
 pub mod store;
+pub mod web;

@@ -1,1 +1,63 @@
-fn main() {}
+//! The `queueless` binary: parse the command line, start logging to
+//! stderr, dispatch.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use queueless::cli::{Cli, Command};
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::prelude::*;
+
+fn init_logging() {
+    // QUEUELESS_LOG (or RUST_LOG) takes `info`, `debug`, `queueless=debug,tower=warn`, …
+    let spec = std::env::var("QUEUELESS_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info".into());
+    let filter: Targets = spec
+        .parse()
+        .unwrap_or_else(|_| Targets::new().with_default(tracing::Level::INFO));
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(false),
+        )
+        .with(filter)
+        .init();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = ctrl_c.await;
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    let result = async {
+        let config = cli.config()?;
+        match &cli.command {
+            Command::Serve(_) => queueless::app::run(config, shutdown_signal()).await,
+            _ => queueless::cli::run_command(&cli, &config).await,
+        }
+    }
+    .await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("queueless: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -81,7 +81,10 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(normalize_email(" Ana@Example.ORG "), Ok("ana@example.org".into()));
+        assert_eq!(
+            normalize_email(" Ana@Example.ORG "),
+            Ok("ana@example.org".into())
+        );
         assert!(normalize_email("ana").is_err());
         assert!(normalize_email("@x").is_err());
         assert!(normalize_email("a b@x").is_err());

@@ -152,7 +152,11 @@ mod tests {
         assert!(StockChange::Delta(-4).apply(3, 100).is_err());
         assert_eq!(StockChange::Set(7).apply(3, 100), Ok(7));
         assert!(StockChange::Set(101).apply(3, 100).is_err());
-        assert!(StockChange::Delta(i64::MAX).apply(u64::MAX, u64::MAX).is_err());
+        assert!(
+            StockChange::Delta(i64::MAX)
+                .apply(u64::MAX, u64::MAX)
+                .is_err()
+        );
     }
 
     #[test]
@@ -161,6 +165,9 @@ mod tests {
         assert!(check_name("name", "   ").is_err());
         assert!(check_name("name", &"x".repeat(81)).is_err());
         assert!(check_name("name", "a\u{7}b").is_err());
-        assert_eq!(check_text("note", "two\nlines", 20), Ok("two\nlines".into()));
+        assert_eq!(
+            check_text("note", "two\nlines", 20),
+            Ok("two\nlines".into())
+        );
     }
 }

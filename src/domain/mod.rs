@@ -18,8 +18,8 @@ pub mod stock;
 pub mod time;
 
 pub use ids::{
-    CategoryId, GuestId, IngredientId, ItemId, NotificationId, OrderId, SessionId, ShopId,
-    Token, UserId,
+    CategoryId, GuestId, IngredientId, ItemId, NotificationId, OrderId, SessionId, ShopId, Token,
+    UserId,
 };
 pub use money::Cents;
 pub use time::Timestamp;

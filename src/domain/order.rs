@@ -56,7 +56,10 @@ impl OrderStatus {
     pub fn is_open(self) -> bool {
         matches!(
             self,
-            OrderStatus::Placed | OrderStatus::Accepted | OrderStatus::Preparing | OrderStatus::Ready
+            OrderStatus::Placed
+                | OrderStatus::Accepted
+                | OrderStatus::Preparing
+                | OrderStatus::Ready
         )
     }
 
@@ -240,7 +243,10 @@ mod tests {
     fn the_shop_walks_the_stages_in_order() {
         let path = [S::Placed, S::Accepted, S::Preparing, S::Ready, S::Completed];
         for pair in path.windows(2) {
-            assert_eq!(check_transition(pair[0], pair[1], Actor::Shop, None), Ok(()));
+            assert_eq!(
+                check_transition(pair[0], pair[1], Actor::Shop, None),
+                Ok(())
+            );
         }
     }
 
@@ -257,7 +263,11 @@ mod tests {
         for from in S::ALL {
             for to in S::ALL {
                 let result = check_transition(from, to, Actor::Shop, Some("sold out"));
-                assert_eq!(result.is_ok(), allowed.contains(&(from, to)), "{from} → {to}");
+                assert_eq!(
+                    result.is_ok(),
+                    allowed.contains(&(from, to)),
+                    "{from} → {to}"
+                );
             }
         }
     }
@@ -276,7 +286,10 @@ mod tests {
 
     #[test]
     fn guests_cancel_only_while_placed() {
-        assert_eq!(check_transition(S::Placed, S::Cancelled, Actor::Guest, None), Ok(()));
+        assert_eq!(
+            check_transition(S::Placed, S::Cancelled, Actor::Guest, None),
+            Ok(())
+        );
         assert_eq!(
             check_transition(S::Accepted, S::Cancelled, Actor::Guest, None),
             Err(TransitionError::GuestTooLate)
@@ -292,7 +305,10 @@ mod tests {
 
     #[test]
     fn the_system_only_cancels_placed_orders() {
-        assert_eq!(check_transition(S::Placed, S::Cancelled, Actor::System, None), Ok(()));
+        assert_eq!(
+            check_transition(S::Placed, S::Cancelled, Actor::System, None),
+            Ok(())
+        );
         assert!(check_transition(S::Accepted, S::Cancelled, Actor::System, None).is_err());
     }
 

@@ -154,13 +154,13 @@ impl Shop {
         if !self.hours.is_open(weekday, minute) {
             return Err(Refusal::Closed { shop });
         }
-        if let Some(limit) = self.open_order_limit {
-            if open_orders >= limit {
-                return Err(Refusal::Busy {
-                    shop,
-                    open: open_orders,
-                });
-            }
+        if let Some(limit) = self.open_order_limit
+            && open_orders >= limit
+        {
+            return Err(Refusal::Busy {
+                shop,
+                open: open_orders,
+            });
         }
         Ok(())
     }
@@ -214,8 +214,16 @@ mod tests {
     fn windows_and_overnight_windows() {
         let hours = OpeningHours {
             windows: vec![
-                Window { weekday: 0, open: 600, close: 1200 },
-                Window { weekday: 4, open: 1200, close: 120 },
+                Window {
+                    weekday: 0,
+                    open: 600,
+                    close: 1200,
+                },
+                Window {
+                    weekday: 4,
+                    open: 1200,
+                    close: 120,
+                },
             ],
         };
         assert!(hours.is_open(0, 600));
@@ -232,19 +240,35 @@ mod tests {
         let mut s = shop();
         assert_eq!(s.accepts_orders(now, 0, 0), Ok(()));
         s.open_order_limit = Some(2);
-        assert!(matches!(s.accepts_orders(now, 0, 2), Err(Refusal::Busy { open: 2, .. })));
+        assert!(matches!(
+            s.accepts_orders(now, 0, 2),
+            Err(Refusal::Busy { open: 2, .. })
+        ));
         s.paused = true;
-        assert!(matches!(s.accepts_orders(now, 0, 0), Err(Refusal::Paused { .. })));
+        assert!(matches!(
+            s.accepts_orders(now, 0, 0),
+            Err(Refusal::Paused { .. })
+        ));
         s.approval = Approval::Pending;
-        assert!(matches!(s.accepts_orders(now, 0, 0), Err(Refusal::NotApproved { .. })));
+        assert!(matches!(
+            s.accepts_orders(now, 0, 0),
+            Err(Refusal::NotApproved { .. })
+        ));
     }
 
     #[test]
     fn closed_outside_hours() {
         let mut s = shop();
         // Epoch is Thursday 00:00; open Thursdays 10:00–12:00 only.
-        s.hours.windows.push(Window { weekday: 3, open: 600, close: 720 });
-        assert!(matches!(s.accepts_orders(Timestamp(0), 0, 0), Err(Refusal::Closed { .. })));
+        s.hours.windows.push(Window {
+            weekday: 3,
+            open: 600,
+            close: 720,
+        });
+        assert!(matches!(
+            s.accepts_orders(Timestamp(0), 0, 0),
+            Err(Refusal::Closed { .. })
+        ));
         assert_eq!(s.accepts_orders(Timestamp(11 * 3_600_000), 0, 0), Ok(()));
     }
 

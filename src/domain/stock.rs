@@ -118,8 +118,14 @@ mod tests {
         item(
             id,
             StockPolicy::Recipe(vec![
-                RecipeLine { ingredient: CUP, quantity: 1 },
-                RecipeLine { ingredient: TAPIOCA, quantity: tapioca },
+                RecipeLine {
+                    ingredient: CUP,
+                    quantity: 1,
+                },
+                RecipeLine {
+                    ingredient: TAPIOCA,
+                    quantity: tapioca,
+                },
             ]),
         )
     }
@@ -141,7 +147,10 @@ mod tests {
         let stock = |i: IngredientId| Some(if i == CUP { 10 } else { 95 });
         assert_eq!(units_left(&tea, stock), Some(3));
         assert_eq!(units_left(&tea, |_| None), Some(0));
-        assert_eq!(units_left(&item(2, StockPolicy::Counted(4)), |_| None), Some(4));
+        assert_eq!(
+            units_left(&item(2, StockPolicy::Counted(4)), |_| None),
+            Some(4)
+        );
         assert_eq!(units_left(&item(3, StockPolicy::Unlimited), |_| None), None);
     }
 

@@ -6,7 +6,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 /// Milliseconds since 1970-01-01T00:00:00Z.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Timestamp(pub u64);
 
@@ -33,8 +35,8 @@ impl Timestamp {
     /// Weekday (0 = Monday) and minute of the day at the venue, which is
     /// `utc_offset_minutes` ahead of UTC.
     pub fn local_week_minute(self, utc_offset_minutes: i32) -> (u8, u16) {
-        let minutes = i64::try_from(self.0 / 60_000).unwrap_or(i64::MAX)
-            + i64::from(utc_offset_minutes);
+        let minutes =
+            i64::try_from(self.0 / 60_000).unwrap_or(i64::MAX) + i64::from(utc_offset_minutes);
         let day = minutes.div_euclid(1440);
         let minute = minutes.rem_euclid(1440);
         // 1970-01-01 was a Thursday (weekday 3 when Monday is 0).
@@ -62,7 +64,10 @@ mod tests {
     fn epoch_was_a_thursday() {
         assert_eq!(Timestamp(0).local_week_minute(0), (3, 0));
         // 2026-11-23T12:30:00Z was a Monday.
-        assert_eq!(Timestamp(1_795_437_000_000).local_week_minute(0), (0, 12 * 60 + 30));
+        assert_eq!(
+            Timestamp(1_795_437_000_000).local_week_minute(0),
+            (0, 12 * 60 + 30)
+        );
     }
 
     #[test]

@@ -60,7 +60,13 @@ pub fn register_shop(
     let name = check_name("shop name", shop_name).map_err(StoreError::Invalid)?;
     let location = check_text("location", location, 120).map_err(StoreError::Invalid)?;
     let contact = check_text("contact", contact, 120).map_err(StoreError::Invalid)?;
-    let mut user = create_user(tx, NewUser { role: Role::Shopkeeper, ..owner })?;
+    let mut user = create_user(
+        tx,
+        NewUser {
+            role: Role::Shopkeeper,
+            ..owner
+        },
+    )?;
     let id = ShopId(tx.next_id("shop")?);
     let shop = Shop {
         id,
@@ -68,7 +74,11 @@ pub fn register_shop(
         owner: user.id,
         location,
         contact,
-        approval: if auto_approve { Approval::Approved } else { Approval::Pending },
+        approval: if auto_approve {
+            Approval::Approved
+        } else {
+            Approval::Pending
+        },
         paused: false,
         hours: OpeningHours::default(),
         open_order_limit: None,

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use redb::{Database, Key, ReadTransaction, ReadableTable, TableDefinition, Value};
 
-use super::tables::{TableVisitor, visit_all};
 use super::StoreError;
+use super::tables::{TableVisitor, visit_all};
 
 struct Copy<'a> {
     from: &'a ReadTransaction,
@@ -44,13 +44,20 @@ pub fn copy_all(from: &ReadTransaction, to: &Path) -> Result<u64, StoreError> {
     let _ = std::fs::remove_file(&partial);
     let db = Database::create(&partial)?;
     let txn = db.begin_write()?;
-    let mut copy = Copy { from, to: &txn, entries: 0 };
+    let mut copy = Copy {
+        from,
+        to: &txn,
+        entries: 0,
+    };
     visit_all(&mut copy)?;
     let n = copy.entries;
     txn.commit()?;
     drop(db);
     std::fs::rename(&partial, to).map_err(|e| {
-        StoreError::Internal(format!("cannot move the backup into place at {}: {e}", to.display()))
+        StoreError::Internal(format!(
+            "cannot move the backup into place at {}: {e}",
+            to.display()
+        ))
     })?;
     Ok(n)
 }

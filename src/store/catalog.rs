@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use super::tables::*;
 use super::{StoreError, Tx};
 use crate::domain::menu::{
-    Category, Ingredient, MenuItem, RecipeLine, StockChange, StockPolicy, check_name, check_text,
-    MAX_TEXT,
+    Category, Ingredient, MAX_TEXT, MenuItem, RecipeLine, StockChange, StockPolicy, check_name,
+    check_text,
 };
 use crate::domain::shop::{Approval, OpeningHours, Shop};
 use crate::domain::stock::{available, units_left};
@@ -28,7 +28,8 @@ fn not_found(what: impl Into<String>) -> StoreError {
 
 /// Loads a shop.
 pub fn shop(v: &impl View, id: ShopId) -> Result<Shop, StoreError> {
-    v.get(ID_TO_SHOP, id.0)?.ok_or_else(|| not_found(format!("shop {id}")))
+    v.get(ID_TO_SHOP, id.0)?
+        .ok_or_else(|| not_found(format!("shop {id}")))
 }
 
 /// Loads an item of `shop` (another shop's item is "not found").
@@ -177,12 +178,16 @@ pub fn update_shop(tx: &mut Tx<'_>, id: ShopId, patch: ShopPatch) -> Result<Shop
         s.paused = paused;
     }
     if let Some(hours) = patch.hours {
-        hours.validate().map_err(|e| StoreError::Invalid(e.into()))?;
+        hours
+            .validate()
+            .map_err(|e| StoreError::Invalid(e.into()))?;
         s.hours = hours;
     }
     if let Some(limit) = patch.open_order_limit {
         if limit == Some(0) {
-            return Err(StoreError::Invalid("the open-order limit must be at least 1".into()));
+            return Err(StoreError::Invalid(
+                "the open-order limit must be at least 1".into(),
+            ));
         }
         s.open_order_limit = limit;
     }
@@ -294,10 +299,16 @@ fn check_policy(v: &impl View, shop: ShopId, policy: &StockPolicy) -> Result<(),
         StockPolicy::Counted(_) => Ok(()),
         StockPolicy::Recipe(lines) => {
             if lines.is_empty() || lines.len() > 32 {
-                return Err(StoreError::Invalid("a recipe needs 1 to 32 ingredients".into()));
+                return Err(StoreError::Invalid(
+                    "a recipe needs 1 to 32 ingredients".into(),
+                ));
             }
             let mut seen = BTreeSet::new();
-            for RecipeLine { ingredient, quantity } in lines {
+            for RecipeLine {
+                ingredient,
+                quantity,
+            } in lines
+            {
                 if *quantity == 0 || *quantity > 1_000_000 {
                     return Err(StoreError::Invalid(
                         "recipe quantities must be 1 to 1000000".into(),
@@ -331,18 +342,16 @@ fn check_photo(photo: Option<String>) -> Result<Option<String>, StoreError> {
             if p.starts_with("https://") || p.starts_with("http://") || p.starts_with('/') {
                 Ok(p)
             } else {
-                Err(StoreError::Invalid("photo must be an http(s) URL or a path".into()))
+                Err(StoreError::Invalid(
+                    "photo must be an http(s) URL or a path".into(),
+                ))
             }
         })
         .transpose()
 }
 
 /// Adds an item.
-pub fn create_item(
-    tx: &mut Tx<'_>,
-    shop_id: ShopId,
-    d: ItemDraft,
-) -> Result<MenuItem, StoreError> {
+pub fn create_item(tx: &mut Tx<'_>, shop_id: ShopId, d: ItemDraft) -> Result<MenuItem, StoreError> {
     shop(&**tx, shop_id)?;
     check_category(&**tx, shop_id, d.category)?;
     check_policy(&**tx, shop_id, &d.stock)?;
@@ -495,4 +504,9 @@ pub fn shops(v: &impl View, approved_only: bool) -> Result<Vec<Shop>, StoreError
         .into_iter()
         .filter(|s| !approved_only || s.approval == Approval::Approved)
         .collect())
+}
+
+/// How many of the shop's orders are open (placed … ready).
+pub fn open_order_count(v: &impl View, shop: ShopId) -> Result<u32, StoreError> {
+    Ok(u32::try_from(v.ids(SHOP_TO_OPEN_ORDER, shop.0)?.len()).unwrap_or(u32::MAX))
 }

@@ -10,11 +10,9 @@ use serde::{Deserialize, Serialize};
 use super::catalog::{own_ingredient, publish_availability, shop};
 use super::tables::*;
 use super::{StoreError, Tx};
-use crate::domain::menu::{Ingredient, MenuItem, StockPolicy, check_text, MAX_TEXT};
+use crate::domain::menu::{Ingredient, MAX_TEXT, MenuItem, StockPolicy, check_text};
 use crate::domain::order::{Actor, Order, OrderEvent, OrderLine, OrderStatus, pickup_code};
-use crate::domain::service::{
-    Notification, OrderSession, Payment, PaymentMethod, PaymentStatus,
-};
+use crate::domain::service::{Notification, OrderSession, Payment, PaymentMethod, PaymentStatus};
 use crate::domain::stock::{Needs, taken_for, units_left};
 use crate::domain::{Cents, GuestId, ItemId, NotificationId, OrderId, ShopId, Token};
 use crate::events::DomainEvent;
@@ -87,7 +85,11 @@ pub fn validate(c: &Checkout) -> Result<(), StoreError> {
     if c.lines.len() > MAX_LINES {
         return invalid(format!("at most {MAX_LINES} lines in one checkout"));
     }
-    if let Some(l) = c.lines.iter().find(|l| l.quantity == 0 || l.quantity > MAX_QUANTITY) {
+    if let Some(l) = c
+        .lines
+        .iter()
+        .find(|l| l.quantity == 0 || l.quantity > MAX_QUANTITY)
+    {
         return invalid(format!(
             "quantity of item {} must be 1 to {MAX_QUANTITY}",
             l.item
@@ -107,7 +109,9 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
     validate(&c)?;
     let key = format!("{}:{}", c.guest, c.idempotency_key);
     let request = fingerprint(&c)?;
-    if let Some(record) = tx.get::<&str, IdempotencyRecord>(IDEMPOTENCY_KEY_TO_CHECKOUT, key.as_str())? {
+    if let Some(record) =
+        tx.get::<&str, IdempotencyRecord>(IDEMPOTENCY_KEY_TO_CHECKOUT, key.as_str())?
+    {
         if record.request != request {
             return Err(StoreError::Conflict(
                 "this idempotency_key was already used for a different checkout; use a new key"
@@ -116,7 +120,10 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
         }
         let ids: Vec<u64> = record.orders.iter().map(|o| o.0).collect();
         let orders = tx.many(ID_TO_ORDER, &ids)?;
-        return Ok(Placed { orders, replayed: true });
+        return Ok(Placed {
+            orders,
+            replayed: true,
+        });
     }
 
     // Merge repeated items, keeping the first-seen order of lines.
@@ -136,11 +143,16 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
     // Load and check everything; nothing is written until all is well.
     let mut by_shop: BTreeMap<ShopId, Vec<(MenuItem, u32)>> = BTreeMap::new();
     for &(id, quantity) in &quantities {
-        let item: MenuItem = tx.get(ID_TO_ITEM, id.0)?.ok_or_else(|| StoreError::Invalid(
-            format!("item {id} does not exist (the menu may have changed; reload it)"),
-        ))?;
+        let item: MenuItem = tx.get(ID_TO_ITEM, id.0)?.ok_or_else(|| {
+            StoreError::Invalid(format!(
+                "item {id} does not exist (the menu may have changed; reload it)"
+            ))
+        })?;
         if !item.enabled {
-            return Err(StoreError::ItemUnavailable { item: item.id, name: item.name });
+            return Err(StoreError::ItemUnavailable {
+                item: item.id,
+                name: item.name,
+            });
         }
         by_shop.entry(item.shop).or_default().push((item, quantity));
     }
@@ -166,19 +178,24 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
         by_shop.values().flatten().map(|(i, _)| (i.id, i)).collect();
     for (&id, &need) in &needs.items {
         let item = items[&id];
-        if let StockPolicy::Counted(left) = item.stock {
-            if u64::from(left) < need {
-                return Err(StoreError::OutOfStock { item: id, name: item.name.clone(), left: u64::from(left) });
-            }
+        if let StockPolicy::Counted(left) = item.stock
+            && u64::from(left) < need
+        {
+            return Err(StoreError::OutOfStock {
+                item: id,
+                name: item.name.clone(),
+                left: u64::from(left),
+            });
         }
     }
     let mut ingredients: BTreeMap<_, Ingredient> = BTreeMap::new();
     for (&id, &(need, first_item)) in &needs.ingredients {
         let item = items[&first_item];
-        let ing = own_ingredient(&**tx, item.shop, id).map_err(|_| StoreError::ItemUnavailable {
-            item: item.id,
-            name: item.name.clone(),
-        })?;
+        let ing =
+            own_ingredient(&**tx, item.shop, id).map_err(|_| StoreError::ItemUnavailable {
+                item: item.id,
+                name: item.name.clone(),
+            })?;
         if ing.stock < need {
             let left = units_left(item, |i| {
                 own_ingredient(&**tx, item.shop, i).ok().map(|g| g.stock)
@@ -195,15 +212,18 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
     for (&shop_id, lines) in &by_shop {
         let mut total = Cents(0);
         for (item, q) in lines {
-            total = item.price.times(*q).and_then(|t| total.plus(t)).ok_or_else(|| {
-                StoreError::Invalid("the order total is too large".into())
-            })?;
+            total = item
+                .price
+                .times(*q)
+                .and_then(|t| total.plus(t))
+                .ok_or_else(|| StoreError::Invalid("the order total is too large".into()))?;
         }
         totals.insert(shop_id, total);
     }
     let mut randomness = Vec::new();
     for _ in &shops {
-        let token = Token::random().map_err(|e| StoreError::Internal(format!("no randomness: {e}")))?;
+        let token =
+            Token::random().map_err(|e| StoreError::Internal(format!("no randomness: {e}")))?;
         randomness.push(token);
     }
 
@@ -279,7 +299,10 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
             .collect();
         publish_availability(tx, shop_id, &touched_items, &touched_ingredients)?;
     }
-    Ok(Placed { orders, replayed: false })
+    Ok(Placed {
+        orders,
+        replayed: false,
+    })
 }
 
 fn open_session(
@@ -292,7 +315,9 @@ fn open_session(
         .map(|id| tx.get(ID_TO_ORDER_SESSION, id))
         .transpose()?
         .flatten()
-        .ok_or_else(|| StoreError::NotFound { what: "table".into() })?;
+        .ok_or_else(|| StoreError::NotFound {
+            what: "table".into(),
+        })?;
     if session.closed_at.is_some() {
         return Err(StoreError::Conflict(format!(
             "{} is closed; ask the shop to open a new table",
@@ -310,7 +335,11 @@ fn open_session(
 
 /// Writes a new order with its indexes, first event, payment record and
 /// notification.
-fn write_new_order(tx: &mut Tx<'_>, order: &Order, method: PaymentMethod) -> Result<(), StoreError> {
+fn write_new_order(
+    tx: &mut Tx<'_>,
+    order: &Order,
+    method: PaymentMethod,
+) -> Result<(), StoreError> {
     let id = order.id;
     tx.put(ID_TO_ORDER, id.0, order)?;
     tx.put_value(TOKEN_TO_ORDER_ID, order.token.0, id.0)?;
@@ -320,7 +349,13 @@ fn write_new_order(tx: &mut Tx<'_>, order: &Order, method: PaymentMethod) -> Res
     if let Some(session) = order.session {
         tx.put_value(SESSION_TO_ORDER, (session.0, id.0), ())?;
     }
-    let event = OrderEvent { from: None, to: OrderStatus::Placed, actor: Actor::Guest, at: tx.now, reason: None };
+    let event = OrderEvent {
+        from: None,
+        to: OrderStatus::Placed,
+        actor: Actor::Guest,
+        at: tx.now,
+        reason: None,
+    };
     tx.put(ORDER_SEQ_TO_EVENT, (id.0, 0u32), &event)?;
     let payment = Payment {
         order: id,
@@ -332,7 +367,11 @@ fn write_new_order(tx: &mut Tx<'_>, order: &Order, method: PaymentMethod) -> Res
     };
     tx.put(ORDER_ID_TO_PAYMENT, id.0, &payment)?;
     notify(tx, order, OrderStatus::Placed, None)?;
-    tx.publish(DomainEvent::OrderPlaced { order: id, shop: order.shop, guest: order.guest });
+    tx.publish(DomainEvent::OrderPlaced {
+        order: id,
+        shop: order.shop,
+        guest: order.guest,
+    });
     Ok(())
 }
 
@@ -344,7 +383,12 @@ pub fn notify(
     reason: Option<&str>,
 ) -> Result<NotificationId, StoreError> {
     let id = NotificationId(tx.next_id("notification")?);
-    let mut message = format!("Order #{} ({}): {}", order.number, order.pickup_code, status.guest_message());
+    let mut message = format!(
+        "Order #{} ({}): {}",
+        order.number,
+        order.pickup_code,
+        status.guest_message()
+    );
     if let Some(reason) = reason {
         message.push_str(" Reason: ");
         message.push_str(reason);

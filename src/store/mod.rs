@@ -38,8 +38,10 @@ use crate::events::DomainEvent;
 /// The schema this binary writes. Bump it with a migration below.
 pub const SCHEMA_VERSION: u64 = 1;
 
+type Migration = fn(&redb::WriteTransaction) -> Result<(), StoreError>;
+
 /// Migrations: entry `i` upgrades a file from version `i + 1` to `i + 2`.
-const MIGRATIONS: &[fn(&redb::WriteTransaction) -> Result<(), StoreError>] = &[];
+const MIGRATIONS: &[Migration] = &[];
 
 /// What can go wrong in the store. Every variant is a fact a caller can act on.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -51,7 +53,9 @@ pub enum StoreError {
     #[error("a stored record does not decode: {0}")]
     Codec(postcard::Error),
     /// The file was written by a newer queueless.
-    #[error("the database has schema version {found}, newer than this queueless ({supported}); upgrade queueless or restore a backup")]
+    #[error(
+        "the database has schema version {found}, newer than this queueless ({supported}); upgrade queueless or restore a backup"
+    )]
     NewerSchema {
         /// Version in the file.
         found: u64,
@@ -234,7 +238,9 @@ impl Store {
             .jobs
             .blocking_send(job)
             .map_err(|_| StoreError::Unavailable)?;
-        answer.blocking_recv().map_err(|_| StoreError::Unavailable)?
+        answer
+            .blocking_recv()
+            .map_err(|_| StoreError::Unavailable)?
     }
 
     /// Blocking read for the CLI.
@@ -276,8 +282,7 @@ fn prepare_schema(db: &Database) -> Result<(), StoreError> {
     let txn = db.begin_write()?;
     let found = {
         let meta = txn.open_table(tables::META)?;
-        let found = meta.get("schema_version")?.map(|g| g.value());
-        found
+        meta.get("schema_version")?.map(|g| g.value())
     };
     match found {
         None => tables::create_all(&txn)?,
@@ -347,7 +352,9 @@ mod tests {
             txn.commit().expect("commit");
         }
         let err = Store::open(&path, StoreSettings::default()).expect_err("refused");
-        assert!(matches!(err, StoreError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1));
+        assert!(
+            matches!(err, StoreError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1)
+        );
         assert!(err.to_string().contains("upgrade queueless"));
     }
 }

@@ -28,7 +28,9 @@ pub enum Scope {
 }
 
 fn not_found() -> StoreError {
-    StoreError::NotFound { what: "order".into() }
+    StoreError::NotFound {
+        what: "order".into(),
+    }
 }
 
 /// Loads an order if `scope` may see it.
@@ -44,7 +46,9 @@ pub fn order_in_scope(v: &impl View, scope: Scope, id: OrderId) -> Result<Order,
 
 /// Finds an order by its status-link token.
 pub fn order_by_token(v: &impl View, token: Token) -> Result<Order, StoreError> {
-    let id = v.lookup(TOKEN_TO_ORDER_ID, token.0)?.ok_or_else(not_found)?;
+    let id = v
+        .lookup(TOKEN_TO_ORDER_ID, token.0)?
+        .ok_or_else(not_found)?;
     order_in_scope(v, Scope::Guest(token), OrderId(id))
 }
 
@@ -62,11 +66,15 @@ pub fn set_status(
         Scope::Guest(_) => Actor::Guest,
         Scope::System => Actor::System,
     };
-    let reason = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
-    if let Some(r) = &reason {
-        if r.chars().count() > 200 {
-            return Err(StoreError::Invalid("the reason must be at most 200 characters".into()));
-        }
+    let reason = reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    if let Some(r) = &reason
+        && r.chars().count() > 200
+    {
+        return Err(StoreError::Invalid(
+            "the reason must be at most 200 characters".into(),
+        ));
     }
     check_transition(order.status, to, actor, reason.as_deref())?;
     let from = order.status;
@@ -82,9 +90,9 @@ pub fn set_status(
             }
         }
         OrderStatus::Cancelled => {
-            order.cancel_reason = reason.clone().or_else(|| {
-                (actor == Actor::Guest).then(|| "cancelled by the guest".to_owned())
-            });
+            order.cancel_reason = reason
+                .clone()
+                .or_else(|| (actor == Actor::Guest).then(|| "cancelled by the guest".to_owned()));
         }
         _ => {}
     }
@@ -102,7 +110,13 @@ pub fn set_status(
     order.status = to;
     order.updated_at = tx.now;
     tx.put(ID_TO_ORDER, id.0, &order)?;
-    let event = OrderEvent { from: Some(from), to, actor, at: tx.now, reason: reason.clone() };
+    let event = OrderEvent {
+        from: Some(from),
+        to,
+        actor,
+        at: tx.now,
+        reason: reason.clone(),
+    };
     tx.put(ORDER_SEQ_TO_EVENT, (id.0, seq), &event)?;
     let notification = notify(tx, &order, to, reason.as_deref())?;
     tx.publish(DomainEvent::OrderStatusChanged {
@@ -124,12 +138,12 @@ fn return_stock(tx: &mut Tx<'_>, order: &Order) -> Result<(), StoreError> {
             Taken::Nothing => {}
             Taken::Units(n) => {
                 // An item deleted or switched to another policy meanwhile has no count to return to.
-                if let Some(mut item) = tx.get::<u64, MenuItem>(ID_TO_ITEM, line.item.0)? {
-                    if let StockPolicy::Counted(left) = item.stock {
-                        item.stock = StockPolicy::Counted(left.saturating_add(*n));
-                        tx.put(ID_TO_ITEM, item.id.0, &item)?;
-                        items.insert(item.id);
-                    }
+                if let Some(mut item) = tx.get::<u64, MenuItem>(ID_TO_ITEM, line.item.0)?
+                    && let StockPolicy::Counted(left) = item.stock
+                {
+                    item.stock = StockPolicy::Counted(left.saturating_add(*n));
+                    tx.put(ID_TO_ITEM, item.id.0, &item)?;
+                    items.insert(item.id);
                 }
             }
             Taken::Ingredients(parts) => {
@@ -183,14 +197,17 @@ pub fn view(v: &impl View, order: Order) -> Result<OrderView, StoreError> {
             if id >= order.id.0 {
                 break;
             }
-            if let Some(o) = v.get::<u64, Order>(ID_TO_ORDER, id)? {
-                if o.status.in_queue() {
-                    ahead += 1;
-                }
+            if let Some(o) = v.get::<u64, Order>(ID_TO_ORDER, id)?
+                && o.status.in_queue()
+            {
+                ahead += 1;
             }
         }
         let position = ahead + 1;
-        (Some(position), Some(position.saturating_mul(s.average_prep_seconds())))
+        (
+            Some(position),
+            Some(position.saturating_mul(s.average_prep_seconds())),
+        )
     } else {
         (None, None)
     };
@@ -239,7 +256,9 @@ pub fn cancel_unaccepted(tx: &mut Tx<'_>, max_age_ms: u64) -> Result<Vec<OrderId
     }
     let mut cancelled = Vec::new();
     for id in due {
-        let Some(order) = tx.get::<u64, Order>(ID_TO_ORDER, id.0)? else { continue };
+        let Some(order) = tx.get::<u64, Order>(ID_TO_ORDER, id.0)? else {
+            continue;
+        };
         if order.status == OrderStatus::Placed && tx.now.since(order.created_at) >= max_age_ms {
             let reason = "No shop accepted the order in time; nothing was charged.".to_owned();
             set_status(tx, Scope::System, id, OrderStatus::Cancelled, Some(reason))?;
@@ -280,15 +299,29 @@ pub struct Report {
 }
 
 /// Today's orders and sales per item for one shop.
-pub fn report(v: &impl View, shop: ShopId, now: Timestamp, utc_offset_minutes: i32) -> Result<Report, StoreError> {
+pub fn report(
+    v: &impl View,
+    shop: ShopId,
+    now: Timestamp,
+    utc_offset_minutes: i32,
+) -> Result<Report, StoreError> {
     let since = now.local_day_start(utc_offset_minutes);
-    let mut r = Report { since, orders: 0, cancelled: 0, revenue: Cents(0), lines: vec![], average_prep_seconds: None };
+    let mut r = Report {
+        since,
+        orders: 0,
+        cancelled: 0,
+        revenue: Cents(0),
+        lines: vec![],
+        average_prep_seconds: None,
+    };
     let mut lines: BTreeMap<ItemId, ReportLine> = BTreeMap::new();
     let (mut prep_total, mut prep_count) = (0u64, 0u64);
     // Order ids grow with time: walk back from the newest until yesterday.
     let table_ids = v.newest_ids(SHOP_TO_ORDER, shop.0, usize::MAX)?;
     for id in table_ids {
-        let Some(order) = v.get::<u64, Order>(ID_TO_ORDER, id)? else { continue };
+        let Some(order) = v.get::<u64, Order>(ID_TO_ORDER, id)? else {
+            continue;
+        };
         if order.created_at < since {
             break;
         }
@@ -311,16 +344,20 @@ pub fn report(v: &impl View, shop: ShopId, now: Timestamp, utc_offset_minutes: i
         }
         if let (Some(accepted), Some(ready)) = (
             order.accepted_at,
-            events_of(v, order.id)?.iter().find(|e| e.to == OrderStatus::Ready).map(|e| e.at),
+            events_of(v, order.id)?
+                .iter()
+                .find(|e| e.to == OrderStatus::Ready)
+                .map(|e| e.at),
         ) {
             prep_total += ready.since(accepted) / 1000;
             prep_count += 1;
         }
     }
     r.lines = lines.into_values().collect();
-    r.lines.sort_by(|a, b| b.quantity.cmp(&a.quantity).then(a.item.cmp(&b.item)));
-    if prep_count > 0 {
-        r.average_prep_seconds = u32::try_from(prep_total / prep_count).ok();
-    }
+    r.lines
+        .sort_by(|a, b| b.quantity.cmp(&a.quantity).then(a.item.cmp(&b.item)));
+    r.average_prep_seconds = prep_total
+        .checked_div(prep_count)
+        .and_then(|s| u32::try_from(s).ok());
     Ok(r)
 }

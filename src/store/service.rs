@@ -24,7 +24,9 @@ pub fn mark_read(tx: &mut Tx<'_>, guest: GuestId, id: NotificationId) -> Result<
     let mut n: Notification = tx
         .get::<u64, Notification>(ID_TO_NOTIFICATION, id.0)?
         .filter(|n| n.guest == guest)
-        .ok_or_else(|| StoreError::NotFound { what: "notification".into() })?;
+        .ok_or_else(|| StoreError::NotFound {
+            what: "notification".into(),
+        })?;
     if !n.read {
         n.read = true;
         tx.put(ID_TO_NOTIFICATION, id.0, &n)?;
@@ -41,9 +43,11 @@ pub fn set_payment(
     method: Option<PaymentMethod>,
 ) -> Result<Payment, StoreError> {
     order_in_scope(&**tx, Scope::Shop(shop), order)?;
-    let mut p: Payment = tx
-        .get(ORDER_ID_TO_PAYMENT, order.0)?
-        .ok_or_else(|| StoreError::NotFound { what: "payment".into() })?;
+    let mut p: Payment =
+        tx.get(ORDER_ID_TO_PAYMENT, order.0)?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "payment".into(),
+            })?;
     if let Some(m) = method {
         p.method = m;
     }
@@ -54,12 +58,23 @@ pub fn set_payment(
 }
 
 /// Opens a table for guests to order into.
-pub fn open_session(tx: &mut Tx<'_>, shop: ShopId, label: &str) -> Result<OrderSession, StoreError> {
+pub fn open_session(
+    tx: &mut Tx<'_>,
+    shop: ShopId,
+    label: &str,
+) -> Result<OrderSession, StoreError> {
     super::catalog::shop(&**tx, shop)?;
     let label = check_name("label", label).map_err(StoreError::Invalid)?;
     let code = Token::random().map_err(|e| StoreError::Internal(format!("no randomness: {e}")))?;
     let id = SessionId(tx.next_id("order_session")?);
-    let s = OrderSession { id, shop, label, code, opened_at: tx.now, closed_at: None };
+    let s = OrderSession {
+        id,
+        shop,
+        label,
+        code,
+        opened_at: tx.now,
+        closed_at: None,
+    };
     tx.put(ID_TO_ORDER_SESSION, id.0, &s)?;
     tx.put_value(CODE_TO_ORDER_SESSION_ID, code.0, id.0)?;
     tx.put_value(SHOP_TO_ORDER_SESSION, (shop.0, id.0), ())?;
@@ -67,10 +82,17 @@ pub fn open_session(tx: &mut Tx<'_>, shop: ShopId, label: &str) -> Result<OrderS
 }
 
 /// Closes a table; its guests are told at once.
-pub fn close_session(tx: &mut Tx<'_>, shop: ShopId, id: SessionId) -> Result<OrderSession, StoreError> {
+pub fn close_session(
+    tx: &mut Tx<'_>,
+    shop: ShopId,
+    id: SessionId,
+) -> Result<OrderSession, StoreError> {
     let mut s = own_session(&**tx, shop, id)?;
     if s.closed_at.is_some() {
-        return Err(StoreError::Conflict(format!("{} is already closed", s.label)));
+        return Err(StoreError::Conflict(format!(
+            "{} is already closed",
+            s.label
+        )));
     }
     s.closed_at = Some(tx.now);
     tx.put(ID_TO_ORDER_SESSION, id.0, &s)?;
@@ -82,7 +104,9 @@ pub fn close_session(tx: &mut Tx<'_>, shop: ShopId, id: SessionId) -> Result<Ord
 pub fn own_session(v: &impl View, shop: ShopId, id: SessionId) -> Result<OrderSession, StoreError> {
     v.get::<u64, OrderSession>(ID_TO_ORDER_SESSION, id.0)?
         .filter(|s| s.shop == shop)
-        .ok_or_else(|| StoreError::NotFound { what: "table".into() })
+        .ok_or_else(|| StoreError::NotFound {
+            what: "table".into(),
+        })
 }
 
 /// The shop's tables, newest first.
@@ -97,7 +121,9 @@ pub fn session_by_code(v: &impl View, code: Token) -> Result<OrderSession, Store
         .map(|id| v.get(ID_TO_ORDER_SESSION, id))
         .transpose()?
         .flatten()
-        .ok_or_else(|| StoreError::NotFound { what: "table".into() })
+        .ok_or_else(|| StoreError::NotFound {
+            what: "table".into(),
+        })
 }
 
 /// The orders placed into a table.

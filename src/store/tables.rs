@@ -160,8 +160,12 @@ pub trait View {
     fn newest_ids(&self, def: Index, owner: u64, limit: usize) -> Result<Vec<u64>, StoreError>;
 
     /// The ids under a guest in an index, ascending, after `after`.
-    fn guest_ids(&self, def: GuestIndex, guest: [u8; 16], after: u64)
-    -> Result<Vec<u64>, StoreError>;
+    fn guest_ids(
+        &self,
+        def: GuestIndex,
+        guest: [u8; 16],
+        after: u64,
+    ) -> Result<Vec<u64>, StoreError>;
 
     /// Every record of a table, decoded.
     fn all<T: DeserializeOwned>(&self, def: Records) -> Result<Vec<T>, StoreError>;
@@ -218,7 +222,11 @@ macro_rules! impl_view {
             ) -> Result<Vec<u64>, StoreError> {
                 let table = self.open_table(def)?;
                 let mut out = Vec::new();
-                for entry in table.range((owner, 0)..=(owner, u64::MAX))?.rev().take(limit) {
+                for entry in table
+                    .range((owner, 0)..=(owner, u64::MAX))?
+                    .rev()
+                    .take(limit)
+                {
                     out.push(entry?.0.value().1);
                 }
                 Ok(out)

@@ -15,8 +15,8 @@ use redb::{Database, Durability, Key, TableDefinition, WriteTransaction};
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc};
 
-use super::tables::{self, META};
 use super::StoreError;
+use super::tables::{self, META};
 use crate::domain::Timestamp;
 use crate::events::DomainEvent;
 
@@ -39,7 +39,9 @@ pub struct Tx<'a> {
 
 impl std::fmt::Debug for Tx<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tx").field("now", &self.now).finish_non_exhaustive()
+        f.debug_struct("Tx")
+            .field("now", &self.now)
+            .finish_non_exhaustive()
     }
 }
 
@@ -192,7 +194,9 @@ fn run_batch(
     }
     let outcome = if poisoned {
         let _ = txn.abort();
-        Err(StoreError::Internal("a write failed half-way; nothing was saved".into()))
+        Err(StoreError::Internal(
+            "a write failed half-way; nothing was saved".into(),
+        ))
     } else {
         txn.commit().map_err(StoreError::from)
     };

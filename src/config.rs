@@ -1,0 +1,289 @@
+//! Settings: defaults, then the TOML file, then `QUEUELESS_*` environment
+//! variables, then command-line flags, merged by one pure function.
+//! Unknown keys in the file are errors, so a typo never goes unnoticed.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// One layer of settings; every field optional. The file, the environment
+/// and the flags each give one.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Layer {
+    /// Where the database and certificates live.
+    pub data_dir: Option<PathBuf>,
+    /// Plain HTTP listener (captive redirect, API during development).
+    pub http: Option<SocketAddr>,
+    /// HTTPS listener.
+    pub https: Option<SocketAddr>,
+    /// The venue's name, shown on the portal.
+    pub venue_name: Option<String>,
+    /// Venue-local time is UTC plus this many minutes.
+    pub utc_offset_minutes: Option<i32>,
+    /// Approve newly registered shops without the operator.
+    pub auto_approve_shops: Option<bool>,
+    /// Cancel orders no shop accepted within this many seconds (0: never).
+    pub auto_cancel_seconds: Option<u32>,
+    /// Batch concurrent writes into one commit.
+    pub group_commit: Option<bool>,
+    /// How long a staff login lasts.
+    pub login_hours: Option<u32>,
+    /// Login and registration attempts per minute from one address.
+    pub login_attempts_per_minute: Option<u32>,
+    /// Mark cookies `Secure` (default: when HTTPS is on).
+    pub secure_cookies: Option<bool>,
+    /// Seed a demo venue on first start.
+    pub demo: Option<bool>,
+}
+
+/// The merged settings the daemon runs with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Where the database and certificates live.
+    pub data_dir: PathBuf,
+    /// Plain HTTP listener.
+    pub http: SocketAddr,
+    /// HTTPS listener, if any.
+    pub https: Option<SocketAddr>,
+    /// The venue's name.
+    pub venue_name: String,
+    /// Venue-local time is UTC plus this many minutes.
+    pub utc_offset_minutes: i32,
+    /// Approve new shops without the operator.
+    pub auto_approve_shops: bool,
+    /// Auto-cancel after this many seconds (0: never).
+    pub auto_cancel_seconds: u32,
+    /// Group commit on.
+    pub group_commit: bool,
+    /// Staff login length.
+    pub login_hours: u32,
+    /// Login attempts per minute per address.
+    pub login_attempts_per_minute: u32,
+    /// Cookies carry `Secure`.
+    pub secure_cookies: bool,
+    /// Seed the demo venue.
+    pub demo: bool,
+}
+
+impl Config {
+    /// The database file.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("queueless.redb")
+    }
+
+    /// The control socket.
+    pub fn control_socket(&self) -> PathBuf {
+        self.data_dir.join("control.sock")
+    }
+}
+
+/// The embedded default: portal only, on loopback, data in `./queueless-data`.
+pub fn defaults() -> Config {
+    Config {
+        data_dir: PathBuf::from("queueless-data"),
+        http: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        https: None,
+        venue_name: "queueless venue".into(),
+        utc_offset_minutes: 0,
+        auto_approve_shops: false,
+        auto_cancel_seconds: 900,
+        group_commit: true,
+        login_hours: 12,
+        login_attempts_per_minute: 10,
+        secure_cookies: false,
+        demo: false,
+    }
+}
+
+/// What is wrong with the settings.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read the config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has unknown keys.
+    #[error("config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's words.
+        message: String,
+    },
+    /// An environment variable has a bad value.
+    #[error("environment variable {name}={value:?}: {message}")]
+    Env {
+        /// The variable.
+        name: String,
+        /// Its value.
+        value: String,
+        /// What is expected.
+        message: String,
+    },
+    /// A value is out of range.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Reads a config file layer.
+pub fn read_file(path: &Path) -> Result<Layer, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+/// Reads the `QUEUELESS_*` environment layer from `vars`.
+pub fn env_layer(vars: impl IntoIterator<Item = (String, String)>) -> Result<Layer, ConfigError> {
+    fn parse<T: std::str::FromStr>(name: &str, value: &str, what: &str) -> Result<T, ConfigError> {
+        value.parse().map_err(|_| ConfigError::Env {
+            name: name.into(),
+            value: value.into(),
+            message: format!("expected {what}"),
+        })
+    }
+    let mut l = Layer::default();
+    for (name, value) in vars {
+        let v = value.as_str();
+        match name.as_str() {
+            "QUEUELESS_DATA_DIR" => l.data_dir = Some(PathBuf::from(v)),
+            "QUEUELESS_HTTP" => l.http = Some(parse(&name, v, "an address like 0.0.0.0:80")?),
+            "QUEUELESS_HTTPS" => l.https = Some(parse(&name, v, "an address like 0.0.0.0:443")?),
+            "QUEUELESS_VENUE_NAME" => l.venue_name = Some(value.clone()),
+            "QUEUELESS_UTC_OFFSET_MINUTES" => {
+                l.utc_offset_minutes = Some(parse(&name, v, "minutes, like 330 or -300")?)
+            }
+            "QUEUELESS_AUTO_APPROVE_SHOPS" => {
+                l.auto_approve_shops = Some(parse(&name, v, "true or false")?)
+            }
+            "QUEUELESS_AUTO_CANCEL_SECONDS" => {
+                l.auto_cancel_seconds = Some(parse(&name, v, "a number of seconds")?)
+            }
+            "QUEUELESS_DEMO" => l.demo = Some(parse(&name, v, "true or false")?),
+            _ => {}
+        }
+    }
+    Ok(l)
+}
+
+/// Merges layers over the defaults: later layers win.
+pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> {
+    let mut c = defaults;
+    let mut secure: Option<bool> = None;
+    for l in layers {
+        let l = l.clone();
+        if let Some(v) = l.data_dir {
+            c.data_dir = v;
+        }
+        if let Some(v) = l.http {
+            c.http = v;
+        }
+        if let Some(v) = l.https {
+            c.https = Some(v);
+        }
+        if let Some(v) = l.venue_name {
+            c.venue_name = v;
+        }
+        if let Some(v) = l.utc_offset_minutes {
+            c.utc_offset_minutes = v;
+        }
+        if let Some(v) = l.auto_approve_shops {
+            c.auto_approve_shops = v;
+        }
+        if let Some(v) = l.auto_cancel_seconds {
+            c.auto_cancel_seconds = v;
+        }
+        if let Some(v) = l.group_commit {
+            c.group_commit = v;
+        }
+        if let Some(v) = l.login_hours {
+            c.login_hours = v;
+        }
+        if let Some(v) = l.login_attempts_per_minute {
+            c.login_attempts_per_minute = v;
+        }
+        if let Some(v) = l.secure_cookies {
+            secure = Some(v);
+        }
+        if let Some(v) = l.demo {
+            c.demo = v;
+        }
+    }
+    c.secure_cookies = secure.unwrap_or(c.https.is_some());
+    if !(-14 * 60..=14 * 60).contains(&c.utc_offset_minutes) {
+        return Err(ConfigError::Invalid(
+            "utc_offset_minutes must be between -840 and 840".into(),
+        ));
+    }
+    if c.login_hours == 0 || c.login_attempts_per_minute == 0 {
+        return Err(ConfigError::Invalid(
+            "login_hours and login_attempts_per_minute must be at least 1".into(),
+        ));
+    }
+    if c.venue_name.trim().is_empty() {
+        return Err(ConfigError::Invalid("venue_name must not be empty".into()));
+    }
+    Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn later_layers_win() {
+        let file: Layer =
+            toml::from_str("http = \"0.0.0.0:80\"\nauto_cancel_seconds = 5\n").expect("toml");
+        let env =
+            env_layer([("QUEUELESS_AUTO_CANCEL_SECONDS".to_owned(), "7".to_owned())]).expect("env");
+        let flags = Layer {
+            data_dir: Some("/srv/q".into()),
+            ..Layer::default()
+        };
+        let c = merge(defaults(), &[file, env, flags]).expect("merges");
+        assert_eq!(c.http, SocketAddr::from(([0, 0, 0, 0], 80)));
+        assert_eq!(c.auto_cancel_seconds, 7);
+        assert_eq!(c.data_dir, PathBuf::from("/srv/q"));
+        assert!(!c.secure_cookies);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_errors() {
+        assert!(toml::from_str::<Layer>("htp = \"x\"").is_err());
+        let err = env_layer([("QUEUELESS_HTTP".to_owned(), "nope".to_owned())]).expect_err("bad");
+        assert!(err.to_string().contains("0.0.0.0:80"));
+        let bad = Layer {
+            utc_offset_minutes: Some(2000),
+            ..Layer::default()
+        };
+        assert!(merge(defaults(), &[bad]).is_err());
+    }
+
+    #[test]
+    fn https_makes_cookies_secure_unless_told_otherwise() {
+        let https = Layer {
+            https: Some(SocketAddr::from(([0, 0, 0, 0], 443))),
+            ..Layer::default()
+        };
+        assert!(
+            merge(defaults(), std::slice::from_ref(&https))
+                .expect("ok")
+                .secure_cookies
+        );
+        let off = Layer {
+            secure_cookies: Some(false),
+            ..Layer::default()
+        };
+        assert!(!merge(defaults(), &[https, off]).expect("ok").secure_cookies);
+    }
+}

@@ -1,0 +1,312 @@
+//! Guest routes: the shop list, menus, checkout, an order by its status
+//! link, cancelling while placed, this device's orders and notifications,
+//! and table lookups. No login: the device cookie identifies the guest.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::dto::{CategoryDto, ItemDto, MenuDto, OrderDto, OrderSummaryDto, ShopDto, TableDto};
+use crate::domain::ItemId;
+use crate::domain::order::OrderStatus;
+use crate::domain::service::PaymentMethod;
+use crate::domain::shop::Approval;
+use crate::domain::{NotificationId, ShopId, Token};
+use crate::store::{Checkout, CheckoutLine, Scope, catalog, checkout, orders, service};
+use crate::web::AppState;
+use crate::web::error::{ApiError, ApiResult, ErrorBody};
+use crate::web::extract::{ApiJson, ApiPath, ApiQuery, Device};
+
+pub(crate) fn shop_dto(
+    state: &AppState,
+    s: &crate::domain::shop::Shop,
+    open_orders: u32,
+) -> ShopDto {
+    let refusal = s
+        .accepts_orders(
+            state.store.now(),
+            state.store.settings().utc_offset_minutes,
+            open_orders,
+        )
+        .err()
+        .map(|r| r.to_string());
+    ShopDto::new(s, refusal)
+}
+
+/// Every approved shop.
+#[utoipa::path(get, path = "/api/shops", tag = "guest",
+    responses((status = 200, body = [ShopDto])))]
+pub async fn list_shops(State(state): State<AppState>) -> ApiResult<Json<Vec<ShopDto>>> {
+    let shops = state
+        .store
+        .read(|r| {
+            let shops = catalog::shops(r, true)?;
+            shops
+                .into_iter()
+                .map(|s| Ok((catalog::open_order_count(r, s.id)?, s)))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    Ok(Json(
+        shops
+            .iter()
+            .map(|(open, s)| shop_dto(&state, s, *open))
+            .collect(),
+    ))
+}
+
+/// A shop's menu with live availability.
+#[utoipa::path(get, path = "/api/shops/{shop_id}/menu", tag = "guest",
+    params(("shop_id" = u64, Path, description = "The shop")),
+    responses((status = 200, body = MenuDto), (status = 404, body = ErrorBody)))]
+pub async fn shop_menu(
+    State(state): State<AppState>,
+    ApiPath(shop_id): ApiPath<u64>,
+) -> ApiResult<Json<MenuDto>> {
+    let (menu, open) = state
+        .store
+        .read(move |r| {
+            let menu = catalog::menu(r, ShopId(shop_id))?;
+            let open = catalog::open_order_count(r, ShopId(shop_id))?;
+            Ok((menu, open))
+        })
+        .await?;
+    if menu.shop.approval != Approval::Approved {
+        return Err(ApiError::not_found("shop"));
+    }
+    Ok(Json(MenuDto {
+        shop: shop_dto(&state, &menu.shop, open),
+        categories: menu.categories.iter().map(CategoryDto::from).collect(),
+        items: menu.items.iter().map(|i| ItemDto::new(i, false)).collect(),
+        ingredients: None,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineRequest {
+    pub item_id: u64,
+    /// 1 to 99.
+    pub quantity: u32,
+}
+
+/// A checkout: items of one or several shops.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceOrderRequest {
+    pub items: Vec<LineRequest>,
+    /// Any unique string per checkout (a UUID); a retry with the same key
+    /// returns the same orders instead of placing new ones.
+    pub idempotency_key: String,
+    #[serde(default)]
+    pub note: String,
+    /// Name to call at pickup.
+    #[serde(default)]
+    pub pickup_name: String,
+    /// Table code from a scanned QR code.
+    #[serde(default)]
+    pub session: Option<String>,
+    /// `cash` (default), `card`, `upi` or `wallet`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub payment_method: Option<PaymentMethod>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlaceOrderResponse {
+    /// One order per shop.
+    pub orders: Vec<OrderSummaryDto>,
+}
+
+/// Places a checkout: one order per shop, all or nothing.
+#[utoipa::path(post, path = "/api/orders", tag = "guest", request_body = PlaceOrderRequest,
+    responses(
+        (status = 201, body = PlaceOrderResponse, description = "Placed (or the replay of an earlier identical request, with `Idempotent-Replayed: true`)"),
+        (status = 409, body = ErrorBody, description = "An item ran out (`item_id` says which), or a shop is not taking orders"),
+        (status = 422, body = ErrorBody, description = "Malformed input")))]
+pub async fn place_order(
+    State(state): State<AppState>,
+    Device(guest): Device,
+    ApiJson(req): ApiJson<PlaceOrderRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let session = match req.session.as_deref().filter(|s| !s.is_empty()) {
+        Some(code) => Some(
+            code.parse::<Token>()
+                .map_err(|_| ApiError::invalid("session is not a valid table code"))?,
+        ),
+        None => None,
+    };
+    let c = Checkout {
+        guest,
+        lines: req
+            .items
+            .iter()
+            .map(|l| CheckoutLine {
+                item: ItemId(l.item_id),
+                quantity: l.quantity,
+            })
+            .collect(),
+        idempotency_key: req.idempotency_key,
+        note: req.note,
+        pickup_name: req.pickup_name,
+        session,
+        payment: req.payment_method.unwrap_or(PaymentMethod::Cash),
+    };
+    checkout::validate(&c)?;
+    let placed = state.store.write(move |tx| checkout::place(tx, c)).await?;
+    let mut headers = HeaderMap::new();
+    if placed.replayed {
+        headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    } else {
+        for o in &placed.orders {
+            tracing::info!(order = %o.id, shop = %o.shop, number = o.number, "order placed");
+        }
+    }
+    let body = PlaceOrderResponse {
+        orders: placed.orders.iter().map(OrderSummaryDto::from).collect(),
+    };
+    Ok((StatusCode::CREATED, headers, Json(body)))
+}
+
+fn parse_token(token: &str) -> ApiResult<Token> {
+    token.parse().map_err(|_| ApiError::not_found("order"))
+}
+
+/// An order by its status-link token.
+#[utoipa::path(get, path = "/api/orders/{token}", tag = "guest",
+    params(("token" = String, Path, description = "The order's status-link token")),
+    responses((status = 200, body = OrderDto), (status = 404, body = ErrorBody)))]
+pub async fn get_order(
+    State(state): State<AppState>,
+    ApiPath(token): ApiPath<String>,
+) -> ApiResult<Json<OrderDto>> {
+    let token = parse_token(&token)?;
+    let view = state
+        .store
+        .read(move |r| orders::view(r, orders::order_by_token(r, token)?))
+        .await?;
+    Ok(Json(OrderDto::from(&view)))
+}
+
+/// The guest cancels an order that no shop has accepted yet.
+#[utoipa::path(post, path = "/api/orders/{token}/cancel", tag = "guest",
+    params(("token" = String, Path, description = "The order's status-link token")),
+    responses((status = 200, body = OrderDto), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "Already accepted")))]
+pub async fn cancel_order(
+    State(state): State<AppState>,
+    ApiPath(token): ApiPath<String>,
+) -> ApiResult<Json<OrderDto>> {
+    let token = parse_token(&token)?;
+    let view = state
+        .store
+        .write(move |tx| {
+            let order = orders::order_by_token(&**tx, token)?;
+            let order = orders::set_status(
+                tx,
+                Scope::Guest(token),
+                order.id,
+                OrderStatus::Cancelled,
+                None,
+            )?;
+            orders::view(&**tx, order)
+        })
+        .await?;
+    Ok(Json(OrderDto::from(&view)))
+}
+
+/// This device's orders, newest first.
+#[utoipa::path(get, path = "/api/me/orders", tag = "guest",
+    responses((status = 200, body = [OrderSummaryDto])))]
+pub async fn my_orders(
+    State(state): State<AppState>,
+    Device(guest): Device,
+) -> ApiResult<Json<Vec<OrderSummaryDto>>> {
+    let list = state
+        .store
+        .read(move |r| orders::guest_orders(r, guest))
+        .await?;
+    Ok(Json(list.iter().map(OrderSummaryDto::from).collect()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationDto {
+    /// Also the SSE event id.
+    pub id: u64,
+    pub order_id: u64,
+    pub shop_id: u64,
+    pub status: String,
+    pub message: String,
+    pub created_at_ms: u64,
+    pub read: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AfterQuery {
+    /// Only notifications with a larger id.
+    #[serde(default)]
+    pub after: u64,
+}
+
+/// This device's notifications.
+#[utoipa::path(get, path = "/api/me/notifications", tag = "guest", params(AfterQuery),
+    responses((status = 200, body = [NotificationDto])))]
+pub async fn my_notifications(
+    State(state): State<AppState>,
+    Device(guest): Device,
+    ApiQuery(q): ApiQuery<AfterQuery>,
+) -> ApiResult<Json<Vec<NotificationDto>>> {
+    let list = state
+        .store
+        .read(move |r| service::notifications(r, guest, q.after))
+        .await?;
+    Ok(Json(
+        list.iter()
+            .map(|n| NotificationDto {
+                id: n.id.0,
+                order_id: n.order.0,
+                shop_id: n.shop.0,
+                status: n.status.as_str().into(),
+                message: n.message.clone(),
+                created_at_ms: n.created_at.0,
+                read: n.read,
+            })
+            .collect(),
+    ))
+}
+
+/// Marks a notification read.
+#[utoipa::path(post, path = "/api/me/notifications/{notification_id}/read", tag = "guest",
+    params(("notification_id" = u64, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn read_notification(
+    State(state): State<AppState>,
+    Device(guest): Device,
+    ApiPath(id): ApiPath<u64>,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .write(move |tx| service::mark_read(tx, guest, NotificationId(id)))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A table by its QR code.
+#[utoipa::path(get, path = "/api/tables/{code}", tag = "guest",
+    params(("code" = String, Path, description = "The code from the table's QR link")),
+    responses((status = 200, body = TableDto), (status = 404, body = ErrorBody)))]
+pub async fn table(
+    State(state): State<AppState>,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Json<TableDto>> {
+    let code: Token = code.parse().map_err(|_| ApiError::not_found("table"))?;
+    let s = state
+        .store
+        .read(move |r| service::session_by_code(r, code))
+        .await?;
+    Ok(Json(TableDto::from(&s)))
+}

@@ -1,0 +1,310 @@
+//! Shopkeeper routes for running the counter: the shop's orders, stage
+//! changes, payments, settings (pause, hours, limit), order numbers, tables
+//! and today's report. Every route acts on the caller's own shop only.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::dto::{OrderDto, PaymentDto, ShopDto, TableDto, WindowDto, parse_status};
+use super::guest::shop_dto;
+use crate::domain::service::{PaymentMethod, PaymentStatus};
+use crate::domain::shop::OpeningHours;
+use crate::domain::{OrderId, SessionId};
+use crate::store::{Scope, ShopPatch, catalog, orders, service};
+use crate::web::AppState;
+use crate::web::error::{ApiError, ApiResult, ErrorBody};
+use crate::web::extract::{ApiJson, ApiPath, ApiQuery, Shopkeeper};
+
+#[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OrdersQuery {
+    /// Only open orders (placed … ready), oldest first. Default true.
+    #[serde(default)]
+    pub open: Option<bool>,
+    /// With `open=false`: the newest this many (default 100, at most 500).
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+/// The shop's orders.
+#[utoipa::path(get, path = "/api/shop/orders", tag = "shop", params(OrdersQuery),
+    responses((status = 200, body = [OrderDto]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_orders(
+    State(state): State<AppState>,
+    k: Shopkeeper,
+    ApiQuery(q): ApiQuery<OrdersQuery>,
+) -> ApiResult<Json<Vec<OrderDto>>> {
+    let open = q.open.unwrap_or(true);
+    let limit = q.limit.unwrap_or(100).min(500);
+    let views = state
+        .store
+        .read(move |r| {
+            orders::shop_orders(r, k.shop, open, limit)?
+                .into_iter()
+                .map(|o| orders::view(r, o))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    Ok(Json(views.iter().map(OrderDto::from).collect()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusRequest {
+    /// `accepted`, `preparing`, `ready`, `completed` or `cancelled`.
+    pub status: String,
+    /// Required with `cancelled`; shown to the guest.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Moves an order to its next stage, or cancels it with a reason.
+#[utoipa::path(post, path = "/api/shop/orders/{order_id}/status", tag = "shop", request_body = StatusRequest,
+    params(("order_id" = u64, Path)),
+    responses((status = 200, body = OrderDto), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "Not a valid stage change")))]
+pub async fn set_status(
+    State(state): State<AppState>,
+    k: Shopkeeper,
+    ApiPath(order_id): ApiPath<u64>,
+    ApiJson(req): ApiJson<StatusRequest>,
+) -> ApiResult<Json<OrderDto>> {
+    let to = parse_status(&req.status).ok_or_else(|| {
+        ApiError::invalid("status must be accepted, preparing, ready, completed or cancelled")
+    })?;
+    let view = state
+        .store
+        .write(move |tx| {
+            let o = orders::set_status(tx, Scope::Shop(k.shop), OrderId(order_id), to, req.reason)?;
+            orders::view(&**tx, o)
+        })
+        .await?;
+    tracing::info!(order = order_id, status = %to, "order status changed");
+    Ok(Json(OrderDto::from(&view)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentRequest {
+    /// `pending`, `successful` or `failed`.
+    #[schema(value_type = String)]
+    pub status: PaymentStatus,
+    /// Change the method (`cash`, `card`, `upi`, `wallet`).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub method: Option<PaymentMethod>,
+}
+
+/// Records a payment (the shop marks cash as paid).
+#[utoipa::path(post, path = "/api/shop/orders/{order_id}/payment", tag = "shop", request_body = PaymentRequest,
+    params(("order_id" = u64, Path)),
+    responses((status = 200, body = PaymentDto), (status = 404, body = ErrorBody)))]
+pub async fn set_payment(
+    State(state): State<AppState>,
+    k: Shopkeeper,
+    ApiPath(order_id): ApiPath<u64>,
+    ApiJson(req): ApiJson<PaymentRequest>,
+) -> ApiResult<Json<PaymentDto>> {
+    let p = state
+        .store
+        .write(move |tx| {
+            service::set_payment(tx, k.shop, OrderId(order_id), req.status, req.method)
+        })
+        .await?;
+    Ok(Json(PaymentDto::from(&p)))
+}
+
+/// The caller's shop.
+#[utoipa::path(get, path = "/api/shop", tag = "shop",
+    responses((status = 200, body = ShopDto), (status = 401, body = ErrorBody)))]
+pub async fn get_shop(State(state): State<AppState>, k: Shopkeeper) -> ApiResult<Json<ShopDto>> {
+    let (s, open) = state
+        .store
+        .read(move |r| {
+            Ok((
+                catalog::shop(r, k.shop)?,
+                catalog::open_order_count(r, k.shop)?,
+            ))
+        })
+        .await?;
+    Ok(Json(shop_dto(&state, &s, open)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShopPatchRequest {
+    pub name: Option<String>,
+    pub location: Option<String>,
+    pub contact: Option<String>,
+    /// Pause (true) or resume (false) ordering.
+    pub paused: Option<bool>,
+    /// Weekly opening windows; `[]` means always open.
+    pub hours: Option<Vec<WindowDto>>,
+    /// Refuse new orders while this many are open; 0 removes the limit.
+    pub open_order_limit: Option<u32>,
+}
+
+/// Changes the shop: details, pause, opening hours, open-order limit.
+#[utoipa::path(patch, path = "/api/shop", tag = "shop", request_body = ShopPatchRequest,
+    responses((status = 200, body = ShopDto), (status = 422, body = ErrorBody)))]
+pub async fn patch_shop(
+    State(state): State<AppState>,
+    k: Shopkeeper,
+    ApiJson(req): ApiJson<ShopPatchRequest>,
+) -> ApiResult<Json<ShopDto>> {
+    let patch = ShopPatch {
+        name: req.name,
+        location: req.location,
+        contact: req.contact,
+        paused: req.paused,
+        hours: req.hours.map(|w| OpeningHours {
+            windows: w.into_iter().map(Into::into).collect(),
+        }),
+        open_order_limit: req.open_order_limit.map(|n| (n > 0).then_some(n)),
+    };
+    let (s, open) = state
+        .store
+        .write(move |tx| {
+            let s = catalog::update_shop(tx, k.shop, patch)?;
+            Ok((s, catalog::open_order_count(&**tx, k.shop)?))
+        })
+        .await?;
+    Ok(Json(shop_dto(&state, &s, open)))
+}
+
+/// Starts order numbers again from 1.
+#[utoipa::path(post, path = "/api/shop/order-number/reset", tag = "shop",
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn reset_numbers(State(state): State<AppState>, k: Shopkeeper) -> ApiResult<StatusCode> {
+    state
+        .store
+        .write(move |tx| catalog::reset_numbers(tx, k.shop))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportLineDto {
+    pub item_id: u64,
+    pub name: String,
+    pub quantity: u64,
+    pub revenue_cents: u64,
+}
+
+/// Today's figures.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportDto {
+    /// Start of the venue-local day.
+    pub since_ms: u64,
+    pub orders: u64,
+    pub cancelled: u64,
+    pub revenue_cents: u64,
+    pub items: Vec<ReportLineDto>,
+    pub average_prep_seconds: Option<u32>,
+}
+
+/// Today's orders, sales per item and average preparation time.
+#[utoipa::path(get, path = "/api/shop/report", tag = "shop",
+    responses((status = 200, body = ReportDto), (status = 401, body = ErrorBody)))]
+pub async fn report(State(state): State<AppState>, k: Shopkeeper) -> ApiResult<Json<ReportDto>> {
+    let now = state.store.now();
+    let offset = state.store.settings().utc_offset_minutes;
+    let r = state
+        .store
+        .read(move |r| orders::report(r, k.shop, now, offset))
+        .await?;
+    Ok(Json(ReportDto {
+        since_ms: r.since.0,
+        orders: r.orders,
+        cancelled: r.cancelled,
+        revenue_cents: r.revenue.0,
+        items: r
+            .lines
+            .iter()
+            .map(|l| ReportLineDto {
+                item_id: l.item.0,
+                name: l.name.clone(),
+                quantity: l.quantity,
+                revenue_cents: l.revenue.0,
+            })
+            .collect(),
+        average_prep_seconds: r.average_prep_seconds,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenTableRequest {
+    /// "Table 2".
+    pub label: String,
+}
+
+/// Opens a table (order session); guests order into it with its code.
+#[utoipa::path(post, path = "/api/shop/tables", tag = "shop", request_body = OpenTableRequest,
+    responses((status = 201, body = TableDto), (status = 422, body = ErrorBody)))]
+pub async fn open_table(
+    State(state): State<AppState>,
+    k: Shopkeeper,
+    ApiJson(req): ApiJson<OpenTableRequest>,
+) -> ApiResult<(StatusCode, Json<TableDto>)> {
+    let s = state
+        .store
+        .write(move |tx| service::open_session(tx, k.shop, &req.label))
+        .await?;
+    Ok((StatusCode::CREATED, Json(TableDto::from(&s))))
+}
+
+/// The shop's tables, newest first.
+#[utoipa::path(get, path = "/api/shop/tables", tag = "shop",
+    responses((status = 200, body = [TableDto])))]
+pub async fn list_tables(
+    State(state): State<AppState>,
+    k: Shopkeeper,
+) -> ApiResult<Json<Vec<TableDto>>> {
+    let list = state
+        .store
+        .read(move |r| service::sessions(r, k.shop))
+        .await?;
+    Ok(Json(list.iter().map(TableDto::from).collect()))
+}
+
+/// Closes a table; its guests are told at once.
+#[utoipa::path(post, path = "/api/shop/tables/{table_id}/close", tag = "shop",
+    params(("table_id" = u64, Path)),
+    responses((status = 200, body = TableDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn close_table(
+    State(state): State<AppState>,
+    k: Shopkeeper,
+    ApiPath(id): ApiPath<u64>,
+) -> ApiResult<Json<TableDto>> {
+    let s = state
+        .store
+        .write(move |tx| service::close_session(tx, k.shop, SessionId(id)))
+        .await?;
+    Ok(Json(TableDto::from(&s)))
+}
+
+/// The orders placed into one table.
+#[utoipa::path(get, path = "/api/shop/tables/{table_id}/orders", tag = "shop",
+    params(("table_id" = u64, Path)),
+    responses((status = 200, body = [OrderDto]), (status = 404, body = ErrorBody)))]
+pub async fn table_orders(
+    State(state): State<AppState>,
+    k: Shopkeeper,
+    ApiPath(id): ApiPath<u64>,
+) -> ApiResult<Json<Vec<OrderDto>>> {
+    let views = state
+        .store
+        .read(move |r| {
+            service::own_session(r, k.shop, SessionId(id))?;
+            service::session_orders(r, SessionId(id))?
+                .into_iter()
+                .map(|o| orders::view(r, o))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    Ok(Json(views.iter().map(OrderDto::from).collect()))
+}

@@ -1,0 +1,292 @@
+//! Extractors: JSON bodies and paths with our error shape, the guest's
+//! device cookie, the logged-in staff member, and the CSRF guard.
+//!
+//! The caller is identified by the socket's peer address and by cookies,
+//! never by forwarding headers.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::auth::token_hash;
+use crate::domain::account::{Role, User};
+use crate::domain::{GuestId, ShopId, Token};
+use crate::store::accounts;
+
+/// Cookie holding the guest's device id.
+pub const DEVICE_COOKIE: &str = "ql_device";
+/// Cookie holding a staff login token.
+pub const SESSION_COOKIE: &str = "ql_session";
+
+/// A JSON body; malformed input becomes a 4xx in our error shape.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Self(v)),
+            Err(rejection) => {
+                let status = rejection.status();
+                Err(match status {
+                    StatusCode::PAYLOAD_TOO_LARGE => {
+                        ApiError::new(status, "body_too_large", "the request body is too large")
+                    }
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
+                        status,
+                        "unsupported_media_type",
+                        "send the body as JSON with Content-Type: application/json",
+                    ),
+                    _ => ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_body",
+                        rejection.body_text(),
+                    ),
+                })
+            }
+        }
+    }
+}
+
+/// A path parameter; one that does not parse is a 404.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Self(p.0))
+            .map_err(|_| ApiError::not_found("resource"))
+    }
+}
+
+/// A query string; one that does not parse is a 422.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Self(q.0))
+            .map_err(|e| ApiError::invalid(e.body_text()))
+    }
+}
+
+/// Reads one cookie from the request headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Builds a `Set-Cookie` value. `max_age` of 0 deletes the cookie.
+pub fn set_cookie(
+    name: &str,
+    value: &str,
+    max_age_secs: u64,
+    same_site: &str,
+    secure: bool,
+) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    let text = format!(
+        "{name}={value}; Path=/; Max-Age={max_age_secs}; HttpOnly; SameSite={same_site}{secure}"
+    );
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
+}
+
+/// The guest's device, from its cookie (set by [`device_cookie`] when missing).
+#[derive(Clone, Copy, Debug)]
+pub struct Device(pub GuestId);
+
+/// Middleware: gives every caller a device id, setting the cookie when new.
+pub async fn device_cookie(
+    state: axum::extract::State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let existing = cookie(req.headers(), DEVICE_COOKIE).and_then(|v| v.parse::<Token>().ok());
+    let (device, new) = match existing {
+        Some(t) => (t, false),
+        None => match Token::random() {
+            Ok(t) => (t, true),
+            Err(e) => return ApiError::internal(format!("no randomness: {e}")).into_response(),
+        },
+    };
+    req.extensions_mut().insert(Device(device));
+    let mut response = next.run(req).await;
+    if new {
+        let value = set_cookie(
+            DEVICE_COOKIE,
+            &device.to_string(),
+            400 * 86_400,
+            "Lax",
+            state.web.secure_cookies,
+        );
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Device {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<Device>()
+            .copied()
+            .ok_or_else(|| ApiError::internal("device middleware missing"))
+    }
+}
+
+/// The socket peer's address.
+#[derive(Clone, Copy, Debug)]
+pub struct Peer(pub SocketAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| Peer(c.0))
+            .ok_or_else(|| ApiError::internal("connect info missing"))
+    }
+}
+
+/// A logged-in user (any role).
+#[derive(Clone, Debug)]
+pub struct Login {
+    /// The user.
+    pub user: User,
+    /// The cookie token of this login.
+    pub token: Token,
+}
+
+impl FromRequestParts<AppState> for Login {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = cookie(&parts.headers, SESSION_COOKIE)
+            .and_then(|v| v.parse::<Token>().ok())
+            .ok_or_else(ApiError::unauthorized)?;
+        let hash = token_hash(&token);
+        let now = state.store.now();
+        let user = state
+            .store
+            .read(move |r| accounts::login_user(r, hash, now))
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        Ok(Login { user, token })
+    }
+}
+
+/// A shopkeeper, with the one shop they may act on.
+#[derive(Clone, Debug)]
+pub struct Shopkeeper {
+    /// The user.
+    pub user: User,
+    /// Their shop.
+    pub shop: ShopId,
+}
+
+impl FromRequestParts<AppState> for Shopkeeper {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let login = Login::from_request_parts(parts, state).await?;
+        match (login.user.role, login.user.shop) {
+            (Role::Shopkeeper, Some(shop)) => Ok(Shopkeeper {
+                user: login.user,
+                shop,
+            }),
+            _ => Err(ApiError::forbidden(
+                "this is for shopkeepers; log in with your shop's account",
+            )),
+        }
+    }
+}
+
+/// The venue operator.
+#[derive(Clone, Debug)]
+pub struct Admin(pub User);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let login = Login::from_request_parts(parts, state).await?;
+        if login.user.role == Role::Admin {
+            Ok(Admin(login.user))
+        } else {
+            Err(ApiError::forbidden("this is for the venue operator"))
+        }
+    }
+}
+
+/// Middleware: refuses state-changing requests a browser sent from another
+/// site. Browsers mark those with `Sec-Fetch-Site: cross-site` or an
+/// `Origin` that is not this host; clients that send neither (curl, a
+/// receipt printer) carry no victim's cookies and pass.
+pub async fn csrf_guard(req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if site.is_some_and(|s| s == "cross-site") {
+        return ApiError::forbidden("cross-site requests are refused (CSRF protection)")
+            .into_response();
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let origin_host = origin
+            .to_str()
+            .ok()
+            .and_then(|o| o.split_once("://"))
+            .map(|(_, authority)| authority);
+        if host.is_none() || origin_host != host {
+            return ApiError::forbidden("cross-site requests are refused (CSRF protection)")
+                .into_response();
+        }
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; ql_device=abc; b=2"),
+        );
+        assert_eq!(cookie(&h, "ql_device").as_deref(), Some("abc"));
+        assert_eq!(cookie(&h, "missing"), None);
+    }
+
+    #[test]
+    fn set_cookie_has_the_safety_flags() {
+        let v = set_cookie("x", "y", 60, "Strict", true);
+        assert_eq!(
+            v,
+            "x=y; Path=/; Max-Age=60; HttpOnly; SameSite=Strict; Secure"
+        );
+    }
+}

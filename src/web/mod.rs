@@ -1,0 +1,148 @@
+//! The HTTP side, and the only module that uses axum: the JSON API with its
+//! OpenAPI document, the error → status mapping, extractors, and the
+//! middleware stack (body limit, CSRF guard, device cookie).
+//!
+//! `serve(listener, state, shutdown)` takes a bound listener so tests can
+//! bind port 0.
+
+pub mod api;
+pub mod error;
+pub mod extract;
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::middleware;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tokio::net::TcpListener;
+
+use crate::auth::Passwords;
+use crate::store::Store;
+
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Settings the web layer needs.
+#[derive(Clone, Debug)]
+pub struct WebSettings {
+    /// The venue's name.
+    pub venue_name: String,
+    /// Cookies carry `Secure`.
+    pub secure_cookies: bool,
+    /// Staff login length in seconds.
+    pub login_seconds: u64,
+    /// Approve new shops at once.
+    pub auto_approve_shops: bool,
+    /// Login/registration attempts per minute per address.
+    pub login_attempts_per_minute: u32,
+}
+
+/// Shared state of every handler: cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The store.
+    pub store: Store,
+    /// Password hashing.
+    pub passwords: Passwords,
+    /// Login attempts per client address.
+    pub login_limiter: Arc<LoginLimiter>,
+    /// Settings.
+    pub web: Arc<WebSettings>,
+}
+
+/// Rate limiter of login and registration attempts, keyed by client address.
+pub struct LoginLimiter(DefaultKeyedRateLimiter<IpAddr>);
+
+impl std::fmt::Debug for LoginLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LoginLimiter")
+    }
+}
+
+impl LoginLimiter {
+    /// `per_minute` attempts per minute from one address, all usable at once.
+    pub fn new(per_minute: u32) -> Self {
+        let n = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+        Self(RateLimiter::keyed(Quota::per_minute(n)))
+    }
+
+    /// Whether `ip` may try again now.
+    pub fn check(&self, ip: IpAddr) -> bool {
+        self.0.check_key(&ip).is_ok()
+    }
+
+    /// Forgets addresses that are back to a full quota (memory stays bounded).
+    pub fn shrink(&self) {
+        self.0.retain_recent();
+        self.0.shrink_to_fit();
+    }
+}
+
+impl AppState {
+    /// State over a store.
+    pub fn new(store: Store, web: WebSettings) -> Self {
+        Self {
+            store,
+            passwords: Passwords::default(),
+            login_limiter: Arc::new(LoginLimiter::new(web.login_attempts_per_minute)),
+            web: Arc::new(web),
+        }
+    }
+}
+
+/// The whole router.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = api::router().split_for_parts();
+    let openapi = Arc::new(openapi);
+    api.route(
+        "/api/openapi.json",
+        axum::routing::get(move || {
+            let doc = Arc::clone(&openapi);
+            async move { axum::Json((*doc).clone()) }
+        }),
+    )
+    .fallback(|| async { error::ApiError::not_found("page") })
+    .layer(middleware::from_fn_with_state(
+        state.clone(),
+        extract::device_cookie,
+    ))
+    .layer(middleware::from_fn(extract::csrf_guard))
+    .layer(middleware::map_response(security_headers))
+    .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+    .with_state(state)
+}
+
+async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    let h = response.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
