@@ -2,6 +2,7 @@
 //! while the daemon keeps writing, into a new redb file that is renamed
 //! into place only when complete.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use redb::{Database, Key, ReadTransaction, ReadableTable, TableDefinition, Value};
@@ -43,6 +44,10 @@ pub fn copy_all(from: &ReadTransaction, to: &Path) -> Result<u64, StoreError> {
     let partial = to.with_extension("partial");
     let _ = std::fs::remove_file(&partial);
     let db = Database::create(&partial)?;
+    // The copy holds password hashes and session digests: owner only.
+    std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o600)).map_err(|e| {
+        StoreError::Internal(format!("cannot restrict {}: {e}", partial.display()))
+    })?;
     let txn = db.begin_write()?;
     let mut copy = Copy {
         from,
