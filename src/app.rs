@@ -75,6 +75,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             login_seconds: u64::from(config.login_hours) * 3600,
             auto_approve_shops: config.auto_approve_shops,
             login_attempts_per_minute: config.login_attempts_per_minute,
+            ..WebSettings::default()
         },
     );
     let listener = TcpListener::bind(config.http).await.with_context(|| {

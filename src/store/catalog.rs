@@ -510,3 +510,8 @@ pub fn shops(v: &impl View, approved_only: bool) -> Result<Vec<Shop>, StoreError
 pub fn open_order_count(v: &impl View, shop: ShopId) -> Result<u32, StoreError> {
     Ok(u32::try_from(v.ids(SHOP_TO_OPEN_ORDER, shop.0)?.len()).unwrap_or(u32::MAX))
 }
+
+/// Loads any item by id (guest pages: the cart).
+pub fn item(v: &impl View, id: ItemId) -> Result<Option<MenuItem>, StoreError> {
+    v.get::<u64, MenuItem>(ID_TO_ITEM, id.0)
+}

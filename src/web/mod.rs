@@ -8,6 +8,8 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod pages;
+pub mod sse;
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -39,6 +41,21 @@ pub struct WebSettings {
     pub auto_approve_shops: bool,
     /// Login/registration attempts per minute per address.
     pub login_attempts_per_minute: u32,
+    /// Most open event streams per client address.
+    pub max_streams_per_client: u32,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        Self {
+            venue_name: "queueless venue".into(),
+            secure_cookies: false,
+            login_seconds: 12 * 3600,
+            auto_approve_shops: false,
+            login_attempts_per_minute: 10,
+            max_streams_per_client: 16,
+        }
+    }
 }
 
 /// Shared state of every handler: cheap to clone.
@@ -52,6 +69,10 @@ pub struct AppState {
     pub login_limiter: Arc<LoginLimiter>,
     /// Settings.
     pub web: Arc<WebSettings>,
+    /// Key of the forms' CSRF tokens (random per start).
+    pub csrf_key: Arc<[u8; 32]>,
+    /// Open event streams per client address.
+    pub streams: Arc<sse::StreamLimiter>,
 }
 
 /// Rate limiter of login and registration attempts, keyed by client address.
@@ -89,9 +110,20 @@ impl AppState {
             store,
             passwords: Passwords::default(),
             login_limiter: Arc::new(LoginLimiter::new(web.login_attempts_per_minute)),
+            csrf_key: Arc::new(random_key()),
+            streams: Arc::new(sse::StreamLimiter::new(web.max_streams_per_client)),
             web: Arc::new(web),
         }
     }
+}
+
+fn random_key() -> [u8; 32] {
+    let mut key = [0u8; 32];
+    if let Err(e) = getrandom::fill(&mut key) {
+        // Without randomness no token is safe; refuse to run rather than guess.
+        panic!("the system has no randomness: {e}");
+    }
+    key
 }
 
 /// The whole router.
@@ -105,7 +137,9 @@ pub fn router(state: AppState) -> Router {
             async move { axum::Json((*doc).clone()) }
         }),
     )
-    .fallback(|| async { error::ApiError::not_found("page") })
+    .merge(pages::router())
+    .merge(sse::router())
+    .fallback(pages::not_found)
     .layer(middleware::from_fn_with_state(
         state.clone(),
         extract::device_cookie,
@@ -123,6 +157,13 @@ async fn security_headers(mut response: axum::response::Response) -> axum::respo
         HeaderValue::from_static("nosniff"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        ),
+    );
     h.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),

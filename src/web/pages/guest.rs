@@ -1,0 +1,380 @@
+//! Guest pages: the venue's landing page, a shop's menu, the order page
+//! (pickup code, stage, queue position, status link as QR code), "my
+//! orders" for this device, and joining a table from its QR code.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::cart::TABLE_COOKIE;
+use super::{Chrome, PageError, PageForm, PageResult, money, render, see_other};
+use crate::domain::order::OrderStatus;
+use crate::domain::shop::Approval;
+use crate::domain::{ShopId, Token};
+use crate::store::{OrderView, Scope, catalog, orders, service};
+use crate::web::AppState;
+use crate::web::extract::{Device, set_cookie};
+
+/// Guest routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(landing))
+        .route("/shops/{shop_id}", get(menu))
+        .route("/o/{token}", get(order))
+        .route("/o/{token}/cancel", post(cancel))
+        .route("/orders", get(my_orders))
+        .route("/t/{code}", get(table))
+}
+
+/// What a guest reads for each stage.
+pub fn stage_label(s: OrderStatus) -> &'static str {
+    match s {
+        OrderStatus::Placed => "Sent to the shop",
+        OrderStatus::Accepted => "Accepted",
+        OrderStatus::Preparing => "Being prepared",
+        OrderStatus::Ready => "Ready for pickup!",
+        OrderStatus::Completed => "Picked up",
+        OrderStatus::Cancelled => "Cancelled",
+    }
+}
+
+struct ShopCard {
+    id: u64,
+    name: String,
+    location: String,
+    refusal: Option<String>,
+    wait_minutes: u32,
+}
+
+#[derive(Template)]
+#[template(path = "landing.html")]
+struct Landing {
+    c: Chrome,
+    shops: Vec<ShopCard>,
+}
+
+async fn landing(State(state): State<AppState>, c: Chrome) -> PageResult {
+    let now = state.store.now();
+    let offset = state.store.settings().utc_offset_minutes;
+    let shops = state
+        .store
+        .read(move |r| {
+            let mut out = Vec::new();
+            for s in catalog::shops(r, true)? {
+                let open = catalog::open_order_count(r, s.id)?;
+                out.push(ShopCard {
+                    id: s.id.0,
+                    name: s.name.clone(),
+                    location: s.location.clone(),
+                    refusal: s
+                        .accepts_orders(now, offset, open)
+                        .err()
+                        .map(|e| e.to_string()),
+                    wait_minutes: s.average_prep_seconds().div_ceil(60),
+                });
+            }
+            Ok(out)
+        })
+        .await?;
+    render(&Landing { c, shops })
+}
+
+struct MenuItemRow {
+    id: u64,
+    name: String,
+    description: String,
+    price: String,
+    available: bool,
+    left: Option<u64>,
+    tags: String,
+}
+
+struct MenuSection {
+    name: String,
+    items: Vec<MenuItemRow>,
+}
+
+#[derive(Template)]
+#[template(path = "menu.html")]
+struct MenuPage {
+    c: Chrome,
+    shop_id: u64,
+    name: String,
+    location: String,
+    refusal: Option<String>,
+    sections: Vec<MenuSection>,
+}
+
+async fn menu(State(state): State<AppState>, c: Chrome, Path(shop_id): Path<String>) -> PageResult {
+    let id = shop_id
+        .parse::<u64>()
+        .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such shop."))?;
+    let now = state.store.now();
+    let offset = state.store.settings().utc_offset_minutes;
+    let (menu, open) = state
+        .store
+        .read(move |r| {
+            Ok((
+                catalog::menu(r, ShopId(id))?,
+                catalog::open_order_count(r, ShopId(id))?,
+            ))
+        })
+        .await?;
+    if menu.shop.approval != Approval::Approved {
+        return Err(PageError::new(
+            StatusCode::NOT_FOUND,
+            "There is no such shop.",
+        ));
+    }
+    let row = |v: &crate::store::ItemView| MenuItemRow {
+        id: v.item.id.0,
+        name: v.item.name.clone(),
+        description: v.item.description.clone(),
+        price: money(v.item.price),
+        available: v.available,
+        left: v.left,
+        tags: v.item.tags.join(" · "),
+    };
+    let mut sections: Vec<MenuSection> = menu
+        .categories
+        .iter()
+        .map(|cat| MenuSection {
+            name: cat.name.clone(),
+            items: menu
+                .items
+                .iter()
+                .filter(|v| v.item.category == Some(cat.id))
+                .map(row)
+                .collect(),
+        })
+        .filter(|s| !s.items.is_empty())
+        .collect();
+    let loose: Vec<MenuItemRow> = menu
+        .items
+        .iter()
+        .filter(|v| {
+            v.item
+                .category
+                .is_none_or(|c| !menu.categories.iter().any(|k| k.id == c))
+        })
+        .map(row)
+        .collect();
+    if !loose.is_empty() {
+        sections.push(MenuSection {
+            name: if sections.is_empty() {
+                "Menu".into()
+            } else {
+                "More".into()
+            },
+            items: loose,
+        });
+    }
+    render(&MenuPage {
+        c,
+        shop_id: id,
+        refusal: menu
+            .shop
+            .accepts_orders(now, offset, open)
+            .err()
+            .map(|e| e.to_string()),
+        name: menu.shop.name,
+        location: menu.shop.location,
+        sections,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "order.html")]
+struct OrderPage {
+    c: Chrome,
+    v: OrderView,
+    link: String,
+    qr_svg: String,
+}
+
+impl OrderPage {
+    fn stage(&self) -> &'static str {
+        stage_label(self.v.order.status)
+    }
+    fn wait_minutes(&self) -> Option<u32> {
+        self.v.estimated_wait_seconds.map(|s| s.div_ceil(60))
+    }
+    fn total(&self) -> String {
+        money(self.v.order.total)
+    }
+    fn can_cancel(&self) -> bool {
+        self.v.order.status == OrderStatus::Placed
+    }
+}
+
+/// The origin guests reach this server at, from a `Host` header that is
+/// checked to be a plain host name or address (never reflected raw).
+pub fn origin(state: &AppState, headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 253
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+        .unwrap_or("localhost");
+    let scheme = if state.web.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}
+
+fn qr_svg(text: &str) -> String {
+    match qrcode::QrCode::new(text.as_bytes()) {
+        Ok(code) => code
+            .render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(180, 180)
+            .quiet_zone(true)
+            .build(),
+        Err(_) => String::new(),
+    }
+}
+
+fn parse_token(t: &str) -> Result<Token, PageError> {
+    t.parse()
+        .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no order at this link."))
+}
+
+async fn order(
+    State(state): State<AppState>,
+    c: Chrome,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> PageResult {
+    let token = parse_token(&token)?;
+    let v = state
+        .store
+        .read(move |r| orders::view(r, orders::order_by_token(r, token)?))
+        .await?;
+    let link = format!("{}/o/{}", origin(&state, &headers), v.order.token);
+    let qr_svg = qr_svg(&link);
+    render(&OrderPage { c, v, link, qr_svg })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Empty {}
+
+async fn cancel(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    PageForm(Empty {}): PageForm<Empty>,
+) -> PageResult {
+    let token = parse_token(&token)?;
+    let back = format!("/o/{token}");
+    state
+        .store
+        .write(move |tx| {
+            let order = orders::order_by_token(&**tx, token)?;
+            orders::set_status(
+                tx,
+                Scope::Guest(token),
+                order.id,
+                OrderStatus::Cancelled,
+                None,
+            )
+        })
+        .await
+        .map_err(|e| PageError::from(e).back(back.clone()))?;
+    Ok(see_other(&back))
+}
+
+struct MyOrder {
+    id: u64,
+    token: String,
+    shop: String,
+    number: u32,
+    pickup_code: String,
+    status: &'static str,
+    status_label: &'static str,
+    total: String,
+}
+
+#[derive(Template)]
+#[template(path = "my_orders.html")]
+struct MyOrders {
+    c: Chrome,
+    orders: Vec<MyOrder>,
+}
+
+async fn my_orders(State(state): State<AppState>, c: Chrome, Device(guest): Device) -> PageResult {
+    let list = state
+        .store
+        .read(move |r| {
+            let mut out = Vec::new();
+            for o in orders::guest_orders(r, guest)?.into_iter().take(50) {
+                let shop = catalog::shop(r, o.shop).map(|s| s.name).unwrap_or_default();
+                out.push(MyOrder {
+                    id: o.id.0,
+                    token: o.token.to_string(),
+                    shop,
+                    number: o.number,
+                    pickup_code: o.pickup_code.clone(),
+                    status: o.status.as_str(),
+                    status_label: stage_label(o.status),
+                    total: money(o.total),
+                });
+            }
+            Ok(out)
+        })
+        .await?;
+    render(&MyOrders { c, orders: list })
+}
+
+#[derive(Template)]
+#[template(path = "table.html")]
+struct TablePage {
+    c: Chrome,
+    label: String,
+    shop_id: u64,
+    shop: String,
+    open: bool,
+}
+
+async fn table(State(state): State<AppState>, c: Chrome, Path(code): Path<String>) -> PageResult {
+    let code: Token = code
+        .parse()
+        .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "This table code is not known."))?;
+    let (session, shop) = state
+        .store
+        .read(move |r| {
+            let s = service::session_by_code(r, code)?;
+            let shop = catalog::shop(r, s.shop)?;
+            Ok((s, shop))
+        })
+        .await?;
+    let open = session.closed_at.is_none();
+    let page = TablePage {
+        c,
+        label: session.label,
+        shop_id: shop.id.0,
+        shop: shop.name,
+        open,
+    };
+    let mut r = render(&page)?;
+    let age = if open { 12 * 3600 } else { 0 };
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(
+            TABLE_COOKIE,
+            &code.to_string(),
+            age,
+            "Lax",
+            state.web.secure_cookies,
+        ),
+    );
+    Ok(r.into_response())
+}

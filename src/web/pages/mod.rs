@@ -1,0 +1,301 @@
+//! Server-rendered HTML pages (askama templates in `templates/`, escaped by
+//! default) for guests, shopkeepers, the admin and the pickup board.
+//!
+//! Every action is a plain form (POST → 303 → GET) that works without
+//! JavaScript; the scripts in `static/` only add live updates. Forms carry a
+//! CSRF token bound to the device cookie, on top of the `Origin` check of
+//! [`super::extract::csrf_guard`].
+
+pub mod admin;
+pub mod assets;
+pub mod board;
+pub mod cart;
+pub mod guest;
+pub mod shop;
+pub mod shop_menu;
+pub mod staff;
+
+use askama::Template;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use blake2::{Blake2b256, Digest};
+use serde::de::DeserializeOwned;
+
+use super::AppState;
+use super::error::ApiError;
+use super::extract::{Device, Login};
+use crate::domain::account::Role;
+use crate::domain::{ShopId, Token};
+use crate::store::StoreError;
+
+/// Name of the hidden form field carrying the CSRF token.
+pub const CSRF_FIELD: &str = "_csrf";
+
+/// Every page route.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(assets::router())
+        .merge(guest::router())
+        .merge(cart::router())
+        .merge(staff::router())
+        .merge(shop::router())
+        .merge(shop_menu::router())
+        .merge(admin::router())
+        .merge(board::router())
+}
+
+/// The fallback: a 404 page for browsers, the JSON error under `/api/`.
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::not_found("route").into_response()
+    } else {
+        PageError::new(StatusCode::NOT_FOUND, "There is no page at this address.").into_response()
+    }
+}
+
+/// What every page's frame shows: the venue, who is looking, the form token.
+#[derive(Clone, Debug)]
+pub struct Chrome {
+    /// The venue's name.
+    pub venue: String,
+    /// The CSRF token for this device's forms.
+    pub csrf: String,
+    /// Items in the cart (guest pages).
+    pub cart_count: u32,
+    /// The staff member looking, if logged in.
+    pub staff: Option<StaffNav>,
+}
+
+/// The logged-in staff member, for the navigation.
+#[derive(Clone, Debug)]
+pub struct StaffNav {
+    /// Their name.
+    pub name: String,
+    /// A shopkeeper (else the admin).
+    pub shopkeeper: bool,
+}
+
+impl FromRequestParts<AppState> for Chrome {
+    type Rejection = PageError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let Device(device) = Device::from_request_parts(parts, state).await?;
+        let staff = Login::from_request_parts(parts, state)
+            .await
+            .ok()
+            .map(|l| StaffNav {
+                name: l.user.name,
+                shopkeeper: l.user.role == Role::Shopkeeper,
+            });
+        Ok(Chrome {
+            venue: state.web.venue_name.clone(),
+            csrf: csrf_token(state, device),
+            cart_count: cart::Cart::from_headers(&parts.headers).count(),
+            staff,
+        })
+    }
+}
+
+/// The CSRF token of a device: a keyed hash, so nothing is stored.
+pub fn csrf_token(state: &AppState, device: Token) -> String {
+    let mut h = Blake2b256::new();
+    h.update(state.csrf_key.as_slice());
+    h.update(b"csrf");
+    h.update(device.to_string().as_bytes());
+    let digest = h.finalize();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A page that failed: the status and a sentence a person can act on.
+#[derive(Debug)]
+pub struct PageError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// What went wrong and what to do.
+    pub message: String,
+    /// Where "go back" leads.
+    pub back: Option<String>,
+}
+
+impl PageError {
+    /// An error page with `status`.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            back: None,
+        }
+    }
+
+    /// Adds the link back to where the person came from.
+    pub fn back(mut self, to: impl Into<String>) -> Self {
+        self.back = Some(to.into());
+        self
+    }
+}
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        Self::new(e.status, e.message)
+    }
+}
+
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+    back: &'a str,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let title = self.status.canonical_reason().unwrap_or("Error");
+        let page = ErrorPage {
+            title,
+            message: &self.message,
+            back: self.back.as_deref().unwrap_or("/"),
+        };
+        match page.render() {
+            Ok(html) => (self.status, Html(html)).into_response(),
+            Err(_) => (self.status, self.message).into_response(),
+        }
+    }
+}
+
+/// Result of a page handler.
+pub type PageResult<T = Response> = Result<T, PageError>;
+
+/// Renders a template into a response.
+pub fn render(t: &impl Template) -> PageResult {
+    t.render()
+        .map(|html| Html(html).into_response())
+        .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}")))
+}
+
+/// The POST → 303 → GET step.
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// A form body: checks the CSRF token, then reads the other fields into `T`
+/// (whose unknown fields are refused with a page saying so).
+#[derive(Debug)]
+pub struct PageForm<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for PageForm<T> {
+    type Rejection = PageError;
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, PageError> {
+        let is_form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        let device = req.extensions().get::<Device>().map(|d| d.0);
+        if !is_form {
+            return Err(PageError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Send this form from the page.",
+            ));
+        }
+        let body = Bytes::from_request(req, state).await.map_err(|_| {
+            PageError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "That form was too large to accept.",
+            )
+        })?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+            .map_err(|_| PageError::new(StatusCode::BAD_REQUEST, "The form was garbled."))?;
+        let expected = device.map(|d| csrf_token(state, d));
+        let sent = pairs.iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v);
+        if expected.is_none() || sent != expected.as_ref() {
+            return Err(PageError::new(
+                StatusCode::FORBIDDEN,
+                "This form has expired or did not come from this site. Reload the page and try again.",
+            ));
+        }
+        let rest: Vec<&(String, String)> = pairs.iter().filter(|(k, _)| k != CSRF_FIELD).collect();
+        let encoded = serde_urlencoded::to_string(&rest)
+            .map_err(|_| PageError::new(StatusCode::BAD_REQUEST, "The form was garbled."))?;
+        serde_urlencoded::from_str(&encoded)
+            .map(PageForm)
+            .map_err(|e| {
+                PageError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("Some of the form's fields are not right: {e}."),
+                )
+            })
+    }
+}
+
+/// A logged-in shopkeeper on a page; anyone else is sent to the login page.
+#[derive(Clone, Debug)]
+pub struct ShopPage {
+    /// The user.
+    pub user: crate::domain::account::User,
+    /// Their shop.
+    pub shop: ShopId,
+}
+
+impl FromRequestParts<AppState> for ShopPage {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match Login::from_request_parts(parts, state).await {
+            Ok(login) => match (login.user.role, login.user.shop) {
+                (Role::Shopkeeper, Some(shop)) => Ok(ShopPage {
+                    user: login.user,
+                    shop,
+                }),
+                _ => Err(PageError::new(
+                    StatusCode::FORBIDDEN,
+                    "This page is for shopkeepers. Log in with your shop's account.",
+                )
+                .back("/staff/login")
+                .into_response()),
+            },
+            Err(e) if e.status == StatusCode::UNAUTHORIZED => Err(see_other(&format!(
+                "/staff/login?next={}",
+                parts.uri.path()
+            ))),
+            Err(e) => Err(PageError::from(e).into_response()),
+        }
+    }
+}
+
+/// The logged-in admin on a page.
+#[derive(Clone, Debug)]
+pub struct AdminPage(pub crate::domain::account::User);
+
+impl FromRequestParts<AppState> for AdminPage {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match Login::from_request_parts(parts, state).await {
+            Ok(login) if login.user.role == Role::Admin => Ok(AdminPage(login.user)),
+            Ok(_) => Err(PageError::new(
+                StatusCode::FORBIDDEN,
+                "This page is for the venue operator.",
+            )
+            .back("/staff/login")
+            .into_response()),
+            Err(e) if e.status == StatusCode::UNAUTHORIZED => Err(see_other(&format!(
+                "/staff/login?next={}",
+                parts.uri.path()
+            ))),
+            Err(e) => Err(PageError::from(e).into_response()),
+        }
+    }
+}
+
+/// Money for people: `4.50`.
+pub fn money(cents: crate::domain::Cents) -> String {
+    cents.to_string()
+}

@@ -1,0 +1,6 @@
+//! The portal as people use it: guest, shopkeeper and pickup pages driven in
+//! real headless Chromium, and the live event streams read over HTTP.
+
+mod browser;
+mod sse;
+mod support;

@@ -1,0 +1,222 @@
+//! The live streams over plain HTTP: a reconnect with `Last-Event-ID` gets
+//! exactly the missed events, in order; streams per address are capped.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::support::{Api, Server};
+
+/// One parsed Server-Sent Event.
+#[derive(Debug)]
+struct Sse {
+    event: String,
+    id: Option<u64>,
+    data: Value,
+}
+
+/// Reads events from a streaming response.
+struct Stream {
+    resp: reqwest::Response,
+    buf: String,
+}
+
+impl Stream {
+    async fn open(server: &Server, path: &str, cookies: &str, last_id: Option<u64>) -> Stream {
+        let mut req = reqwest::Client::new()
+            .get(server.url(path))
+            .header("cookie", cookies)
+            .header("accept", "text/event-stream");
+        if let Some(id) = last_id {
+            req = req.header("last-event-id", id.to_string());
+        }
+        let resp = req.send().await.expect("stream opens");
+        assert_eq!(resp.status(), 200, "stream {path}");
+        assert_eq!(
+            resp.headers()["content-type"].to_str().expect("ascii"),
+            "text/event-stream"
+        );
+        Stream {
+            resp,
+            buf: String::new(),
+        }
+    }
+
+    /// The next named event (comments and keep-alives skipped), or `None`
+    /// when nothing arrives within `wait`.
+    async fn next(&mut self, wait: Duration) -> Option<Sse> {
+        loop {
+            while let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let mut e = Sse {
+                    event: String::new(),
+                    id: None,
+                    data: Value::Null,
+                };
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event: ") {
+                        e.event = v.to_owned();
+                    } else if let Some(v) = line.strip_prefix("id: ") {
+                        e.id = v.parse().ok();
+                    } else if let Some(v) = line.strip_prefix("data: ") {
+                        e.data = serde_json::from_str(v).unwrap_or(Value::String(v.to_owned()));
+                    }
+                }
+                if !e.event.is_empty() {
+                    return Some(e);
+                }
+            }
+            let chunk = tokio::time::timeout(wait, self.resp.chunk()).await.ok()?;
+            let bytes = chunk.expect("stream read")?;
+            self.buf
+                .push_str(std::str::from_utf8(&bytes).expect("utf-8"));
+        }
+    }
+}
+
+async fn place(guest: &mut Api, item: u64, key: &str) -> (u64, String) {
+    let (status, body) = guest
+        .send(
+            "POST",
+            "/api/orders",
+            Some(json!({"items": [{"item_id": item, "quantity": 1}], "idempotency_key": key})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let o = &body["orders"][0];
+    (
+        o["id"].as_u64().expect("id"),
+        o["token"].as_str().expect("token").to_owned(),
+    )
+}
+
+async fn advance(keeper: &mut Api, id: u64, status: &str) {
+    let (code, body) = keeper
+        .send(
+            "POST",
+            &format!("/api/shop/orders/{id}/status"),
+            Some(json!({"status": status})),
+        )
+        .await;
+    assert_eq!(code, 200, "{status}: {body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconnect_with_last_event_id_replays_exactly_the_missed_events() {
+    let server = Server::start().await;
+    let mut guest = Api::new(&server);
+    let mut keeper = Api::new(&server);
+    keeper.login("juice@demo.queueless").await;
+    let (id, token) = place(&mut guest, 9, "sse-1").await;
+    let path = format!("/events/order/{token}");
+    let wait = Duration::from_secs(5);
+
+    let mut s = Stream::open(&server, &path, "", None).await;
+    let mut me = Stream::open(&server, "/events/me", &guest.cookies(), None).await;
+    advance(&mut keeper, id, "accepted").await;
+    let first = s.next(wait).await.expect("accepted arrives");
+    assert_eq!(first.event, "status");
+    assert_eq!(first.data["status"], "accepted");
+    let seen = first.id.expect("status events carry the notification id");
+    let on_me = me.next(wait).await.expect("device stream too");
+    assert_eq!(on_me.id, Some(seen), "both streams number events alike");
+    drop(s);
+    drop(me);
+
+    // Missed while disconnected.
+    for st in ["preparing", "ready", "completed"] {
+        advance(&mut keeper, id, st).await;
+    }
+    // Something for another guest must not leak into this replay.
+    let mut other = Api::new(&server);
+    let (other_id, _) = place(&mut other, 9, "sse-2").await;
+    advance(&mut keeper, other_id, "accepted").await;
+
+    for path in [path.as_str(), "/events/me"] {
+        let mut s = Stream::open(&server, path, &guest.cookies(), Some(seen)).await;
+        let mut got = Vec::new();
+        while let Some(e) = s.next(Duration::from_millis(700)).await {
+            got.push(e);
+        }
+        let statuses: Vec<&str> = got
+            .iter()
+            .map(|e| e.data["status"].as_str().expect("status"))
+            .collect();
+        assert_eq!(
+            statuses,
+            ["preparing", "ready", "completed"],
+            "{path}: {got:?}"
+        );
+        let ids: Vec<u64> = got.iter().map(|e| e.id.expect("id")).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "in order: {ids:?}");
+        assert!(ids[0] > seen);
+        assert!(got.iter().all(|e| e.data["order_id"] == id));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn menu_and_shop_streams_follow_stock_and_orders() {
+    let server = Server::start().await;
+    let mut keeper = Api::new(&server);
+    keeper.login("dumplings@demo.queueless").await;
+    let wait = Duration::from_secs(5);
+    let mut menu = Stream::open(&server, "/events/menu/2", "", None).await;
+    let mut dash = Stream::open(&server, "/events/shop", &keeper.cookies(), None).await;
+
+    let (code, _) = keeper
+        .send("POST", "/api/shop/items/5/stock", Some(json!({"set": 1})))
+        .await;
+    assert_eq!(code, 200);
+    let e = menu.next(wait).await.expect("availability");
+    assert_eq!(e.event, "availability");
+    assert_eq!(
+        e.data,
+        json!([{"item_id": 5, "available": true, "left": 1}])
+    );
+
+    let mut guest = Api::new(&server);
+    let (id, _) = place(&mut guest, 5, "last-one").await;
+    let e = menu.next(wait).await.expect("sold out");
+    assert_eq!(
+        e.data,
+        json!([{"item_id": 5, "available": false, "left": 0}])
+    );
+    // The dashboard hears the stock change, then the order.
+    let e = dash.next(wait).await.expect("stock");
+    assert_eq!(e.event, "stock");
+    let e = dash.next(wait).await.expect("dashboard hears the order");
+    assert_eq!((e.event.as_str(), e.data.clone()), ("placed", json!(id)));
+
+    // Another shop's streams stay quiet.
+    let mut tea_menu = Stream::open(&server, "/events/menu/1", "", None).await;
+    advance(&mut keeper, id, "accepted").await;
+    assert!(tea_menu.next(Duration::from_millis(500)).await.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_per_address_are_capped_and_freed() {
+    let server = Server::start().await;
+    let mut open = Vec::new();
+    for _ in 0..16 {
+        open.push(Stream::open(&server, "/events/menu/1", "", None).await);
+    }
+    let refused = reqwest::get(server.url("/events/menu/1"))
+        .await
+        .expect("request");
+    assert_eq!(refused.status(), 429);
+    let body: Value = refused.json().await.expect("json");
+    assert_eq!(body["error"], "too_many_streams");
+    open.pop();
+    // The slot frees once the server notices the closed stream.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let r = reqwest::get(server.url("/events/menu/1"))
+            .await
+            .expect("request");
+        if r.status() == 200 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "slot never freed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

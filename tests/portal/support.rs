@@ -1,0 +1,257 @@
+//! Test harness: a real server over a temp-dir redb on 127.0.0.1:0, an HTTP
+//! client that keeps its cookies, and headless Chromium via chromedriver.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use queueless::app::{self, Running};
+use serde_json::{Value, json};
+
+/// A running daemon with the demo venue.
+pub struct Server {
+    pub running: Running,
+    pub base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    pub async fn start() -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = queueless::config::defaults();
+        config.data_dir = dir.path().join("data");
+        config.http = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.demo = true;
+        let running = app::start(config).await.expect("server starts");
+        let base = format!("http://{}", running.http_addr);
+        Server {
+            running,
+            base,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn stop(self) {
+        self.running.shutdown().await.expect("clean shutdown");
+    }
+}
+
+/// A JSON API client that carries its cookies (device, login).
+pub struct Api {
+    http: reqwest::Client,
+    base: String,
+    cookies: Vec<(String, String)>,
+}
+
+impl Api {
+    pub fn new(server: &Server) -> Api {
+        Api {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            base: server.base.clone(),
+            cookies: Vec::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep(&mut self, r: &reqwest::Response) {
+        for v in r.headers().get_all(reqwest::header::SET_COOKIE) {
+            let Some((pair, _)) = v.to_str().expect("ascii cookie").split_once(';') else {
+                continue;
+            };
+            let (k, val) = pair.split_once('=').expect("cookie pair");
+            self.cookies.retain(|(n, _)| n != k);
+            self.cookies.push((k.to_owned(), val.to_owned()));
+        }
+    }
+
+    pub async fn send(&mut self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header(reqwest::header::COOKIE, self.cookie_header());
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.expect("request sent");
+        self.keep(&r);
+        let status = r.status().as_u16();
+        let text = r.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn login(&mut self, email: &str) {
+        let (status, body) = self
+            .send(
+                "POST",
+                "/api/auth/login",
+                Some(json!({"email": email, "password": "queueless-demo"})),
+            )
+            .await;
+        assert_eq!(status, 200, "login of {email}: {body}");
+    }
+
+    /// Cookie header value, for raw streams.
+    pub fn cookies(&self) -> String {
+        self.cookie_header()
+    }
+}
+
+/// Whether this test may run; without Chromium it fails in CI and skips
+/// elsewhere, saying why either way.
+pub fn browser_available() -> bool {
+    let missing: Vec<&str> = ["chromium", "chromedriver"]
+        .into_iter()
+        .filter(|b| {
+            Command::new("which")
+                .arg(b)
+                .stdout(Stdio::null())
+                .status()
+                .map(|s| !s.success())
+                .unwrap_or(true)
+        })
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let msg = format!(
+        "browser test needs {} (Debian packages chromium and chromium-driver; .ci/run installs them)",
+        missing.join(" and ")
+    );
+    if std::env::var_os("CI").is_some() {
+        panic!("{msg}");
+    }
+    eprintln!("SKIPPED: {msg}");
+    false
+}
+
+/// A chromedriver child process on a free port; killed (by PID) on drop.
+pub struct Driver {
+    child: Child,
+    pub url: String,
+    profiles: tempfile::TempDir,
+}
+
+impl Driver {
+    pub async fn start() -> Driver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("free port")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not listen");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Driver {
+            child,
+            url,
+            profiles: tempfile::tempdir().expect("profiles dir"),
+        }
+    }
+
+    /// A new browser with its own profile (its own cookies): one person.
+    pub async fn browser(&self, name: &str) -> Client {
+        let profile = self.profiles.path().join(name);
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--window-size=412,915",
+                    "--autoplay-policy=no-user-gesture-required",
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }),
+        );
+        ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .expect("browser session")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until `css` matches an element whose text contains `text`.
+pub async fn wait_text(c: &Client, css: &str, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && let Ok(t) = e.text().await
+            && t.contains(text)
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {css:?} with text {text:?} within 10 s on {}",
+            c.current_url()
+                .await
+                .map(|u| u.to_string())
+                .unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until `css` matches something.
+pub async fn wait_for(c: &Client, css: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c.find(Locator::Css(css)).await.is_err() {
+        assert!(Instant::now() < deadline, "no {css:?} within 10 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Where screenshots go: `QUEUELESS_SCREENSHOTS`, else under target/.
+pub fn screenshot_dir() -> PathBuf {
+    let dir = std::env::var_os("QUEUELESS_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots"));
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+/// Saves a PNG of what `c` shows now.
+pub async fn screenshot(c: &Client, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    let path = screenshot_dir().join(format!("{name}.png"));
+    std::fs::write(&path, png).expect("write screenshot");
+    eprintln!("screenshot: {}", path.display());
+}
