@@ -45,9 +45,8 @@ pub fn copy_all(from: &ReadTransaction, to: &Path) -> Result<u64, StoreError> {
     let _ = std::fs::remove_file(&partial);
     let db = Database::create(&partial)?;
     // The copy holds password hashes and session digests: owner only.
-    std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o600)).map_err(|e| {
-        StoreError::Internal(format!("cannot restrict {}: {e}", partial.display()))
-    })?;
+    std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| StoreError::Internal(format!("cannot restrict {}: {e}", partial.display())))?;
     let txn = db.begin_write()?;
     let mut copy = Copy {
         from,
