@@ -27,5 +27,6 @@ pub mod control;
 pub mod demo;
 pub mod domain;
 pub mod events;
+pub mod gateway;
 pub mod store;
 pub mod web;

@@ -1,0 +1,151 @@
+//! Running `nft` (JSON mode) through the `nftables` crate: apply a batch,
+//! read our table back to verify it, read the authorized set's elements
+//! with their remaining time and counters, and explain failures in words
+//! that name the fix.
+
+use std::time::Duration;
+
+use nftables::helper::{self, NftablesError};
+use nftables::schema::Nftables;
+use serde_json::Value;
+
+use super::mac::Mac;
+use super::policy::{self, AUTHORIZED, CHAINS, TABLE};
+
+/// What went wrong talking to nftables.
+#[derive(Debug, thiserror::Error)]
+pub enum NftError {
+    /// No `nft` binary.
+    #[error(
+        "the `nft` program was not found: install nftables (Debian: apt install nftables; OpenWrt: opkg install nftables-json)"
+    )]
+    Missing,
+    /// `nft` cannot speak JSON.
+    #[error(
+        "this `nft` has no JSON support: install the JSON build (OpenWrt: nftables-json instead of nftables-nojson)"
+    )]
+    NoJson,
+    /// Not allowed to change the firewall.
+    #[error("not allowed to change the firewall: run as root or with CAP_NET_ADMIN")]
+    Permission,
+    /// nft refused the batch.
+    #[error("nft refused the change: {0}")]
+    Refused(String),
+    /// The table read back is not what was applied.
+    #[error("the firewall table read back differs from what was applied: {0}")]
+    Mismatch(String),
+}
+
+fn explain(e: NftablesError) -> NftError {
+    match e {
+        NftablesError::NftExecution { inner, .. }
+            if inner.kind() == std::io::ErrorKind::NotFound =>
+        {
+            NftError::Missing
+        }
+        NftablesError::NftFailed { stderr, .. } => {
+            let low = stderr.to_lowercase();
+            if low.contains("json") && (low.contains("not") || low.contains("support")) {
+                NftError::NoJson
+            } else if low.contains("operation not permitted") || low.contains("permission denied") {
+                NftError::Permission
+            } else {
+                NftError::Refused(stderr.trim().to_owned())
+            }
+        }
+        other => NftError::Refused(other.to_string()),
+    }
+}
+
+/// Applies a batch in one `nft` transaction (all or nothing).
+pub fn apply(batch: &Nftables<'_>) -> Result<(), NftError> {
+    let json = policy::to_json(batch).map_err(|e| NftError::Refused(e.to_string()))?;
+    helper::apply_ruleset_raw(&json, helper::DEFAULT_NFT, helper::DEFAULT_ARGS)
+        .map(|_| ())
+        .map_err(explain)
+}
+
+fn list(args: &[&str]) -> Result<Value, NftError> {
+    let out = helper::get_current_ruleset_raw(helper::DEFAULT_NFT, args).map_err(explain)?;
+    serde_json::from_str(&out).map_err(|_| NftError::NoJson)
+}
+
+/// Checks that `nft` runs, speaks JSON and may read the ruleset.
+pub fn check() -> Result<(), NftError> {
+    list(&["list", "tables"]).map(|_| ())
+}
+
+/// Reads our table back and checks its chains and sets.
+pub fn verify(expected_rules: usize) -> Result<(), NftError> {
+    let v = list(&["list", "table", "inet", TABLE])?;
+    let objs = v["nftables"].as_array().cloned().unwrap_or_default();
+    let names = |kind: &str| -> Vec<String> {
+        objs.iter()
+            .filter_map(|o| o[kind]["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let chains = names("chain");
+    for c in CHAINS {
+        if !chains.iter().any(|x| x == c) {
+            return Err(NftError::Mismatch(format!("chain {c} is missing")));
+        }
+    }
+    let sets = names("set");
+    for s in [
+        AUTHORIZED,
+        policy::TRUSTED,
+        policy::BLOCKED,
+        policy::GARDEN4,
+        policy::GARDEN6,
+    ] {
+        if !sets.iter().any(|x| x == s) {
+            return Err(NftError::Mismatch(format!("set {s} is missing")));
+        }
+    }
+    let rules = objs.iter().filter(|o| o.get("rule").is_some()).count();
+    if rules != expected_rules {
+        return Err(NftError::Mismatch(format!(
+            "{rules} rules instead of {expected_rules}"
+        )));
+    }
+    Ok(())
+}
+
+/// One element of the authorized set as the kernel has it now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Live {
+    /// The client.
+    pub mac: Mac,
+    /// Time left.
+    pub expires: Duration,
+    /// Bytes sent by the client since the element was added.
+    pub bytes: u64,
+    /// Packets, likewise.
+    pub packets: u64,
+}
+
+/// The authorized set's elements.
+pub fn authorized() -> Result<Vec<Live>, NftError> {
+    let v = list(&["list", "set", "inet", TABLE, AUTHORIZED])?;
+    let mut out = Vec::new();
+    for o in v["nftables"].as_array().into_iter().flatten() {
+        for e in o["set"]["elem"].as_array().into_iter().flatten() {
+            let e = &e["elem"];
+            let Some(mac) = e["val"].as_str().and_then(|m| m.parse().ok()) else {
+                continue;
+            };
+            out.push(Live {
+                mac,
+                expires: Duration::from_secs(e["expires"].as_u64().unwrap_or(0)),
+                bytes: e["counter"]["bytes"].as_u64().unwrap_or(0),
+                packets: e["counter"]["packets"].as_u64().unwrap_or(0),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Whether our table exists.
+pub fn table_exists() -> bool {
+    list(&["list", "table", "inet", TABLE]).is_ok()
+}
