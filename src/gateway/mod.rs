@@ -1,7 +1,534 @@
 //! The captive gateway: the nftables policy that keeps guests on the portal
 //! until they join, and the operations on it (authorize, deauthorize,
 //! trust, block), with Wi-Fi sessions kept in the store.
+//!
+//! Enabled only when guest interfaces are configured; otherwise nothing on
+//! the host's firewall changes. At start the table is rebuilt in one
+//! transaction and every authorization still valid in the store is put back
+//! with its remaining time. Authorizing a client is one set-element change
+//! plus dropping that client's conntrack entries, so its next connection is
+//! not caught by an old redirect.
 
 pub mod mac;
+pub mod neigh;
 pub mod nft;
 pub mod policy;
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Timestamp;
+use crate::domain::service::WifiSession;
+use crate::store::{Store, StoreError, wifi};
+use mac::Mac;
+use policy::{AUTHORIZED, BLOCKED, Grant, Internet, Net, Policy, TRUSTED};
+
+/// What the gateway is configured with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GatewaySettings {
+    /// Guest interfaces.
+    pub interfaces: Vec<String>,
+    /// Session length after joining.
+    pub session_minutes: u32,
+    /// A joined client without traffic this long is let go (0: never).
+    pub idle_minutes: u32,
+    /// Internet for joined guests.
+    pub internet: Internet,
+    /// Reachable before joining.
+    pub garden: Vec<Net>,
+    /// Always allowed.
+    pub trusted: Vec<Mac>,
+    /// Never allowed.
+    pub blocked: Vec<Mac>,
+    /// Delete the table when the daemon stops (guests then pass freely).
+    pub fail_open: bool,
+}
+
+/// Trust and block decisions made at run time, kept beside the database.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct Lists {
+    trusted: BTreeSet<Mac>,
+    blocked: BTreeSet<Mac>,
+}
+
+/// What went wrong in the gateway, in words naming the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// A configured interface does not exist.
+    #[error("guest interface {0:?} does not exist (see `ip link`); fix --guest-interface")]
+    NoInterface(String),
+    /// nftables trouble.
+    #[error(transparent)]
+    Nft(#[from] nft::NftError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Bad input.
+    #[error("{0}")]
+    Invalid(String),
+    /// Local file trouble.
+    #[error("{0}")]
+    Io(String),
+}
+
+/// The running gateway; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Gateway {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    settings: GatewaySettings,
+    policy: Policy,
+    store: Store,
+    lists_path: PathBuf,
+    lists: Mutex<Lists>,
+    /// Counter readings of the last sweep, to tell activity from idleness.
+    last_bytes: Mutex<std::collections::HashMap<Mac, u64>>,
+}
+
+/// What a client looks like from the gateway.
+#[derive(Clone, Debug, Serialize)]
+pub struct ClientView {
+    /// The stored session.
+    #[serde(flatten)]
+    pub session: WifiSession,
+    /// Passes the firewall now.
+    pub authorized: bool,
+    /// Seconds of its session left.
+    pub seconds_remaining: u64,
+    /// On the trusted list.
+    pub trusted: bool,
+    /// On the blocked list.
+    pub blocked: bool,
+}
+
+/// Whether a client is still held by the portal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CaptiveState {
+    /// Not (yet) allowed through.
+    pub captive: bool,
+    /// Seconds left of its session.
+    pub seconds_remaining: u64,
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, GatewayError> + Send + 'static,
+) -> Result<T, GatewayError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| GatewayError::Io(format!("gateway task failed: {e}")))?
+}
+
+impl Gateway {
+    /// Checks the host, builds the table and restores authorizations.
+    /// Nothing is applied unless every check passes.
+    pub async fn start(
+        settings: GatewaySettings,
+        store: Store,
+        data_dir: &std::path::Path,
+        captive_port: u16,
+        portal_ports: Vec<u16>,
+    ) -> Result<Gateway, GatewayError> {
+        for i in &settings.interfaces {
+            if !std::path::Path::new("/sys/class/net").join(i).exists() {
+                return Err(GatewayError::NoInterface(i.clone()));
+            }
+        }
+        blocking(|| nft::check().map_err(GatewayError::from)).await?;
+        let lists_path = data_dir.join("gateway-lists.json");
+        let lists: Lists = match std::fs::read(&lists_path) {
+            Ok(b) => serde_json::from_slice(&b).map_err(|e| {
+                GatewayError::Io(format!(
+                    "{} is damaged ({e}); fix or delete it",
+                    lists_path.display()
+                ))
+            })?,
+            Err(_) => Lists::default(),
+        };
+        let mut trusted: BTreeSet<Mac> = settings.trusted.iter().copied().collect();
+        trusted.extend(lists.trusted.iter().copied());
+        let mut blocked: BTreeSet<Mac> = settings.blocked.iter().copied().collect();
+        blocked.extend(lists.blocked.iter().copied());
+        let policy = Policy {
+            interfaces: settings.interfaces.clone(),
+            captive_port,
+            portal_ports,
+            internet: settings.internet,
+            garden: settings.garden.clone(),
+            trusted: trusted.into_iter().collect(),
+            blocked: blocked.into_iter().collect(),
+        };
+        let gw = Gateway {
+            inner: Arc::new(Inner {
+                settings,
+                policy,
+                store,
+                lists_path,
+                lists: Mutex::new(lists),
+                last_bytes: Mutex::new(Default::default()),
+            }),
+        };
+        gw.rebuild().await?;
+        Ok(gw)
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &GatewaySettings {
+        &self.inner.settings
+    }
+
+    /// Rebuilds the whole table from the policy and the store.
+    pub async fn rebuild(&self) -> Result<(), GatewayError> {
+        let now = self.inner.store.now();
+        let sessions = self.inner.store.read(wifi::sessions).await?;
+        let grants: Vec<Grant> = sessions
+            .iter()
+            .filter_map(|s| {
+                let until = s.authorized_until?;
+                let left = until.0.checked_sub(now.0)? / 1000;
+                let mac = s.mac.parse().ok()?;
+                Some(Grant {
+                    mac,
+                    seconds: u32::try_from(left).unwrap_or(u32::MAX),
+                })
+            })
+            .filter(|g| g.seconds > 0)
+            .collect();
+        let policy = self.inner.policy.clone();
+        let n_rules = policy.rules().len();
+        let restored = grants.len();
+        blocking(move || {
+            nft::apply(&policy::full_batch(&policy, &grants))?;
+            nft::verify(n_rules)?;
+            Ok(())
+        })
+        .await?;
+        tracing::info!(restored, "gateway table inet queueless in place");
+        Ok(())
+    }
+
+    /// The MAC of the client at `ip` on a guest interface, from the kernel's
+    /// neighbour table.
+    pub fn mac_of(&self, ip: IpAddr) -> Option<Mac> {
+        neigh::lookup(ip, &self.inner.settings.interfaces)
+    }
+
+    /// Lets a client through for `minutes` (the session length by default).
+    pub async fn authorize(
+        &self,
+        mac: Mac,
+        minutes: Option<u32>,
+    ) -> Result<WifiSession, GatewayError> {
+        if !mac.is_unicast() {
+            return Err(GatewayError::Invalid(format!(
+                "{mac} is not a client address"
+            )));
+        }
+        if self.is_blocked(mac) {
+            return Err(GatewayError::Invalid(format!(
+                "{mac} is blocked; unblock it first"
+            )));
+        }
+        let minutes = minutes
+            .unwrap_or(self.inner.settings.session_minutes)
+            .max(1);
+        let seconds = minutes.saturating_mul(60);
+        let until = Timestamp(self.inner.store.now().0 + u64::from(seconds) * 1000);
+        // Keep the traffic counted so far before the element (and its
+        // counter) is replaced.
+        self.collect_traffic().await?;
+        blocking(move || {
+            Ok(nft::apply(&policy::authorize_batch(Grant {
+                mac,
+                seconds,
+            }))?)
+        })
+        .await?;
+        self.inner
+            .last_bytes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(mac, 0);
+        let key = mac.to_string();
+        let s = self
+            .inner
+            .store
+            .write(move |tx| wifi::authorize(tx, &key, until))
+            .await?;
+        forget_connections(&s.ips).await;
+        tracing::info!(%mac, minutes, "client authorized");
+        Ok(s)
+    }
+
+    /// Puts a client back behind the portal.
+    pub async fn deauthorize(&self, mac: Mac, end_session: bool) -> Result<(), GatewayError> {
+        self.collect_traffic().await?;
+        blocking(move || Ok(nft::apply(&policy::remove_batch(AUTHORIZED, mac))?)).await?;
+        self.inner
+            .last_bytes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&mac);
+        let key = mac.to_string();
+        let s = self
+            .inner
+            .store
+            .write(move |tx| wifi::deauthorize(tx, &key, end_session))
+            .await?;
+        if let Some(s) = s {
+            forget_connections(&s.ips).await;
+        }
+        tracing::info!(%mac, "client deauthorized");
+        Ok(())
+    }
+
+    fn is_blocked(&self, mac: Mac) -> bool {
+        self.inner.policy.blocked.contains(&mac)
+            || self
+                .inner
+                .lists
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .blocked
+                .contains(&mac)
+    }
+
+    fn is_trusted(&self, mac: Mac) -> bool {
+        self.inner.policy.trusted.contains(&mac)
+            || self
+                .inner
+                .lists
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .trusted
+                .contains(&mac)
+    }
+
+    /// Always lets a client through (and unblocks it).
+    pub async fn trust(&self, mac: Mac) -> Result<(), GatewayError> {
+        self.set_list(mac, true).await
+    }
+
+    /// Never lets a client through (and untrusts and deauthorizes it).
+    pub async fn block(&self, mac: Mac) -> Result<(), GatewayError> {
+        self.set_list(mac, false).await?;
+        self.deauthorize(mac, true).await
+    }
+
+    async fn set_list(&self, mac: Mac, trust: bool) -> Result<(), GatewayError> {
+        let (add, remove) = if trust {
+            (TRUSTED, BLOCKED)
+        } else {
+            (BLOCKED, TRUSTED)
+        };
+        blocking(move || {
+            nft::apply(&policy::remove_batch(remove, mac))?;
+            nft::apply(&policy::add_batch(add, mac))?;
+            Ok(())
+        })
+        .await?;
+        let json = {
+            let mut l = self.inner.lists.lock().unwrap_or_else(|e| e.into_inner());
+            if trust {
+                l.blocked.remove(&mac);
+                l.trusted.insert(mac);
+            } else {
+                l.trusted.remove(&mac);
+                l.blocked.insert(mac);
+            }
+            serde_json::to_vec_pretty(&*l).map_err(|e| GatewayError::Io(e.to_string()))?
+        };
+        let path = self.inner.lists_path.clone();
+        blocking(move || {
+            let tmp = path.with_extension("json.partial");
+            std::fs::write(&tmp, json)
+                .and_then(|()| std::fs::rename(&tmp, &path))
+                .map_err(|e| GatewayError::Io(format!("cannot save {}: {e}", path.display())))
+        })
+        .await?;
+        if let Ok(ip) = self.ips_of(mac).await {
+            forget_connections(&ip).await;
+        }
+        Ok(())
+    }
+
+    async fn ips_of(&self, mac: Mac) -> Result<Vec<String>, GatewayError> {
+        let key = mac.to_string();
+        Ok(self
+            .inner
+            .store
+            .read(move |r| wifi::session(r, &key))
+            .await?
+            .map(|s| s.ips)
+            .unwrap_or_default())
+    }
+
+    /// Whether the client at `ip` is still held by the portal.
+    pub async fn state_of(&self, ip: IpAddr) -> Result<CaptiveState, GatewayError> {
+        let Some(mac) = self.mac_of(ip) else {
+            return Ok(CaptiveState {
+                captive: true,
+                seconds_remaining: 0,
+            });
+        };
+        if self.is_trusted(mac) {
+            return Ok(CaptiveState {
+                captive: false,
+                seconds_remaining: u64::from(self.inner.settings.session_minutes) * 60,
+            });
+        }
+        let key = mac.to_string();
+        let s = self
+            .inner
+            .store
+            .read(move |r| wifi::session(r, &key))
+            .await?;
+        let now = self.inner.store.now();
+        let left = s
+            .and_then(|s| s.authorized_until)
+            .map_or(0, |u| u.0.saturating_sub(now.0) / 1000);
+        let captive =
+            left == 0 || self.inner.settings.internet == Internet::None || self.is_blocked(mac);
+        Ok(CaptiveState {
+            captive,
+            seconds_remaining: if captive { 0 } else { left },
+        })
+    }
+
+    /// Records a client seen at `ip`.
+    pub async fn seen(
+        &self,
+        mac: Mac,
+        ip: IpAddr,
+        hostname: Option<String>,
+    ) -> Result<(), GatewayError> {
+        let key = mac.to_string();
+        let ip = ip.to_string();
+        self.inner
+            .store
+            .write(move |tx| wifi::seen(tx, &key, Some(&ip), hostname.as_deref()).map(|_| ()))
+            .await?;
+        Ok(())
+    }
+
+    /// Every client the gateway knows.
+    pub async fn clients(&self) -> Result<Vec<ClientView>, GatewayError> {
+        let now = self.inner.store.now();
+        let all = self.inner.store.read(wifi::sessions).await?;
+        Ok(all
+            .into_iter()
+            .map(|s| {
+                let mac: Option<Mac> = s.mac.parse().ok();
+                let left = s
+                    .authorized_until
+                    .map_or(0, |u| u.0.saturating_sub(now.0) / 1000);
+                ClientView {
+                    authorized: left > 0,
+                    seconds_remaining: left,
+                    trusted: mac.is_some_and(|m| self.is_trusted(m)),
+                    blocked: mac.is_some_and(|m| self.is_blocked(m)),
+                    session: s,
+                }
+            })
+            .collect())
+    }
+
+    /// Adds the counters' growth to the stored sessions; returns the MACs
+    /// that sent anything since the last reading.
+    async fn collect_traffic(&self) -> Result<Vec<Mac>, GatewayError> {
+        let live = blocking(|| Ok(nft::authorized()?)).await?;
+        let mut deltas = Vec::new();
+        {
+            let mut last = self
+                .inner
+                .last_bytes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            for l in &live {
+                let before = last.insert(l.mac, l.bytes).unwrap_or(0);
+                // A counter that went down was replaced: count it from zero.
+                let d = if l.bytes >= before {
+                    l.bytes - before
+                } else {
+                    l.bytes
+                };
+                if d > 0 {
+                    deltas.push((l.mac, d));
+                }
+            }
+        }
+        let active: Vec<Mac> = deltas.iter().map(|(m, _)| *m).collect();
+        if !deltas.is_empty() {
+            self.inner
+                .store
+                .write(move |tx| {
+                    for (mac, d) in &deltas {
+                        wifi::add_traffic(tx, &mac.to_string(), *d, 0, true)?;
+                    }
+                    Ok(())
+                })
+                .await?;
+        }
+        Ok(active)
+    }
+
+    /// Ends sessions past their time or idle too long; run every few seconds.
+    pub async fn sweep(&self) -> Result<(), GatewayError> {
+        self.collect_traffic().await?;
+        let now = self.inner.store.now();
+        let idle_ms = u64::from(self.inner.settings.idle_minutes) * 60_000;
+        let sessions = self.inner.store.read(wifi::sessions).await?;
+        for s in sessions {
+            let Some(until) = s.authorized_until else {
+                continue;
+            };
+            let Ok(mac) = s.mac.parse::<Mac>() else {
+                continue;
+            };
+            let expired = until <= now;
+            let idle = idle_ms > 0 && now.0.saturating_sub(s.last_seen.0) >= idle_ms;
+            if expired || idle {
+                tracing::info!(%mac, expired, idle, "session over");
+                self.deauthorize(mac, true).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// At stop: with `fail_open`, remove the table so guests pass freely;
+    /// otherwise leave it, so guests stay behind the portal.
+    pub async fn stop(&self) -> Result<(), GatewayError> {
+        if self.inner.settings.fail_open {
+            blocking(|| Ok(nft::apply(&policy::delete_batch())?)).await?;
+            tracing::info!("gateway table removed (fail_open)");
+        }
+        Ok(())
+    }
+}
+
+/// Drops the client's tracked connections, so the next one is judged by
+/// the new rules (a kept-alive connection would otherwise stay redirected).
+async fn forget_connections(ips: &[String]) {
+    for ip in ips {
+        let ip = ip.clone();
+        let r = tokio::process::Command::new("conntrack")
+            .args(["-D", "-s", &ip])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .await;
+        if let Err(e) = r {
+            tracing::debug!(%ip, error = %e, "conntrack not run");
+        }
+    }
+}
+
+/// How often [`Gateway::sweep`] runs.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(5);

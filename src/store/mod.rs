@@ -15,6 +15,7 @@ pub mod checkout;
 pub mod orders;
 pub mod service;
 pub mod tables;
+pub mod wifi;
 mod writer;
 
 use std::path::{Path, PathBuf};

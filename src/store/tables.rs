@@ -168,7 +168,10 @@ pub trait View {
     ) -> Result<Vec<u64>, StoreError>;
 
     /// Every record of a table, decoded.
-    fn all<T: DeserializeOwned>(&self, def: Records) -> Result<Vec<T>, StoreError>;
+    fn all<K: Key + 'static, T: DeserializeOwned>(
+        &self,
+        def: TableDefinition<'static, K, &'static [u8]>,
+    ) -> Result<Vec<T>, StoreError>;
 
     /// The records with the given ids (missing ones are skipped).
     fn many<T: DeserializeOwned>(&self, def: Records, ids: &[u64]) -> Result<Vec<T>, StoreError> {
@@ -249,7 +252,10 @@ macro_rules! impl_view {
                 Ok(out)
             }
 
-            fn all<T: DeserializeOwned>(&self, def: Records) -> Result<Vec<T>, StoreError> {
+            fn all<K: Key + 'static, T: DeserializeOwned>(
+                &self,
+                def: TableDefinition<'static, K, &'static [u8]>,
+            ) -> Result<Vec<T>, StoreError> {
                 let table = self.open_table(def)?;
                 let mut out = Vec::new();
                 for entry in table.iter()? {
