@@ -11,6 +11,8 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
 use crate::domain::account::Role;
+use crate::gateway::mac::Mac;
+use crate::gateway::{Gateway, GatewayError};
 use crate::store::{NewUser, Store, StoreError, accounts, backup, catalog};
 
 /// A command for the daemon.
@@ -34,6 +36,30 @@ pub enum Request {
         name: String,
         /// argon2id PHC string.
         password_hash: String,
+    },
+    /// Wi-Fi clients the gateway knows.
+    Clients,
+    /// Let a client through.
+    Auth {
+        /// `aa:bb:cc:dd:ee:ff`.
+        mac: String,
+        /// Session length (default: the configured one).
+        minutes: Option<u32>,
+    },
+    /// Put a client back behind the portal.
+    Deauth {
+        /// `aa:bb:cc:dd:ee:ff`.
+        mac: String,
+    },
+    /// Always let a client through.
+    Trust {
+        /// `aa:bb:cc:dd:ee:ff`.
+        mac: String,
+    },
+    /// Never let a client through.
+    Block {
+        /// `aa:bb:cc:dd:ee:ff`.
+        mac: String,
     },
 }
 
@@ -66,16 +92,144 @@ impl Response {
     }
 }
 
-/// Runs one request against the store.
+/// Runs one request against the store (no daemon: no gateway).
 pub async fn handle(store: &Store, req: Request) -> Response {
-    match run(store, req).await {
+    handle_with(store, None, req).await
+}
+
+/// Runs one request against the store and, for client commands, the gateway.
+pub async fn handle_with(store: &Store, gateway: Option<&Gateway>, req: Request) -> Response {
+    let mac = match &req {
+        Request::Auth { mac, .. }
+        | Request::Deauth { mac }
+        | Request::Trust { mac }
+        | Request::Block { mac } => Some(mac.parse::<Mac>()),
+        _ => None,
+    };
+    let mac = match mac.transpose() {
+        Ok(m) => m,
+        Err(e) => return Response::err(e),
+    };
+    let gateway_cmd = matches!(
+        req,
+        Request::Clients
+            | Request::Auth { .. }
+            | Request::Deauth { .. }
+            | Request::Trust { .. }
+            | Request::Block { .. }
+    );
+    if gateway_cmd {
+        let Some(gw) = gateway else {
+            return Response::err(
+                "the captive gateway is not running: start `queueless serve` with --guest-interface",
+            );
+        };
+        return match gateway_run(gw, req, mac).await {
+            Ok(r) => r,
+            Err(e) => Response::err(e.to_string()),
+        };
+    }
+    let mut r = match run(store, req.clone()).await {
         Ok(r) => r,
         Err(e) => Response::err(e.to_string()),
+    };
+    if req == Request::Status
+        && let Some(gw) = gateway
+        && let Some(obj) = r.data.as_object_mut()
+    {
+        let s = gw.settings();
+        obj.insert(
+            "gateway".into(),
+            serde_json::json!({
+                "interfaces": s.interfaces, "session_minutes": s.session_minutes,
+                "idle_minutes": s.idle_minutes, "internet": s.internet, "fail_open": s.fail_open,
+            }),
+        );
+        r.message
+            .push_str(&format!(", gateway on {}", s.interfaces.join(", ")));
     }
+    r
+}
+
+async fn gateway_run(
+    gw: &Gateway,
+    req: Request,
+    mac: Option<Mac>,
+) -> Result<Response, GatewayError> {
+    let need = || mac.ok_or_else(|| GatewayError::Invalid("a MAC address is needed".into()));
+    Ok(match req {
+        Request::Clients => {
+            let list = gw.clients().await?;
+            let text = list
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{}  {:<15} {:<16} {:<10} {:>6} min  {:>10} B",
+                        c.session.mac,
+                        c.session.ips.last().map_or("-", String::as_str),
+                        c.session.hostname.as_deref().unwrap_or("-"),
+                        if c.blocked {
+                            "blocked"
+                        } else if c.trusted {
+                            "trusted"
+                        } else if c.authorized {
+                            "joined"
+                        } else {
+                            "captive"
+                        },
+                        c.seconds_remaining / 60,
+                        c.session.bytes_in,
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let data = serde_json::to_value(&list).unwrap_or_default();
+            Response::ok(
+                if text.is_empty() {
+                    "no clients yet".into()
+                } else {
+                    text
+                },
+                data,
+            )
+        }
+        Request::Auth { minutes, .. } => {
+            let mac = need()?;
+            let s = gw.authorize(mac, minutes).await?;
+            Response::ok(
+                format!("{mac} may pass"),
+                serde_json::to_value(&s).unwrap_or_default(),
+            )
+        }
+        Request::Deauth { .. } => {
+            let mac = need()?;
+            gw.deauthorize(mac, false).await?;
+            Response::ok(
+                format!("{mac} is back behind the portal"),
+                serde_json::Value::Null,
+            )
+        }
+        Request::Trust { .. } => {
+            let mac = need()?;
+            gw.trust(mac).await?;
+            Response::ok(format!("{mac} is trusted"), serde_json::Value::Null)
+        }
+        Request::Block { .. } => {
+            let mac = need()?;
+            gw.block(mac).await?;
+            Response::ok(format!("{mac} is blocked"), serde_json::Value::Null)
+        }
+        _ => Response::err("not a gateway command"),
+    })
 }
 
 async fn run(store: &Store, req: Request) -> Result<Response, StoreError> {
     Ok(match req {
+        Request::Clients
+        | Request::Auth { .. }
+        | Request::Deauth { .. }
+        | Request::Trust { .. }
+        | Request::Block { .. } => Response::err("client commands need the running daemon"),
         Request::Status => Response::ok(
             format!(
                 "queueless {} running, database {}",
@@ -147,20 +301,30 @@ async fn run(store: &Store, req: Request) -> Result<Response, StoreError> {
 
 /// Serves the control socket until the task is dropped.
 pub async fn serve(listener: UnixListener, store: Store) {
+    serve_with(listener, store, None).await;
+}
+
+/// Serves the control socket, with the gateway's client commands.
+pub async fn serve_with(listener: UnixListener, store: Store, gateway: Option<Gateway>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
         let store = store.clone();
+        let gateway = gateway.clone();
         tokio::spawn(async move {
-            if let Err(e) = answer(stream, &store).await {
+            if let Err(e) = answer(stream, &store, gateway.as_ref()).await {
                 tracing::debug!(error = %e, "control connection failed");
             }
         });
     }
 }
 
-async fn answer(stream: UnixStream, store: &Store) -> std::io::Result<()> {
+async fn answer(
+    stream: UnixStream,
+    store: &Store,
+    gateway: Option<&Gateway>,
+) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
     // Control requests are small: never buffer more than 64 KiB of one.
@@ -168,7 +332,7 @@ async fn answer(stream: UnixStream, store: &Store) -> std::io::Result<()> {
         .read_line(&mut line)
         .await?;
     let response = match serde_json::from_str::<Request>(&line) {
-        Ok(req) => handle(store, req).await,
+        Ok(req) => handle_with(store, gateway, req).await,
         Err(e) => Response::err(format!("bad request: {e}")),
     };
     let mut out = serde_json::to_vec(&response).unwrap_or_default();

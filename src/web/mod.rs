@@ -6,6 +6,7 @@
 //! bind port 0.
 
 pub mod api;
+pub mod captive;
 pub mod error;
 pub mod extract;
 pub mod pages;
@@ -43,6 +44,8 @@ pub struct WebSettings {
     pub login_attempts_per_minute: u32,
     /// Most open event streams per client address.
     pub max_streams_per_client: u32,
+    /// The portal's HTTPS address for guests (RFC 8908 `user-portal-url`).
+    pub portal_url: Option<String>,
 }
 
 impl Default for WebSettings {
@@ -54,6 +57,7 @@ impl Default for WebSettings {
             auto_approve_shops: false,
             login_attempts_per_minute: 10,
             max_streams_per_client: 16,
+            portal_url: None,
         }
     }
 }
@@ -73,6 +77,8 @@ pub struct AppState {
     pub csrf_key: Arc<[u8; 32]>,
     /// Open event streams per client address.
     pub streams: Arc<sse::StreamLimiter>,
+    /// The captive gateway, when guest interfaces are configured.
+    pub gateway: Option<crate::gateway::Gateway>,
 }
 
 /// Rate limiter of login and registration attempts, keyed by client address.
@@ -113,7 +119,14 @@ impl AppState {
             csrf_key: Arc::new(random_key()),
             streams: Arc::new(sse::StreamLimiter::new(web.max_streams_per_client)),
             web: Arc::new(web),
+            gateway: None,
         }
+    }
+
+    /// The same state with the captive gateway.
+    pub fn with_gateway(mut self, gateway: crate::gateway::Gateway) -> Self {
+        self.gateway = Some(gateway);
+        self
     }
 }
 
@@ -139,6 +152,7 @@ pub fn router(state: AppState) -> Router {
     )
     .merge(pages::router())
     .merge(sse::router())
+    .merge(captive::router())
     .fallback(pages::not_found)
     .layer(middleware::from_fn_with_state(
         state.clone(),

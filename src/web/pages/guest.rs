@@ -17,7 +17,7 @@ use crate::domain::shop::Approval;
 use crate::domain::{ShopId, Token};
 use crate::store::{OrderView, Scope, catalog, orders, service};
 use crate::web::AppState;
-use crate::web::extract::{Device, set_cookie};
+use crate::web::extract::{Device, Peer, set_cookie};
 
 /// Guest routes.
 pub fn router() -> Router<AppState> {
@@ -55,9 +55,19 @@ struct ShopCard {
 struct Landing {
     c: Chrome,
     shops: Vec<ShopCard>,
+    /// Offer "start ordering" (the guest is behind the captive portal).
+    join: bool,
 }
 
-async fn landing(State(state): State<AppState>, c: Chrome) -> PageResult {
+async fn landing(State(state): State<AppState>, c: Chrome, Peer(peer): Peer) -> PageResult {
+    let join = match &state.gateway {
+        Some(gw) if gw.settings().internet == crate::gateway::policy::Internet::AfterAccept => gw
+            .state_of(peer.ip())
+            .await
+            .map(|s| s.captive && gw.mac_of(peer.ip()).is_some())
+            .unwrap_or(false),
+        _ => false,
+    };
     let now = state.store.now();
     let offset = state.store.settings().utc_offset_minutes;
     let shops = state
@@ -80,7 +90,7 @@ async fn landing(State(state): State<AppState>, c: Chrome) -> PageResult {
             Ok(out)
         })
         .await?;
-    render(&Landing { c, shops })
+    render(&Landing { c, shops, join })
 }
 
 struct MenuItemRow {
