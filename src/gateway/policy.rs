@@ -202,24 +202,26 @@ impl Policy {
             vec![mac_in(TRUSTED), ret.clone()],
             "trusted: never captured",
         ));
-        if after_accept {
-            r.push(self.rule(pre, vec![mac_in(AUTHORIZED), ret.clone()], "joined guests"));
-        }
         r.push(self.rule(pre, vec![garden4(), ret.clone()], "walled garden"));
         r.push(self.rule(pre, vec![garden6(), ret.clone()], "walled garden"));
-        r.push(self.rule(
-            pre,
-            vec![
-                eq(field("tcp", "dport"), Expression::Number(80)),
-                Statement::Redirect(Some(NAT {
-                    addr: None,
-                    family: None,
-                    port: Some(Expression::Number(u32::from(self.captive_port))),
-                    flags: None,
-                })),
-            ],
-            "captive: web requests go to the portal",
-        ));
+        let mut redirect = Vec::new();
+        if after_accept {
+            // `!=`: a joined client's lookup here is a miss, so its counter
+            // counts only forwarded traffic (the idle timeout reads it).
+            redirect.push(Statement::Match(Match {
+                left: field("ether", "saddr"),
+                right: s(&format!("@{AUTHORIZED}")),
+                op: Operator::NEQ,
+            }));
+        }
+        redirect.push(eq(field("tcp", "dport"), Expression::Number(80)));
+        redirect.push(Statement::Redirect(Some(NAT {
+            addr: None,
+            family: None,
+            port: Some(Expression::Number(u32::from(self.captive_port))),
+            flags: None,
+        })));
+        r.push(self.rule(pre, redirect, "captive: web requests go to the portal"));
 
         // forward (filter).
         let fwd = "forward";
@@ -560,6 +562,13 @@ mod tests {
         p.internet = Internet::None;
         let json = to_json(&full_batch(&p, &[])).expect("json");
         assert!(!json.contains(&format!("\"@{AUTHORIZED}\"")), "{json}");
+        let mut p = policy();
+        p.internet = Internet::AfterAccept;
+        let json = to_json(&full_batch(&p, &[])).expect("json");
+        assert!(
+            json.contains("\"op\":\"!=\""),
+            "joined guests skip the redirect: {json}"
+        );
     }
 
     #[test]
