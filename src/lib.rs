@@ -28,5 +28,6 @@ pub mod demo;
 pub mod domain;
 pub mod events;
 pub mod gateway;
+pub mod notify;
 pub mod store;
 pub mod web;
