@@ -1,0 +1,145 @@
+#!/bin/sh
+# Checks the packages packaging/build.sh made: files, modes, control
+# fields and conffiles of the .deb and the .ipk; installs the .deb and runs
+# it; lints the OpenWrt init script and checks the command line it builds
+# from a sample UCI config; verifies the systemd unit; runs the static
+# binary in an empty chroot. Needs root (dpkg -i, chroot).
+set -eu
+cd "$(dirname "$0")/.."
+OUT=target/packages
+VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
+DEB="$OUT/queueless_${VERSION}_amd64.deb"
+IPK="$OUT/queueless_${VERSION}-1_x86_64.ipk"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { echo "ok: $*"; }
+work="$(mktemp -d)"
+cleanup() {
+    if [ -n "${pid:-}" ]; then kill "$pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+[ -f "$DEB" ] || fail "no $DEB (run packaging/build.sh)"
+[ -f "$IPK" ] || fail "no $IPK (run packaging/build.sh)"
+
+# ---- .deb contents ------------------------------------------------------
+dpkg-deb -c "$DEB" > "$work/deb.list"
+grep -q -- '-rwxr-xr-x root/root .* ./usr/bin/queueless$' "$work/deb.list" || fail "deb: /usr/bin/queueless 0755 root"
+grep -q -- '-rw-r--r-- root/root .* ./lib/systemd/system/queueless.service$' "$work/deb.list" || fail "deb: unit file"
+grep -q -- '-rw-r--r-- root/root .* ./etc/queueless/queueless.toml$' "$work/deb.list" || fail "deb: default config"
+[ "$(dpkg-deb -f "$DEB" Package)" = queueless ] || fail "deb: Package"
+[ "$(dpkg-deb -f "$DEB" Version)" = "$VERSION" ] || fail "deb: Version"
+[ "$(dpkg-deb -f "$DEB" Architecture)" = amd64 ] || fail "deb: Architecture"
+dpkg-deb -f "$DEB" Depends | grep -q nftables || fail "deb: depends on nftables"
+dpkg-deb --ctrl-tarfile "$DEB" | tar -xO ./conffiles | grep -qx /etc/queueless/queueless.toml || fail "deb: conffiles"
+ok ".deb contents, modes, control fields and conffiles"
+
+# ---- .ipk contents ------------------------------------------------------
+mkdir "$work/ipk" && tar -xzf "$IPK" -C "$work/ipk"
+[ "$(cat "$work/ipk/debian-binary")" = "2.0" ] || fail "ipk: debian-binary"
+tar -tvzf "$work/ipk/data.tar.gz" > "$work/ipk.list"
+grep -q -- '-rwxr-xr-x 0/0 .* ./usr/bin/queueless$' "$work/ipk.list" || fail "ipk: binary"
+grep -q -- '-rwxr-xr-x 0/0 .* ./etc/init.d/queueless$' "$work/ipk.list" || fail "ipk: init script"
+grep -q -- '-rw------- 0/0 .* ./etc/config/queueless$' "$work/ipk.list" || fail "ipk: UCI config 0600"
+grep -q -- './etc/uci-defaults/90-queueless$' "$work/ipk.list" || fail "ipk: uci-defaults"
+tar -xzOf "$work/ipk/control.tar.gz" ./control > "$work/ipk.control"
+grep -qx "Package: queueless" "$work/ipk.control" || fail "ipk: Package"
+grep -qx "Architecture: x86_64" "$work/ipk.control" || fail "ipk: Architecture"
+grep -q "^Depends:.*nftables-json" "$work/ipk.control" || fail "ipk: depends on nftables-json"
+tar -xzOf "$work/ipk/control.tar.gz" ./conffiles | grep -qx /etc/config/queueless || fail "ipk: conffiles"
+tar -tzf "$work/ipk/control.tar.gz" | grep -q './postinst' || fail "ipk: postinst"
+ok ".ipk contents, modes, control fields and conffiles"
+
+# ---- init script: shellcheck and the command line from sample UCI ------
+if command -v shellcheck >/dev/null; then
+    shellcheck -s sh -e SC2034,SC3043 openwrt/files/queueless.init openwrt/files/queueless.uci-defaults packaging/build.sh packaging/test.sh .ci/run
+    ok "shellcheck"
+else
+    [ -n "${CI:-}" ] && fail "shellcheck missing (apt install shellcheck)"
+    echo "SKIPPED: shellcheck missing"
+fi
+cat > "$work/stubs.sh" <<'STUBS'
+# Minimal procd/UCI stand-ins: enough to run start_service and print the command.
+CMD=""
+procd_open_instance() { :; }
+procd_close_instance() { echo "$CMD"; }
+procd_set_param() { if [ "$1" = command ]; then shift; CMD="$*"; fi; }
+procd_append_param() { if [ "$1" = command ]; then shift; CMD="$CMD $*"; fi; }
+config_load() { :; }
+config_get() {
+    eval "v=\${UCI_$3:-}"
+    # shellcheck disable=SC2154
+    if [ -n "$v" ]; then eval "$1=\$v"; else eval "$1=\${4:-}"; fi
+}
+config_get_bool() { config_get "$@"; }
+config_list_foreach() {
+    eval "list=\${UCI_$2:-}"
+    # shellcheck disable=SC2154
+    for item in $list; do "$3" "$item" "$4"; done
+}
+network_get_device() { eval "$1=br-guest"; }
+STUBS
+out="$(
+    UCI_portal_host=192.168.2.1 UCI_session_minutes=60 UCI_trusted_mac="aa:bb:cc:dd:ee:ff 02:00:00:00:00:02" \
+    UCI_walled_garden=192.0.2.10 UCI_fail_open=1 sh -c '
+        . "$1"
+        # The init script without its rc.common shebang line.
+        eval "$(sed 1d "$2" | sed "s#\. /lib/functions/network.sh#:#")"
+        start_service' _ "$work/stubs.sh" openwrt/files/queueless.init
+)"
+want="/usr/bin/queueless --data-dir /etc/queueless serve --http 0.0.0.0:8080 --https 0.0.0.0:8443 --portal-host 192.168.2.1 --guest-interface br-guest --session-minutes 60 --idle-minutes 30 --internet after_accept --fail-open --walled-garden 192.0.2.10 --trusted-mac aa:bb:cc:dd:ee:ff --trusted-mac 02:00:00:00:00:02"
+[ "$out" = "$want" ] || fail "init script built:
+  $out
+instead of
+  $want"
+ok "init script command line from UCI"
+
+# ---- systemd unit ---------------------------------------------------------
+if command -v systemd-analyze >/dev/null; then
+    mkdir -p "$work/unit"
+    sed "s#/usr/bin/queueless#$(pwd)/target/x86_64-unknown-linux-gnu/release/queueless#" systemd/queueless.service > "$work/unit/queueless.service"
+    systemd-analyze verify "$work/unit/queueless.service" 2> "$work/verify.txt" || true
+    if grep -v -e "Failed to open /etc/queueless" -e "^$" "$work/verify.txt" | grep -q .; then
+        cat "$work/verify.txt" >&2
+        fail "systemd-analyze verify"
+    fi
+    ok "systemd-analyze verify"
+else
+    echo "SKIPPED: systemd-analyze missing"
+fi
+
+# ---- install the .deb and run it -----------------------------------------
+if [ "$(id -u)" -eq 0 ]; then
+    dpkg -i "$DEB" >/dev/null
+    /usr/bin/queueless --version | grep -q "queueless $VERSION" || fail "installed queueless --version"
+    ok "dpkg -i and $(/usr/bin/queueless --version | head -1)"
+    dpkg -r queueless >/dev/null
+else
+    [ -n "${CI:-}" ] && fail "dpkg -i needs root"
+    echo "SKIPPED: dpkg -i needs root"
+fi
+
+# ---- the static binary serves the portal in an empty chroot ---------------
+if [ "$(id -u)" -eq 0 ]; then
+    root="$work/chroot"
+    mkdir -p "$root/data"
+    cp target/x86_64-unknown-linux-gnu/release/queueless "$root/queueless"
+    port=$((20000 + $$ % 20000))
+    chroot "$root" /queueless --data-dir /data serve --demo --http "127.0.0.1:$port" > "$work/chroot.log" 2>&1 &
+    pid=$!
+    i=0
+    until curl -sf "http://127.0.0.1:$port/api/shops" > "$work/shops.json"; do
+        i=$((i + 1))
+        [ "$i" -lt 100 ] || { cat "$work/chroot.log" >&2; fail "no answer from the chroot"; }
+        sleep 0.1
+    done
+    grep -q "Bubble Lab" "$work/shops.json" || fail "chroot: demo shops"
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+    pid=""
+    for f in "$root"/*; do
+        case "${f##*/}" in queueless | data) ;; *) fail "chroot: unexpected $f" ;; esac
+    done
+    ok "static binary serves the portal in an empty chroot ($(stat -c %s target/x86_64-unknown-linux-gnu/release/queueless) bytes)"
+fi
+echo "packaging checks passed"
