@@ -13,6 +13,7 @@ pub mod mac;
 pub mod neigh;
 pub mod nft;
 pub mod policy;
+pub mod sniff;
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -510,6 +511,67 @@ impl Gateway {
             tracing::info!("gateway table removed (fail_open)");
         }
         Ok(())
+    }
+}
+
+impl Gateway {
+    /// Starts the background work: the packet readers on each guest
+    /// interface, recording clients as they appear, and the sweep that ends
+    /// expired and idle sessions. Returns the tasks (abort them to stop).
+    pub fn spawn_tasks(&self) -> Result<Vec<tokio::task::JoinHandle<()>>, GatewayError> {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<sniff::Sighting>(1024);
+        for i in &self.inner.settings.interfaces {
+            sniff::spawn(i, tx.clone()).map_err(GatewayError::Io)?;
+        }
+        drop(tx);
+        let gw = self.clone();
+        let recorder = tokio::spawn(async move {
+            // Write a client again only when something changed or a while passed.
+            let mut last: std::collections::HashMap<Mac, (sniff::Sighting, std::time::Instant)> =
+                std::collections::HashMap::new();
+            while let Some(s) = rx.recv().await {
+                let fresh = match last.get(&s.mac) {
+                    Some((old, at)) => {
+                        (s.ip.is_some() && old.ip != s.ip)
+                            || (s.hostname.is_some() && old.hostname != s.hostname)
+                            || at.elapsed() > Duration::from_secs(30)
+                    }
+                    None => true,
+                };
+                if !fresh {
+                    continue;
+                }
+                let ip = s.ip.map(IpAddr::V4);
+                let key = s.mac.to_string();
+                let ip_text = ip.map(|i| i.to_string());
+                let host = s.hostname.clone();
+                let r = gw
+                    .inner
+                    .store
+                    .write(move |tx| {
+                        wifi::seen(tx, &key, ip_text.as_deref(), host.as_deref()).map(|_| ())
+                    })
+                    .await;
+                if let Err(e) = r {
+                    tracing::warn!(error = %e, "cannot record a client");
+                }
+                if last.len() > 10_000 {
+                    last.clear();
+                }
+                last.insert(s.mac, (s, std::time::Instant::now()));
+            }
+        });
+        let gw = self.clone();
+        let sweeper = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SWEEP_EVERY);
+            loop {
+                tick.tick().await;
+                if let Err(e) = gw.sweep().await {
+                    tracing::warn!(error = %e, "gateway sweep failed");
+                }
+            }
+        });
+        Ok(vec![recorder, sweeper])
     }
 }
 

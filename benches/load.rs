@@ -1,0 +1,549 @@
+//! Load benchmarks against the real release binary over loopback: startup
+//! time, idle memory, the captive redirect, durable orders (group commit on
+//! and off, then the oversell check), and live-update fan-out to many SSE
+//! streams. Prints a table; `--smoke` runs everything briefly (CI).
+//!
+//!     cargo build --release && cargo bench --bench load [-- --smoke]
+//!
+//! Raise the open-file limit first for the SSE part (`ulimit -n 65536`);
+//! with a lower limit the stream count is cut to fit and the table says so.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+type Io = Box<dyn AsyncReadWrite>;
+trait AsyncReadWrite: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> AsyncReadWrite for T {}
+
+struct Daemon {
+    child: Child,
+    http: u16,
+    https: u16,
+    _dir: tempfile::TempDir,
+    started_in: Duration,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+fn binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("QUEUELESS_BIN") {
+        return PathBuf::from(p);
+    }
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/queueless");
+    assert!(p.exists(), "build the daemon first: cargo build --release");
+    p
+}
+
+async fn start(extra_config: &str) -> Daemon {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (http, https) = (free_port(), free_port());
+    let config = dir.path().join("queueless.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"{}\"\nhttp = \"127.0.0.1:{http}\"\nhttps = \"127.0.0.1:{https}\"\ndemo = true\n{extra_config}",
+            dir.path().join("data").display()
+        ),
+    )
+    .expect("config");
+    let t0 = Instant::now();
+    let child = Command::new(binary())
+        .arg("--config")
+        .arg(&config)
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("daemon starts");
+    let mut d = Daemon {
+        child,
+        http,
+        https,
+        _dir: dir,
+        started_in: Duration::ZERO,
+    };
+    loop {
+        if let Ok(mut c) = connect(&d, true).await
+            && let Ok((200, _)) = request(&mut c, "GET", "/api/shops", "", &[]).await
+        {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "daemon did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    d.started_in = t0.elapsed();
+    d
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[derive(Debug)]
+struct AnyCert;
+
+impl rustls::client::danger::ServerCertVerifier for AnyCert {
+    fn verify_server_cert(
+        &self,
+        _: &rustls_pki_types::CertificateDer<'_>,
+        _: &[rustls_pki_types::CertificateDer<'_>],
+        _: &rustls_pki_types::ServerName<'_>,
+        _: &[u8],
+        _: rustls_pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        // The bench talks to its own daemon's self-signed certificate.
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        _: &[u8],
+        _: &rustls_pki_types::CertificateDer<'_>,
+        _: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+    }
+    fn verify_tls13_signature(
+        &self,
+        _: &[u8],
+        _: &rustls_pki_types::CertificateDer<'_>,
+        _: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+    }
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        rustls::crypto::ring::default_provider()
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+fn tls() -> tokio_rustls::TlsConnector {
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("tls versions")
+    .dangerous()
+    .with_custom_certificate_verifier(Arc::new(AnyCert))
+    .with_no_client_auth();
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+}
+
+struct Conn {
+    io: BufReader<Io>,
+    cookie: String,
+}
+
+async fn connect(d: &Daemon, secure: bool) -> std::io::Result<Conn> {
+    let port = if secure { d.https } else { d.http };
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await?;
+    tcp.set_nodelay(true)?;
+    let io: Io = if secure {
+        let name = rustls_pki_types::ServerName::try_from("localhost").expect("name");
+        Box::new(tls().connect(name, tcp).await?)
+    } else {
+        Box::new(tcp)
+    };
+    Ok(Conn {
+        io: BufReader::new(io),
+        cookie: String::new(),
+    })
+}
+
+/// One request on a kept-alive connection; returns status and body.
+async fn request(
+    c: &mut Conn,
+    method: &str,
+    path: &str,
+    body: &str,
+    headers: &[(&str, &str)],
+) -> std::io::Result<(u16, String)> {
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if !body.is_empty() {
+        req.push_str("Content-Type: application/json\r\n");
+    }
+    if !c.cookie.is_empty() {
+        req.push_str(&format!("Cookie: {}\r\n", c.cookie));
+    }
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    c.io.get_mut().write_all(req.as_bytes()).await?;
+    let mut line = String::new();
+    c.io.read_line(&mut line).await?;
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("bad status line {line:?}")))?;
+    let mut len = 0usize;
+    loop {
+        line.clear();
+        c.io.read_line(&mut line).await?;
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        let lower = l.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            len = v.trim().parse().unwrap_or(0);
+        } else if lower.starts_with("set-cookie:")
+            && let Some(pair) = l[11..].trim().split(';').next()
+        {
+            if !c.cookie.is_empty() {
+                c.cookie.push_str("; ");
+            }
+            c.cookie.push_str(pair);
+        }
+    }
+    let mut buf = vec![0u8; len];
+    c.io.read_exact(&mut buf).await?;
+    Ok((status, String::from_utf8_lossy(&buf).into_owned()))
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// `conns` connections hammering `path` for `secs`; (requests/s, p50, p99).
+async fn hammer(
+    d: &Daemon,
+    conns: usize,
+    secs: f64,
+    path: &'static str,
+    expect: u16,
+) -> (f64, Duration, Duration) {
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        let mut c = connect(d, false).await.expect("connect");
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let (status, _) = request(&mut c, "GET", path, "", &[])
+                    .await
+                    .expect("request");
+                assert_eq!(status, expect);
+                lat.push(t.elapsed());
+            }
+            lat
+        }));
+    }
+    let t0 = Instant::now();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("task"));
+    }
+    let took = t0.elapsed().as_secs_f64().max(secs);
+    all.sort_unstable();
+    (
+        all.len() as f64 / took,
+        percentile(&all, 0.5),
+        percentile(&all, 0.99),
+    )
+}
+
+/// Durable orders/s with `clients` HTTPS clients for `secs`.
+async fn orders(d: &Daemon, clients: usize, secs: f64) -> f64 {
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let done = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for n in 0..clients {
+        let mut c = connect(d, true).await.expect("connect");
+        let done = Arc::clone(&done);
+        tasks.push(tokio::spawn(async move {
+            let mut i = 0u64;
+            while Instant::now() < deadline {
+                i += 1;
+                // Item 9: Fresh Press, no stock limit.
+                let body = format!(
+                    r#"{{"items":[{{"item_id":9,"quantity":1}}],"idempotency_key":"b{n}-{i}"}}"#
+                );
+                let (status, text) = request(&mut c, "POST", "/api/orders", &body, &[])
+                    .await
+                    .expect("order");
+                assert_eq!(status, 201, "{text}");
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    let t0 = Instant::now();
+    for t in tasks {
+        t.await.expect("task");
+    }
+    done.load(Ordering::Relaxed) as f64 / t0.elapsed().as_secs_f64()
+}
+
+async fn login(d: &Daemon, email: &str) -> Conn {
+    let mut c = connect(d, true).await.expect("connect");
+    let body = format!(r#"{{"email":"{email}","password":"queueless-demo"}}"#);
+    let (status, text) = request(&mut c, "POST", "/api/auth/login", &body, &[])
+        .await
+        .expect("login");
+    assert_eq!(status, 200, "{text}");
+    c
+}
+
+/// Concurrent orders for a counted item: sold + left must equal the stock.
+async fn oversell(d: &Daemon, stock: u32, clients: usize) -> (u64, u64, i64) {
+    let mut keeper = login(d, "dumplings@demo.queueless").await;
+    let body = format!(r#"{{"set":{stock}}}"#);
+    let (s, t) = request(&mut keeper, "POST", "/api/shop/items/5/stock", &body, &[])
+        .await
+        .expect("stock");
+    assert_eq!(s, 200, "{t}");
+    let mut tasks = Vec::new();
+    for n in 0..clients {
+        let mut c = connect(d, true).await.expect("connect");
+        tasks.push(tokio::spawn(async move {
+            let mut won = 0u64;
+            for i in 0..4 {
+                let body = format!(
+                    r#"{{"items":[{{"item_id":5,"quantity":1}}],"idempotency_key":"o{n}-{i}"}}"#
+                );
+                let (status, _) = request(&mut c, "POST", "/api/orders", &body, &[])
+                    .await
+                    .expect("order");
+                if status == 201 {
+                    won += 1;
+                }
+            }
+            won
+        }));
+    }
+    let mut sold = 0;
+    for t in tasks {
+        sold += t.await.expect("task");
+    }
+    let (_, menu) = request(&mut keeper, "GET", "/api/shops/2/menu", "", &[])
+        .await
+        .expect("menu");
+    let v: serde_json::Value = serde_json::from_str(&menu).expect("json");
+    let left = v["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|i| i["id"] == 5))
+        .and_then(|i| i["stock_left"].as_u64())
+        .unwrap_or(0);
+    (sold, left, i64::from(stock) - sold as i64 - left as i64)
+}
+
+fn fd_limit() -> usize {
+    std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3)?.parse().ok())
+        })
+        .unwrap_or(1024)
+}
+
+/// Opens `n` menu streams, changes stock, and times the arrival at each.
+async fn fanout(d: &Daemon, n: usize) -> (usize, Duration, Duration, u64) {
+    let before = rss_kib(d.child.id());
+    let mut streams = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut s = TcpStream::connect(("127.0.0.1", d.http))
+            .await
+            .expect("connect");
+        s.write_all(
+            b"GET /events/menu/2 HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n",
+        )
+        .await
+        .expect("subscribe");
+        streams.push(s);
+    }
+    // Wait until every stream got its first bytes (headers + hello).
+    let mut readers = Vec::with_capacity(n);
+    for mut s in streams {
+        let mut buf = [0u8; 512];
+        let _ = s.read(&mut buf).await.expect("hello");
+        readers.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let per_stream = rss_kib(d.child.id()).saturating_sub(before) * 1024 / n.max(1) as u64;
+    let mut keeper = login(d, "dumplings@demo.queueless").await;
+    let t0 = Instant::now();
+    let mut tasks = Vec::with_capacity(n);
+    for mut s in readers {
+        tasks.push(tokio::spawn(async move {
+            let mut buf = vec![0u8; 2048];
+            let mut seen = Vec::new();
+            loop {
+                let k = s.read(&mut buf).await.unwrap_or(0);
+                if k == 0 {
+                    return None;
+                }
+                seen.extend_from_slice(&buf[..k]);
+                if seen.windows(20).any(|w| w == b"event: availability") {
+                    return Some(Instant::now());
+                }
+            }
+        }));
+    }
+    let (s, t) = request(
+        &mut keeper,
+        "POST",
+        "/api/shop/items/5/stock",
+        r#"{"set":0}"#,
+        &[],
+    )
+    .await
+    .expect("stock");
+    assert_eq!(s, 200, "{t}");
+    let mut lat = Vec::with_capacity(n);
+    for t in tasks {
+        if let Ok(Some(at)) = tokio::time::timeout(Duration::from_secs(30), t)
+            .await
+            .expect("join")
+        {
+            lat.push(at - t0);
+        }
+    }
+    lat.sort_unstable();
+    (
+        lat.len(),
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        per_stream,
+    )
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let smoke = std::env::args().any(|a| a == "--smoke");
+    let secs = if smoke { 0.3 } else { 5.0 };
+    let runs = if smoke { 1 } else { 3 };
+    let mut rows: Vec<(String, String)> = Vec::new();
+
+    // Startup and idle memory.
+    let mut starts = Vec::new();
+    for _ in 0..runs {
+        let d = start("").await;
+        starts.push(d.started_in);
+    }
+    starts.sort_unstable();
+    rows.push((
+        "startup to first served request (median)".into(),
+        ms(percentile(&starts, 0.5)),
+    ));
+    let d = start("max_streams_per_client = 100000\n").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    rows.push(("RSS idle".into(), format!("{} KiB", rss_kib(d.child.id()))));
+
+    // Captive redirect: plain HTTP answers 302 to the HTTPS portal.
+    for conns in [1usize, 16, 256] {
+        let mut results = Vec::new();
+        for _ in 0..runs {
+            results.push(hammer(&d, conns, secs, "/generate_204", 302).await);
+        }
+        results.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (rps, p50, p99) = results[results.len() / 2];
+        rows.push((
+            format!("redirect, {conns} connections"),
+            format!("{rps:.0} req/s, p50 {}, p99 {}", ms(p50), ms(p99)),
+        ));
+    }
+
+    // Durable orders over HTTPS, 64 clients.
+    let clients = if smoke { 8 } else { 64 };
+    let mut with = Vec::new();
+    for _ in 0..runs {
+        with.push(orders(&d, clients, secs).await);
+    }
+    with.sort_by(f64::total_cmp);
+    rows.push((
+        format!("orders/s, group commit, {clients} clients"),
+        format!("{:.0}", with[with.len() / 2]),
+    ));
+    let single = start("group_commit = false\n").await;
+    let mut without = Vec::new();
+    for _ in 0..runs {
+        without.push(orders(&single, clients, secs).await);
+    }
+    without.sort_by(f64::total_cmp);
+    rows.push((
+        format!("orders/s, one commit each, {clients} clients"),
+        format!("{:.0}", without[without.len() / 2]),
+    ));
+    drop(single);
+    let (sold, left, off) = oversell(&d, if smoke { 20 } else { 500 }, clients).await;
+    rows.push((
+        "oversell check (stock - sold - left)".into(),
+        format!("{off} (sold {sold}, left {left})"),
+    ));
+
+    // SSE fan-out.
+    let want = if smoke { 200 } else { 10_000 };
+    let fit = fd_limit().saturating_sub(200) / 2;
+    let n = want.min(fit);
+    let (got, p50, p99, per) = fanout(&d, n).await;
+    let note = if n < want {
+        format!(" (cut from {want}: raise ulimit -n)")
+    } else {
+        String::new()
+    };
+    rows.push((
+        format!("SSE fan-out to {n} streams{note}"),
+        format!("{got} reached, p50 {}, p99 {}", ms(p50), ms(p99)),
+    ));
+    rows.push(("memory per open stream".into(), format!("{per} bytes")));
+    rows.push((
+        format!("RSS with {n} streams"),
+        format!("{} KiB", rss_kib(d.child.id())),
+    ));
+    let size = std::fs::metadata(binary()).map(|m| m.len()).unwrap_or(0);
+    rows.push((
+        "binary size (release, stripped)".into(),
+        format!("{size} bytes"),
+    ));
+
+    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(10);
+    println!("\n| {:width$} | result |", "measure");
+    println!("|{}|--------|", "-".repeat(width + 2));
+    for (k, v) in rows {
+        println!("| {k:width$} | {v} |");
+    }
+}
