@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::gateway::GatewaySettings;
+use crate::gateway::mac::Mac;
+use crate::gateway::policy::{Internet, Net};
+
 /// One layer of settings; every field optional. The file, the environment
 /// and the flags each give one.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -36,6 +40,44 @@ pub struct Layer {
     pub secure_cookies: Option<bool>,
     /// Seed a demo venue on first start.
     pub demo: Option<bool>,
+    /// TLS certificate chain (PEM); without it a self-signed one is made.
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    pub tls_key: Option<PathBuf>,
+    /// The host name or address guests reach the portal at.
+    pub portal_host: Option<String>,
+    /// Most open live-update streams per client address.
+    pub max_streams_per_client: Option<u32>,
+    /// Let staff log in from the guest network.
+    pub staff_from_guest_network: Option<bool>,
+    /// The captive gateway (`[gateway]`).
+    pub gateway: Option<GatewayLayer>,
+}
+
+/// `[gateway]`: capture guest interfaces (changes the host's firewall).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayLayer {
+    /// Guest interfaces; the gateway is on when there is at least one.
+    pub guest_interfaces: Option<Vec<String>>,
+    /// Session length after joining, in minutes.
+    pub session_minutes: Option<u32>,
+    /// The same in seconds (wins over minutes; for tests).
+    pub session_seconds: Option<u32>,
+    /// Let a joined client go after this many minutes without traffic (0: never).
+    pub idle_minutes: Option<u32>,
+    /// The same in seconds (wins over minutes; for tests).
+    pub idle_seconds: Option<u32>,
+    /// `after_accept` or `none`.
+    pub internet: Option<Internet>,
+    /// Addresses or networks reachable before joining.
+    pub walled_garden: Option<Vec<String>>,
+    /// MACs always let through.
+    pub trusted_macs: Option<Vec<String>>,
+    /// MACs never let through.
+    pub blocked_macs: Option<Vec<String>>,
+    /// Remove the firewall table when queueless stops (guests pass freely).
+    pub fail_open: Option<bool>,
 }
 
 /// The merged settings the daemon runs with.
@@ -65,6 +107,16 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Seed the demo venue.
     pub demo: bool,
+    /// Configured certificate and key, if any.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Host in portal links.
+    pub portal_host: Option<String>,
+    /// Live streams per client address.
+    pub max_streams_per_client: u32,
+    /// Staff may log in from the guest network.
+    pub staff_from_guest_network: bool,
+    /// The captive gateway, when guest interfaces are configured.
+    pub gateway: Option<GatewaySettings>,
 }
 
 impl Config {
@@ -94,6 +146,11 @@ pub fn defaults() -> Config {
         login_attempts_per_minute: 10,
         secure_cookies: false,
         demo: false,
+        tls: None,
+        portal_host: None,
+        max_streams_per_client: 16,
+        staff_from_guest_network: false,
+        gateway: None,
     }
 }
 
@@ -170,6 +227,9 @@ pub fn env_layer(vars: impl IntoIterator<Item = (String, String)>) -> Result<Lay
                 l.auto_cancel_seconds = Some(parse(&name, v, "a number of seconds")?)
             }
             "QUEUELESS_DEMO" => l.demo = Some(parse(&name, v, "true or false")?),
+            "QUEUELESS_TLS_CERT" => l.tls_cert = Some(PathBuf::from(v)),
+            "QUEUELESS_TLS_KEY" => l.tls_key = Some(PathBuf::from(v)),
+            "QUEUELESS_PORTAL_HOST" => l.portal_host = Some(value.clone()),
             _ => {}
         }
     }
@@ -180,8 +240,24 @@ pub fn env_layer(vars: impl IntoIterator<Item = (String, String)>) -> Result<Lay
 pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> {
     let mut c = defaults;
     let mut secure: Option<bool> = None;
+    let mut gw = GatewayLayer::default();
+    let (mut cert, mut key) = (None, None);
     for l in layers {
         let l = l.clone();
+        cert = l.tls_cert.or(cert);
+        key = l.tls_key.or(key);
+        if let Some(v) = l.portal_host {
+            c.portal_host = Some(v);
+        }
+        if let Some(v) = l.max_streams_per_client {
+            c.max_streams_per_client = v;
+        }
+        if let Some(v) = l.staff_from_guest_network {
+            c.staff_from_guest_network = v;
+        }
+        if let Some(g) = l.gateway {
+            gw = merge_gateway(gw, g);
+        }
         if let Some(v) = l.data_dir {
             c.data_dir = v;
         }
@@ -220,6 +296,36 @@ pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> 
         }
     }
     c.secure_cookies = secure.unwrap_or(c.https.is_some());
+    c.tls = match (cert, key) {
+        (Some(c), Some(k)) => Some((c, k)),
+        (None, None) => None,
+        _ => {
+            return Err(ConfigError::Invalid(
+                "tls_cert and tls_key go together: give both, or neither for a self-signed certificate".into(),
+            ));
+        }
+    };
+    if c.tls.is_some() && c.https.is_none() {
+        return Err(ConfigError::Invalid(
+            "tls_cert is set but https is not: add https = \"0.0.0.0:443\"".into(),
+        ));
+    }
+    if let Some(h) = &c.portal_host
+        && (h.is_empty()
+            || !h
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
+    {
+        return Err(ConfigError::Invalid(format!(
+            "portal_host {h:?} must be a host name or an address"
+        )));
+    }
+    if c.max_streams_per_client == 0 {
+        return Err(ConfigError::Invalid(
+            "max_streams_per_client must be at least 1".into(),
+        ));
+    }
+    c.gateway = gateway_settings(gw)?;
     if !(-14 * 60..=14 * 60).contains(&c.utc_offset_minutes) {
         return Err(ConfigError::Invalid(
             "utc_offset_minutes must be between -840 and 840".into(),
@@ -234,6 +340,80 @@ pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> 
         return Err(ConfigError::Invalid("venue_name must not be empty".into()));
     }
     Ok(c)
+}
+
+fn merge_gateway(mut a: GatewayLayer, b: GatewayLayer) -> GatewayLayer {
+    macro_rules! take {
+        ($($f:ident),*) => { $( if b.$f.is_some() { a.$f = b.$f; } )* };
+    }
+    take!(
+        guest_interfaces,
+        session_minutes,
+        session_seconds,
+        idle_minutes,
+        idle_seconds,
+        internet,
+        walled_garden,
+        trusted_macs,
+        blocked_macs,
+        fail_open
+    );
+    a
+}
+
+fn gateway_settings(g: GatewayLayer) -> Result<Option<GatewaySettings>, ConfigError> {
+    let interfaces = g.guest_interfaces.unwrap_or_default();
+    if interfaces.is_empty() {
+        return Ok(None);
+    }
+    for i in &interfaces {
+        if i.is_empty()
+            || i.len() > 15
+            || !i
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.@".contains(&b))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "{i:?} is not an interface name"
+            )));
+        }
+    }
+    let session = match (g.session_seconds, g.session_minutes) {
+        (Some(s), _) => s,
+        (None, Some(m)) => m.saturating_mul(60),
+        (None, None) => 120 * 60,
+    };
+    if session == 0 {
+        return Err(ConfigError::Invalid(
+            "the session length must be at least 1 second".into(),
+        ));
+    }
+    let idle = match (g.idle_seconds, g.idle_minutes) {
+        (Some(s), _) => s,
+        (None, Some(m)) => m.saturating_mul(60),
+        (None, None) => 30 * 60,
+    };
+    let macs = |list: Option<Vec<String>>| -> Result<Vec<Mac>, ConfigError> {
+        list.unwrap_or_default()
+            .iter()
+            .map(|m| m.parse().map_err(ConfigError::Invalid))
+            .collect()
+    };
+    Ok(Some(GatewaySettings {
+        interfaces,
+        session_seconds: session,
+        idle_seconds: idle,
+        internet: g.internet.unwrap_or(Internet::AfterAccept),
+        garden: g
+            .walled_garden
+            .unwrap_or_default()
+            .iter()
+            .map(|n| n.parse::<Net>().map_err(ConfigError::Invalid))
+            .collect::<Result<_, _>>()?,
+        trusted: macs(g.trusted_macs)?,
+        blocked: macs(g.blocked_macs)?,
+        fail_open: g.fail_open.unwrap_or(false),
+    }))
 }
 
 #[cfg(test)]
@@ -285,5 +465,43 @@ mod tests {
             ..Layer::default()
         };
         assert!(!merge(defaults(), &[https, off]).expect("ok").secure_cookies);
+    }
+
+    #[test]
+    fn gateway_section_is_checked_and_merged() {
+        let file: Layer = toml::from_str(
+            "[gateway]\nguest_interfaces = [\"wlan1\"]\nsession_minutes = 60\nwalled_garden = [\"192.0.2.0/24\"]\ntrusted_macs = [\"AA-BB-CC-DD-EE-FF\"]\n",
+        )
+        .expect("toml");
+        let flags = Layer {
+            gateway: Some(GatewayLayer {
+                idle_seconds: Some(5),
+                ..GatewayLayer::default()
+            }),
+            ..Layer::default()
+        };
+        let g = merge(defaults(), &[file, flags])
+            .expect("ok")
+            .gateway
+            .expect("on");
+        assert_eq!(g.session_seconds, 3600);
+        assert_eq!(g.idle_seconds, 5);
+        assert_eq!(g.trusted[0].to_string(), "aa:bb:cc:dd:ee:ff");
+        assert!(
+            merge(defaults(), &[Layer::default()])
+                .expect("ok")
+                .gateway
+                .is_none()
+        );
+        let bad: Layer = toml::from_str(
+            "[gateway]\nguest_interfaces = [\"wlan1\"]\nblocked_macs = [\"nope\"]\n",
+        )
+        .expect("toml");
+        assert!(merge(defaults(), &[bad]).is_err());
+        let half = Layer {
+            tls_cert: Some("/x.pem".into()),
+            ..Layer::default()
+        };
+        assert!(merge(defaults(), &[half]).is_err(), "cert without key");
     }
 }

@@ -141,8 +141,8 @@ pub async fn handle_with(store: &Store, gateway: Option<&Gateway>, req: Request)
         obj.insert(
             "gateway".into(),
             serde_json::json!({
-                "interfaces": s.interfaces, "session_minutes": s.session_minutes,
-                "idle_minutes": s.idle_minutes, "internet": s.internet, "fail_open": s.fail_open,
+                "interfaces": s.interfaces, "session_seconds": s.session_seconds,
+                "idle_seconds": s.idle_seconds, "internet": s.internet, "fail_open": s.fail_open,
             }),
         );
         r.message

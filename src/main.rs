@@ -49,6 +49,17 @@ async fn main() -> ExitCode {
         let config = cli.config()?;
         match &cli.command {
             Command::Serve(_) => queueless::app::run(config, shutdown_signal()).await,
+            Command::Check => {
+                let findings = queueless::check::run(&config);
+                for f in &findings {
+                    println!("{} {}", if f.ok { "ok: " } else { "FIX:" }, f.text);
+                }
+                if findings.iter().all(|f| f.ok) {
+                    Ok(())
+                } else {
+                    Err(anyhow::anyhow!("some checks failed; see FIX lines above"))
+                }
+            }
             _ => queueless::cli::run_command(&cli, &config).await,
         }
     }

@@ -34,10 +34,10 @@ use policy::{AUTHORIZED, BLOCKED, Grant, Internet, Net, Policy, TRUSTED};
 pub struct GatewaySettings {
     /// Guest interfaces.
     pub interfaces: Vec<String>,
-    /// Session length after joining.
-    pub session_minutes: u32,
-    /// A joined client without traffic this long is let go (0: never).
-    pub idle_minutes: u32,
+    /// Session length after joining, in seconds.
+    pub session_seconds: u32,
+    /// A joined client without traffic this long (seconds) is let go (0: never).
+    pub idle_seconds: u32,
     /// Internet for joined guests.
     pub internet: Internet,
     /// Reachable before joining.
@@ -237,10 +237,11 @@ impl Gateway {
                 "{mac} is blocked; unblock it first"
             )));
         }
-        let minutes = minutes
-            .unwrap_or(self.inner.settings.session_minutes)
+        let seconds = minutes
+            .map_or(self.inner.settings.session_seconds, |m| {
+                m.saturating_mul(60)
+            })
             .max(1);
-        let seconds = minutes.saturating_mul(60);
         let until = Timestamp(self.inner.store.now().0 + u64::from(seconds) * 1000);
         // Keep the traffic counted so far before the element (and its
         // counter) is replaced.
@@ -264,7 +265,7 @@ impl Gateway {
             .write(move |tx| wifi::authorize(tx, &key, until))
             .await?;
         forget_connections(&s.ips).await;
-        tracing::info!(%mac, minutes, "client authorized");
+        tracing::info!(%mac, seconds, "client authorized");
         Ok(s)
     }
 
@@ -382,7 +383,7 @@ impl Gateway {
         if self.is_trusted(mac) {
             return Ok(CaptiveState {
                 captive: false,
-                seconds_remaining: u64::from(self.inner.settings.session_minutes) * 60,
+                seconds_remaining: u64::from(self.inner.settings.session_seconds),
             });
         }
         let key = mac.to_string();
@@ -484,7 +485,7 @@ impl Gateway {
     pub async fn sweep(&self) -> Result<(), GatewayError> {
         self.collect_traffic().await?;
         let now = self.inner.store.now();
-        let idle_ms = u64::from(self.inner.settings.idle_minutes) * 60_000;
+        let idle_ms = u64::from(self.inner.settings.idle_seconds) * 1000;
         let sessions = self.inner.store.read(wifi::sessions).await?;
         for s in sessions {
             let Some(until) = s.authorized_until else {
