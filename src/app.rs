@@ -7,11 +7,15 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
+use std::sync::Arc;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+
+use axum::serve::ListenerExt;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::gateway::Gateway;
 use crate::store::{Store, StoreSettings, accounts, checkout, orders};
 use crate::web::{self, AppState, WebSettings};
 
@@ -20,36 +24,65 @@ use crate::web::{self, AppState, WebSettings};
 pub struct Running {
     /// Where plain HTTP listens (the real port when 0 was asked for).
     pub http_addr: SocketAddr,
+    /// Where HTTPS listens, if on.
+    pub https_addr: Option<SocketAddr>,
     /// The store, for tests and tools.
     pub store: Store,
-    stop: Option<oneshot::Sender<()>>,
-    server: JoinHandle<std::io::Result<()>>,
+    /// The captive gateway, if on.
+    pub gateway: Option<Gateway>,
+    stop: Option<watch::Sender<bool>>,
+    servers: Vec<JoinHandle<std::io::Result<()>>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl Running {
-    /// Stops serving and waits for in-flight requests.
+    /// Stops serving, waits for in-flight requests, and lets the gateway
+    /// leave the firewall as configured (`fail_open`).
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+            let _ = stop.send(true);
         }
         for t in &self.tasks {
             t.abort();
         }
-        (&mut self.server)
-            .await
-            .context("server task")?
-            .context("serving HTTP")?;
+        for s in &mut self.servers {
+            s.await.context("server task")?.context("serving")?;
+        }
+        if let Some(gw) = &self.gateway {
+            gw.stop().await.context("stopping the gateway")?;
+        }
         Ok(())
     }
 
-    /// Waits until the server stops by itself (an error).
+    /// Waits until a server stops by itself (an error).
     pub async fn wait(&mut self) -> anyhow::Result<()> {
-        (&mut self.server)
-            .await
-            .context("server task")?
-            .context("serving HTTP")
+        if self.servers.is_empty() {
+            return Ok(());
+        }
+        let (result, _, _) = futures_util::future::select_all(self.servers.iter_mut()).await;
+        result.context("server task")?.context("serving")
     }
+}
+
+fn shutdown_signal(rx: &watch::Receiver<bool>) -> impl Future<Output = ()> + Send + 'static {
+    let mut rx = rx.clone();
+    async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    }
+}
+
+async fn bind(addr: SocketAddr, what: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr).await.with_context(|| {
+        format!("listening for {what} on {addr} (is another program using that port? ports below 1024 need root or CAP_NET_BIND_SERVICE)")
+    })
+}
+
+async fn hsts(mut response: axum::response::Response) -> axum::response::Response {
+    response.headers_mut().insert(
+        axum::http::header::STRICT_TRANSPORT_SECURITY,
+        axum::http::HeaderValue::from_static("max-age=31536000"),
+    );
+    response
 }
 
 /// Opens everything and starts serving; returns once the listeners are bound.
@@ -67,7 +100,27 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         .context("opening the database")?
         .with_context(|| format!("opening database {}", db_path.display()))?;
 
-    let state = AppState::new(
+    let http = bind(config.http, "HTTP").await?;
+    let http_addr = http.local_addr()?;
+    let https = match config.https {
+        Some(addr) => {
+            let tls = crate::tls::Tls::load_or_create(&config).context("setting up HTTPS")?;
+            let listener = bind(addr, "HTTPS").await?;
+            Some((Arc::new(tls), listener))
+        }
+        None => None,
+    };
+    let https_addr = match &https {
+        Some((_, l)) => Some(l.local_addr()?),
+        None => None,
+    };
+    let portal = crate::tls::portal_host(&config, https_addr.unwrap_or(http_addr));
+    let portal_url = match https_addr {
+        Some(a) => format!("{}/", web::redirect::Portal::new(&portal, a.port()).origin),
+        None => format!("http://{portal}:{}/", http_addr.port()),
+    };
+
+    let mut state = AppState::new(
         store.clone(),
         WebSettings {
             venue_name: config.venue_name.clone(),
@@ -75,40 +128,53 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             login_seconds: u64::from(config.login_hours) * 3600,
             auto_approve_shops: config.auto_approve_shops,
             login_attempts_per_minute: config.login_attempts_per_minute,
-            ..WebSettings::default()
+            max_streams_per_client: config.max_streams_per_client,
+            portal_url: Some(portal_url.clone()),
+            staff_from_guest_network: config.staff_from_guest_network,
         },
     );
-    let listener = TcpListener::bind(config.http).await.with_context(|| {
-        format!(
-            "listening on {} (is another program using that port?)",
-            config.http
-        )
-    })?;
-    let http_addr = listener.local_addr()?;
-    if config.https.is_some() {
-        anyhow::bail!(
-            "https is set in the configuration, but this build serves plain HTTP only; \
-             remove `https` (and `--https`) until TLS support lands"
-        );
-    }
+    let mut tasks = Vec::new();
+    let gateway = match &config.gateway {
+        Some(g) => {
+            let ports: Vec<u16> = std::iter::once(http_addr.port())
+                .chain(https_addr.map(|a| a.port()))
+                .collect();
+            let gw = Gateway::start(
+                g.clone(),
+                store.clone(),
+                &config.data_dir,
+                http_addr.port(),
+                ports,
+            )
+            .await
+            .context("starting the captive gateway")?;
+            tasks.extend(gw.spawn_tasks().context("watching the guest interfaces")?);
+            state = state.with_gateway(gw.clone());
+            Some(gw)
+        }
+        None => None,
+    };
     if config.demo && crate::demo::seed_if_empty(&store, &state.passwords).await? {
         tracing::info!("seeded the demo venue");
     }
     if config.demo {
         eprintln!(
             "{}",
-            crate::demo::logins_text(&format!("http://{http_addr}"))
+            crate::demo::logins_text(portal_url.trim_end_matches('/'))
         );
     }
 
-    let mut tasks = Vec::new();
     let control = crate::control::bind(&config.control_socket()).with_context(|| {
         format!(
             "creating the control socket {}",
             config.control_socket().display()
         )
     })?;
-    tasks.push(tokio::spawn(crate::control::serve(control, store.clone())));
+    tasks.push(tokio::spawn(crate::control::serve_with(
+        control,
+        store.clone(),
+        gateway.clone(),
+    )));
     if config.auto_cancel_seconds > 0 {
         tasks.push(tokio::spawn(auto_cancel(
             store.clone(),
@@ -117,19 +183,68 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     }
     tasks.push(tokio::spawn(sweep(state.clone())));
 
-    let (stop, stopped) = oneshot::channel::<()>();
-    let router = web::router(state);
-    let server = tokio::spawn(web::serve(listener, router, async move {
-        let _ = stopped.await;
-    }));
-    tracing::info!(http = %http_addr, data = %config.data_dir.display(), "queueless serving");
+    let (stop, stopped) = watch::channel(false);
+    let app = web::router(state);
+    let mut servers = Vec::new();
+    match https {
+        Some((tls, listener)) => {
+            let app = if tls.configured {
+                app.layer(axum::middleware::map_response(hsts))
+            } else {
+                app
+            };
+            let listener =
+                crate::tls::TlsListener::new(listener, tls.server_config()?)?.tap_io(|_| {});
+            let shutdown = shutdown_signal(&stopped);
+            servers.push(tokio::spawn(async move {
+                axum::serve(
+                    listener,
+                    app.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(shutdown)
+                .await
+            }));
+            let redirect = web::redirect::router(web::redirect::Portal::new(
+                &portal,
+                https_addr.map_or(443, |a| a.port()),
+            ));
+            servers.push(tokio::spawn(web::serve(
+                http,
+                redirect,
+                shutdown_signal(&stopped),
+            )));
+            tasks.push(tokio::spawn(reload_on_hangup(tls)));
+        }
+        None => servers.push(tokio::spawn(web::serve(
+            http,
+            app,
+            shutdown_signal(&stopped),
+        ))),
+    }
+    tracing::info!(http = %http_addr, https = ?https_addr, data = %config.data_dir.display(), gateway = gateway.is_some(), "queueless serving");
+    crate::notify::ready();
     Ok(Running {
         http_addr,
+        https_addr,
         store,
+        gateway,
         stop: Some(stop),
-        server,
+        servers,
         tasks,
     })
+}
+
+/// SIGHUP: read the certificate files again.
+async fn reload_on_hangup(tls: Arc<crate::tls::Tls>) {
+    let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        return;
+    };
+    while hup.recv().await.is_some() {
+        crate::notify::status("reloading the certificate");
+        if let Err(e) = tls.reload() {
+            tracing::error!(error = %format!("{e:#}"), "certificate reload failed; keeping the old one");
+        }
+    }
 }
 
 /// Runs until `shutdown` resolves.
@@ -138,6 +253,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     tokio::select! {
         () = shutdown => {
             tracing::info!("shutting down");
+            crate::notify::status("stopping");
             running.shutdown().await
         }
         result = running.wait() => result,

@@ -31,4 +31,5 @@ pub mod events;
 pub mod gateway;
 pub mod notify;
 pub mod store;
+pub mod tls;
 pub mod web;

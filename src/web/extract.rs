@@ -182,6 +182,7 @@ pub struct Login {
 impl FromRequestParts<AppState> for Login {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        refuse_guest_network(parts, state)?;
         let token = cookie(&parts.headers, SESSION_COOKIE)
             .and_then(|v| v.parse::<Token>().ok())
             .ok_or_else(ApiError::unauthorized)?;
@@ -194,6 +195,27 @@ impl FromRequestParts<AppState> for Login {
             .ok_or_else(ApiError::unauthorized)?;
         Ok(Login { user, token })
     }
+}
+
+/// Staff features are not reachable from the guest Wi-Fi (unless the
+/// operator allows it): a client the gateway finds on a guest interface —
+/// by its socket address, never by a header — is refused.
+pub fn refuse_guest_network(parts: &Parts, state: &AppState) -> Result<(), ApiError> {
+    if state.web.staff_from_guest_network {
+        return Ok(());
+    }
+    let (Some(gw), Some(peer)) = (
+        &state.gateway,
+        parts.extensions.get::<ConnectInfo<SocketAddr>>(),
+    ) else {
+        return Ok(());
+    };
+    if gw.mac_of(peer.0.ip()).is_some() {
+        return Err(ApiError::forbidden(
+            "staff pages are not reachable from the guest Wi-Fi; use the staff network",
+        ));
+    }
+    Ok(())
 }
 
 /// A shopkeeper, with the one shop they may act on.

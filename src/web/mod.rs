@@ -10,6 +10,7 @@ pub mod captive;
 pub mod error;
 pub mod extract;
 pub mod pages;
+pub mod redirect;
 pub mod sse;
 
 use std::net::{IpAddr, SocketAddr};
@@ -46,6 +47,8 @@ pub struct WebSettings {
     pub max_streams_per_client: u32,
     /// The portal's HTTPS address for guests (RFC 8908 `user-portal-url`).
     pub portal_url: Option<String>,
+    /// Staff may log in from the guest network.
+    pub staff_from_guest_network: bool,
 }
 
 impl Default for WebSettings {
@@ -58,6 +61,7 @@ impl Default for WebSettings {
             login_attempts_per_minute: 10,
             max_streams_per_client: 16,
             portal_url: None,
+            staff_from_guest_network: false,
         }
     }
 }

@@ -1,0 +1,244 @@
+//! HTTPS with rustls (ring): the certificate and key named in the config,
+//! or a self-signed pair made once at first start and kept in
+//! `<data_dir>/tls/`; reloaded on SIGHUP (a bad file keeps the old pair).
+//! The listener does each TLS handshake in its own task, with a time limit
+//! and a cap on how many run at once, so a slow client never holds up
+//! others.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use anyhow::Context;
+use rustls::ServerConfig;
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, mpsc};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
+
+use crate::config::Config;
+
+/// Handshakes allowed to run at once.
+const MAX_HANDSHAKES: usize = 256;
+/// A client that has not finished its handshake by then is dropped.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where the certificate comes from, and the live pair.
+#[derive(Debug)]
+pub struct Tls {
+    cert: PathBuf,
+    key: PathBuf,
+    /// A real certificate was configured (HSTS is sent only then).
+    pub configured: bool,
+    resolver: Arc<Resolver>,
+}
+
+#[derive(Debug)]
+struct Resolver(RwLock<Arc<CertifiedKey>>);
+
+impl ResolvesServerCert for Resolver {
+    fn resolve(&self, _: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(Arc::clone(
+            &self.0.read().unwrap_or_else(|e| e.into_inner()),
+        ))
+    }
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn load(cert: &Path, key: &Path) -> anyhow::Result<CertifiedKey> {
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .with_context(|| format!("reading certificate {}", cert.display()))?
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("{} is not a PEM certificate", cert.display()))?;
+    anyhow::ensure!(!chain.is_empty(), "{} holds no certificate", cert.display());
+    let key = PrivateKeyDer::from_pem_file(key)
+        .with_context(|| format!("{} is not a PEM private key", key.display()))?;
+    CertifiedKey::from_der(chain, key, &provider())
+        .context("the key does not match the certificate")
+}
+
+/// Names a self-signed certificate is made for.
+fn names(config: &Config) -> Vec<String> {
+    let mut n = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
+    if let Some(h) = &config.portal_host {
+        n.insert(
+            0,
+            h.trim_start_matches('[').trim_end_matches(']').to_owned(),
+        );
+    }
+    if let Some(a) = config.https
+        && !a.ip().is_unspecified()
+    {
+        n.push(a.ip().to_string());
+    }
+    let mut unique = Vec::new();
+    for name in n {
+        if !unique.contains(&name) {
+            unique.push(name);
+        }
+    }
+    unique
+}
+
+fn create_self_signed(dir: &Path, names: Vec<String>) -> anyhow::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    let ck = rcgen::generate_simple_self_signed(names).context("making a certificate")?;
+    let key_path = dir.join("key.pem");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&key_path)
+        .with_context(|| format!("writing {}", key_path.display()))?;
+    std::io::Write::write_all(&mut f, ck.signing_key.serialize_pem().as_bytes())?;
+    // The certificate last: its presence means the pair is complete.
+    let tmp = dir.join("cert.pem.partial");
+    std::fs::write(&tmp, ck.cert.pem())?;
+    std::fs::rename(&tmp, dir.join("cert.pem"))?;
+    Ok(())
+}
+
+impl Tls {
+    /// Loads the configured pair, or the kept self-signed one (making it
+    /// the first time).
+    pub fn load_or_create(config: &Config) -> anyhow::Result<Tls> {
+        let (cert, key, configured) = match &config.tls {
+            Some((c, k)) => (c.clone(), k.clone(), true),
+            None => {
+                let dir = config.data_dir.join("tls");
+                let (c, k) = (dir.join("cert.pem"), dir.join("key.pem"));
+                if !c.exists() {
+                    create_self_signed(&dir, names(config))?;
+                    tracing::info!(cert = %c.display(), "made a self-signed certificate");
+                }
+                (c, k, false)
+            }
+        };
+        let pair = load(&cert, &key)?;
+        Ok(Tls {
+            cert,
+            key,
+            configured,
+            resolver: Arc::new(Resolver(RwLock::new(Arc::new(pair)))),
+        })
+    }
+
+    /// Reads the files again; on failure the old pair stays in use.
+    pub fn reload(&self) -> anyhow::Result<()> {
+        let pair = load(&self.cert, &self.key)?;
+        *self.resolver.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(pair);
+        tracing::info!(cert = %self.cert.display(), "certificate reloaded");
+        Ok(())
+    }
+
+    /// The certificate file in use.
+    pub fn cert_path(&self) -> &Path {
+        &self.cert
+    }
+
+    /// The rustls server settings (HTTP/1.1 only).
+    pub fn server_config(&self) -> anyhow::Result<Arc<ServerConfig>> {
+        let mut c = ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .context("TLS versions")?
+            .with_no_client_auth()
+            .with_cert_resolver(Arc::clone(&self.resolver) as Arc<dyn ResolvesServerCert>);
+        c.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Arc::new(c))
+    }
+}
+
+/// Accepted TLS connections, handed to axum.
+#[derive(Debug)]
+pub struct TlsListener {
+    rx: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+    local: SocketAddr,
+}
+
+impl TlsListener {
+    /// Starts accepting on `tcp`; handshakes run in their own tasks.
+    pub fn new(tcp: TcpListener, config: Arc<ServerConfig>) -> std::io::Result<TlsListener> {
+        let local = tcp.local_addr()?;
+        let (tx, rx) = mpsc::channel(64);
+        let acceptor = TlsAcceptor::from(config);
+        let permits = Arc::new(Semaphore::new(MAX_HANDSHAKES));
+        tokio::spawn(async move {
+            loop {
+                let (stream, peer) = match tcp.accept().await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait, retry.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
+                    return;
+                };
+                let acceptor = acceptor.clone();
+                let out = tx.clone();
+                tokio::spawn(async move {
+                    let _ = stream.set_nodelay(true);
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                        Ok(Ok(tls)) => {
+                            drop(permit);
+                            let _ = out.send((tls, peer)).await;
+                        }
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                });
+                if tx.is_closed() {
+                    return;
+                }
+            }
+        });
+        Ok(TlsListener { rx, local })
+    }
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = TlsStream<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.rx.recv().await {
+            Some(c) => c,
+            // The acceptor only stops when this listener is dropped.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        Ok(self.local)
+    }
+}
+
+/// The host part for portal links: the configured portal host, else the
+/// listener's address (loopback when it listens everywhere).
+pub fn portal_host(config: &Config, listen: SocketAddr) -> String {
+    match &config.portal_host {
+        Some(h) => h.clone(),
+        None => match listen.ip() {
+            ip if ip.is_unspecified() => "localhost".into(),
+            IpAddr::V6(v6) => format!("[{v6}]"),
+            ip => ip.to_string(),
+        },
+    }
+}
