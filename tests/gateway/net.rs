@@ -1,0 +1,415 @@
+//! Three network namespaces made by the test — client, router, upstream —
+//! joined by veth pairs, with the real `queueless` binary and dnsmasq in
+//! the router and a small HTTP/HTTPS server standing in for the internet.
+//! Everything is torn down on drop (processes killed by PID, namespaces
+//! deleted), also when the test fails.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// The guest network: router 198.51.100.1, clients .20 and up.
+pub const ROUTER_GUEST: &str = "198.51.100.1";
+/// The upstream ("internet") host.
+pub const UPSTREAM: &str = "203.0.113.2";
+/// The portal's HTTPS port on the router.
+pub const HTTPS_PORT: u16 = 8443;
+/// The captive HTTP port on the router.
+pub const HTTP_PORT: u16 = 8080;
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// Whether this machine can run the namespace tests; fails in CI and skips
+/// elsewhere, saying what is missing.
+pub fn available() -> bool {
+    let mut missing = Vec::new();
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    if !root {
+        missing.push("root (network namespaces)".to_owned());
+    }
+    for tool in [
+        "ip",
+        "nft",
+        "dnsmasq",
+        "curl",
+        "conntrack",
+        "python3",
+        "busybox",
+    ] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .stdout(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if !found {
+            missing.push(tool.to_owned());
+        }
+    }
+    if missing.is_empty() {
+        return true;
+    }
+    let msg = format!(
+        "gateway test needs {} (.ci/run installs nftables, dnsmasq-base, conntrack, curl, iproute2)",
+        missing.join(", ")
+    );
+    if std::env::var_os("CI").is_some() {
+        panic!("{msg}");
+    }
+    eprintln!("SKIPPED: {msg}");
+    false
+}
+
+fn run(args: &[&str]) {
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The three namespaces and their processes.
+pub struct Net {
+    pub client: String,
+    pub router: String,
+    pub upstream: String,
+    pub client_mac: String,
+    pub dir: tempfile::TempDir,
+    children: Vec<Child>,
+    daemon: Option<Child>,
+}
+
+impl Net {
+    /// Builds the namespaces, links and servers (not queueless).
+    pub fn new() -> Net {
+        let id = format!(
+            "{}{}",
+            std::process::id() % 100_000,
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
+        let client = format!("qlgw-c{id}");
+        let router = format!("qlgw-r{id}");
+        let upstream = format!("qlgw-u{id}");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut net = Net {
+            client,
+            router,
+            upstream,
+            client_mac: "02:00:00:0c:11:01".into(),
+            dir,
+            children: Vec::new(),
+            daemon: None,
+        };
+        for ns in [&net.client, &net.router, &net.upstream] {
+            run(&["ip", "netns", "add", ns]);
+            run(&["ip", "-n", ns, "link", "set", "lo", "up"]);
+        }
+        // client c0 <-> router guest0, router up0 <-> upstream u0
+        run(&[
+            "ip",
+            "-n",
+            &net.client,
+            "link",
+            "add",
+            "c0",
+            "address",
+            &net.client_mac,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "guest0",
+            "netns",
+            &net.router,
+        ]);
+        run(&[
+            "ip",
+            "-n",
+            &net.router,
+            "link",
+            "add",
+            "up0",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "u0",
+            "netns",
+            &net.upstream,
+        ]);
+        run(&[
+            "ip",
+            "-n",
+            &net.client,
+            "addr",
+            "add",
+            "198.51.100.20/24",
+            "dev",
+            "c0",
+        ]);
+        run(&[
+            "ip",
+            "-n",
+            &net.router,
+            "addr",
+            "add",
+            "198.51.100.1/24",
+            "dev",
+            "guest0",
+        ]);
+        run(&[
+            "ip",
+            "-n",
+            &net.router,
+            "addr",
+            "add",
+            "203.0.113.1/24",
+            "dev",
+            "up0",
+        ]);
+        run(&[
+            "ip",
+            "-n",
+            &net.upstream,
+            "addr",
+            "add",
+            "203.0.113.2/24",
+            "dev",
+            "u0",
+        ]);
+        for (ns, dev) in [
+            (&net.client, "c0"),
+            (&net.router, "guest0"),
+            (&net.router, "up0"),
+            (&net.upstream, "u0"),
+        ] {
+            run(&["ip", "-n", ns, "link", "set", dev, "up"]);
+        }
+        run(&[
+            "ip",
+            "-n",
+            &net.client,
+            "route",
+            "add",
+            "default",
+            "via",
+            ROUTER_GUEST,
+        ]);
+        run(&[
+            "ip",
+            "-n",
+            &net.upstream,
+            "route",
+            "add",
+            "default",
+            "via",
+            "203.0.113.1",
+        ]);
+        run(&[
+            "ip",
+            "netns",
+            "exec",
+            &net.router,
+            "sysctl",
+            "-qw",
+            "net.ipv4.ip_forward=1",
+        ]);
+        // The client resolves through the router's dnsmasq.
+        let etc = PathBuf::from("/etc/netns").join(&net.client);
+        std::fs::create_dir_all(&etc).expect("/etc/netns dir");
+        std::fs::write(
+            etc.join("resolv.conf"),
+            format!("nameserver {ROUTER_GUEST}\n"),
+        )
+        .expect("resolv.conf");
+
+        let dnsmasq = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &net.router,
+                "dnsmasq",
+                "--keep-in-foreground",
+                "--no-resolv",
+                "--no-hosts",
+                "--interface=guest0",
+                "--bind-interfaces",
+                "--except-interface=lo",
+                "--dhcp-range=198.51.100.100,198.51.100.150,1h",
+                &format!("--address=/upstream.test/{UPSTREAM}"),
+                &format!(
+                    "--dhcp-leasefile={}",
+                    net.dir.path().join("leases").display()
+                ),
+                &format!(
+                    "--pid-file={}",
+                    net.dir.path().join("dnsmasq.pid").display()
+                ),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dnsmasq starts");
+        net.children.push(dnsmasq);
+
+        let (cert, key) = net.upstream_cert();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/gateway/upstream.py");
+        let mut up = Command::new("ip")
+            .args(["netns", "exec", &net.upstream, "python3"])
+            .arg(&script)
+            .arg(&cert)
+            .arg(&key)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("upstream server starts");
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(up.stdout.take().expect("stdout")),
+            &mut line,
+        )
+        .expect("upstream says ready");
+        assert_eq!(line.trim(), "ready");
+        net.children.push(up);
+        net
+    }
+
+    fn upstream_cert(&self) -> (PathBuf, PathBuf) {
+        let ck = rcgen::generate_simple_self_signed(vec!["upstream.test".into()]).expect("cert");
+        let cert = self.dir.path().join("up-cert.pem");
+        let key = self.dir.path().join("up-key.pem");
+        std::fs::write(&cert, ck.cert.pem()).expect("cert file");
+        std::fs::write(&key, ck.signing_key.serialize_pem()).expect("key file");
+        (cert, key)
+    }
+
+    /// The daemon's data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Starts `queueless serve` in the router with the gateway on `guest0`
+    /// and waits until the portal answers.
+    pub fn start_queueless(&mut self, extra: &[&str]) {
+        let bin = env!("CARGO_BIN_EXE_queueless");
+        let data = self.data_dir();
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &self.router, bin, "--data-dir"])
+            .arg(&data)
+            .args([
+                "serve",
+                "--demo",
+                "--http",
+                &format!("0.0.0.0:{HTTP_PORT}"),
+                "--https",
+                &format!("0.0.0.0:{HTTPS_PORT}"),
+                "--guest-interface",
+                "guest0",
+                "--portal-host",
+                ROUTER_GUEST,
+            ])
+            .args(extra)
+            .env("QUEUELESS_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(
+                std::fs::File::create(self.dir.path().join("queueless.log")).expect("log file"),
+            ));
+        self.daemon = Some(cmd.spawn().expect("queueless starts"));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let out = self.router_sh(&format!(
+                "curl -sk -o /dev/null -w '%{{http_code}}' https://127.0.0.1:{HTTPS_PORT}/api/shops"
+            ));
+            if String::from_utf8_lossy(&out.stdout) == "200" {
+                break;
+            }
+            if let Some(d) = self.daemon.as_mut()
+                && let Ok(Some(status)) = d.try_wait()
+            {
+                panic!("queueless exited ({status}): {}", self.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "portal never answered: {}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Stops the daemon with SIGTERM and waits.
+    pub fn stop_queueless(&mut self) {
+        if let Some(mut d) = self.daemon.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &d.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while d.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = d.kill();
+            let _ = d.wait();
+        }
+    }
+
+    /// The daemon's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("queueless.log")).unwrap_or_default()
+    }
+
+    fn sh(ns: &str, script: &str) -> Output {
+        Command::new("ip")
+            .args(["netns", "exec", ns, "sh", "-c", script])
+            .output()
+            .expect("command runs")
+    }
+
+    /// Runs a shell line in the client namespace.
+    pub fn client_sh(&self, script: &str) -> Output {
+        Self::sh(&self.client, script)
+    }
+
+    /// Runs a shell line in the router namespace.
+    pub fn router_sh(&self, script: &str) -> Output {
+        Self::sh(&self.router, script)
+    }
+
+    /// Runs the queueless CLI against the daemon (in the router).
+    pub fn cli(&self, args: &[&str]) -> Output {
+        Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &self.router,
+                env!("CARGO_BIN_EXE_queueless"),
+                "--data-dir",
+            ])
+            .arg(self.data_dir())
+            .args(args)
+            .output()
+            .expect("cli runs")
+    }
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        self.stop_queueless();
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        for ns in [&self.client, &self.router, &self.upstream] {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+        let _ = std::fs::remove_dir_all(PathBuf::from("/etc/netns").join(&self.client));
+    }
+}

@@ -1,0 +1,43 @@
+"""A stand-in for the internet in the gateway tests: the connectivity-check
+URLs of Android, Apple, Windows and Firefox over HTTP, and one HTTPS page.
+Usage: upstream.py CERT KEY (listens on 0.0.0.0:80 and :443)."""
+import http.server
+import ssl
+import sys
+import threading
+
+ANSWERS = {
+    "/generate_204": (204, b""),
+    "/hotspot-detect.html": (200, b"<HTML><HEAD><TITLE>Success</TITLE></HEAD><BODY>Success</BODY></HTML>"),
+    "/connecttest.txt": (200, b"Microsoft Connect Test"),
+    "/canonical.html": (200, b"<meta http-equiv=\"refresh\" content=\"0;url=https://support.mozilla.org/kb/captive-portal\"/>"),
+    "/success.txt": (200, b"success\n"),
+}
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        status, body = ANSWERS.get(self.path, (200, b"upstream\n"))
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_HEAD = do_GET
+
+    def log_message(self, *args):
+        pass
+
+
+def main():
+    plain = http.server.ThreadingHTTPServer(("0.0.0.0", 80), Handler)
+    secure = http.server.ThreadingHTTPServer(("0.0.0.0", 443), Handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+    secure.socket = ctx.wrap_socket(secure.socket, server_side=True)
+    threading.Thread(target=secure.serve_forever, daemon=True).start()
+    print("ready", flush=True)
+    plain.serve_forever()
+
+
+main()
