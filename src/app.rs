@@ -30,6 +30,7 @@ pub struct Running {
     pub store: Store,
     /// The captive gateway, if on.
     pub gateway: Option<Gateway>,
+    state: AppState,
     stop: Option<watch::Sender<bool>>,
     servers: Vec<JoinHandle<std::io::Result<()>>>,
     tasks: Vec<JoinHandle<()>>,
@@ -39,17 +40,26 @@ impl Running {
     /// Stops serving, waits for in-flight requests, and lets the gateway
     /// leave the firewall as configured (`fail_open`).
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        self.state.begin_shutdown();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(true);
         }
         for t in &self.tasks {
             t.abort();
         }
-        for s in &mut self.servers {
+        for t in self.tasks.drain(..) {
+            let _ = t.await;
+        }
+        for s in self.servers.drain(..) {
             s.await.context("server task")?.context("serving")?;
         }
-        if let Some(gw) = &self.gateway {
+        if let Some(gw) = self.gateway.take() {
             gw.stop().await.context("stopping the gateway")?;
+        }
+        let store = self.store.clone();
+        drop(self);
+        if !store.close(Duration::from_secs(10)).await {
+            tracing::warn!("the database was still in use at shutdown");
         }
         Ok(())
     }
@@ -184,7 +194,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     tasks.push(tokio::spawn(sweep(state.clone())));
 
     let (stop, stopped) = watch::channel(false);
-    let app = web::router(state);
+    let app = web::router(state.clone());
     let mut servers = Vec::new();
     match https {
         Some((tls, listener)) => {
@@ -228,6 +238,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         https_addr,
         store,
         gateway,
+        state,
         stop: Some(stop),
         servers,
         tasks,

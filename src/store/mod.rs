@@ -151,6 +151,7 @@ struct Inner {
     jobs: mpsc::Sender<writer::Job>,
     events: broadcast::Sender<Arc<DomainEvent>>,
     settings: StoreSettings,
+    closed: tokio::sync::watch::Receiver<bool>,
 }
 
 /// How many events a slow subscriber may fall behind before it is told to resync.
@@ -167,9 +168,14 @@ impl Store {
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let writer_db = Arc::clone(&db);
         let writer_events = events.clone();
+        let (closed_tx, closed) = tokio::sync::watch::channel(false);
         std::thread::Builder::new()
             .name("queueless-writer".into())
-            .spawn(move || writer::run(writer_db, rx, writer_events, settings))
+            .spawn(move || {
+                // Returns once every handle is gone; the file is closed then.
+                writer::run(writer_db, rx, writer_events, settings);
+                let _ = closed_tx.send(true);
+            })
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -178,8 +184,20 @@ impl Store {
                 jobs,
                 events,
                 settings,
+                closed,
             }),
         })
+    }
+
+    /// Drops this handle and waits (up to `limit`) until the writer has
+    /// finished and the file is closed, so it can be opened again at once.
+    /// Returns whether it closed in time (other handles may still live).
+    pub async fn close(self, limit: std::time::Duration) -> bool {
+        let mut closed = self.inner.closed.clone();
+        drop(self);
+        tokio::time::timeout(limit, closed.wait_for(|c| *c))
+            .await
+            .is_ok_and(|r| r.is_ok())
     }
 
     /// The database file.

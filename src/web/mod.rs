@@ -83,6 +83,8 @@ pub struct AppState {
     pub streams: Arc<sse::StreamLimiter>,
     /// The captive gateway, when guest interfaces are configured.
     pub gateway: Option<crate::gateway::Gateway>,
+    /// Set at shutdown: live streams end so the server can stop.
+    pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 /// Rate limiter of login and registration attempts, keyed by client address.
@@ -124,7 +126,13 @@ impl AppState {
             streams: Arc::new(sse::StreamLimiter::new(web.max_streams_per_client)),
             web: Arc::new(web),
             gateway: None,
+            stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
+    }
+
+    /// Ends the live streams (at shutdown).
+    pub fn begin_shutdown(&self) {
+        self.stopping.send_replace(true);
     }
 
     /// The same state with the captive gateway.

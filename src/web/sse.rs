@@ -131,6 +131,7 @@ struct Feed {
     /// Last notification id sent (guest streams).
     last_id: u64,
     queue: VecDeque<Event>,
+    stopping: tokio::sync::watch::Receiver<bool>,
     _slot: StreamSlot,
 }
 
@@ -353,7 +354,11 @@ impl Feed {
             if let Some(e) = self.queue.pop_front() {
                 return Some((Ok(e), self));
             }
-            match self.rx.recv().await {
+            let received = tokio::select! {
+                r = self.rx.recv() => r,
+                _ = self.stopping.wait_for(|s| *s) => return None,
+            };
+            match received {
                 Ok(event) => {
                     if let Err(e) = self.on(&event).await {
                         tracing::debug!(error = %e, "event stream lookup failed");
@@ -391,6 +396,7 @@ fn open_feed(state: &AppState, peer: IpAddr, watch: Watch) -> Result<Feed, ApiEr
         watch,
         last_id: 0,
         queue: VecDeque::new(),
+        stopping: state.stopping.subscribe(),
         _slot: slot,
     })
 }
