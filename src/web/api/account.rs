@@ -61,30 +61,38 @@ fn too_many() -> ApiError {
     )
 }
 
-/// Logs in; sets the `ql_session` cookie (HttpOnly, SameSite=Strict).
-#[utoipa::path(post, path = "/api/auth/login", tag = "account", request_body = LoginRequest,
-    responses((status = 200, body = MeDto), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn login(
-    State(state): State<AppState>,
-    Peer(peer): Peer,
-    ApiJson(req): ApiJson<LoginRequest>,
-) -> ApiResult<impl IntoResponse> {
-    if !state.login_limiter.check(peer.ip()) {
+/// Checks a password login and opens a session: the user and the
+/// `Set-Cookie` value. Shared by the API and the login page; rate-limited
+/// per address, refused from the guest network.
+pub(crate) async fn open_session(
+    state: &AppState,
+    peer: std::net::IpAddr,
+    email: String,
+    password: String,
+) -> ApiResult<(User, axum::http::HeaderValue)> {
+    if !state.web.staff_from_guest_network
+        && let Some(gw) = &state.gateway
+        && gw.mac_of(peer).is_some()
+    {
+        return Err(ApiError::forbidden(
+            "staff cannot log in from the guest Wi-Fi; use the staff network",
+        ));
+    }
+    if !state.login_limiter.check(peer) {
         return Err(too_many());
     }
-    let email = req.email.clone();
     let user = state
         .store
         .read(move |r| accounts::user_by_email(r, &email))
         .await?;
     let ok = state
         .passwords
-        .verify(req.password, user.as_ref().map(|u| u.password_hash.clone()))
+        .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
         .await?;
     let user = match (ok, user) {
         (true, Some(u)) => u,
         _ => {
-            tracing::info!(peer = %peer.ip(), "failed login");
+            tracing::info!(%peer, "failed login");
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "bad_credentials",
@@ -104,17 +112,46 @@ pub async fn login(
         .write(move |tx| accounts::create_login(tx, hash, &session))
         .await?;
     tracing::info!(user = %user.id, "logged in");
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::SET_COOKIE,
-        set_cookie(
-            SESSION_COOKIE,
-            &token.to_string(),
-            seconds,
-            "Strict",
-            state.web.secure_cookies,
-        ),
+    let cookie = set_cookie(
+        SESSION_COOKIE,
+        &token.to_string(),
+        seconds,
+        "Strict",
+        state.web.secure_cookies,
     );
+    Ok((user, cookie))
+}
+
+/// Ends a login on the server; the cookie that clears it in the browser.
+pub(crate) async fn close_session(
+    state: &AppState,
+    login: &Login,
+) -> ApiResult<axum::http::HeaderValue> {
+    let hash = token_hash(&login.token);
+    state
+        .store
+        .write(move |tx| accounts::delete_login(tx, hash))
+        .await?;
+    Ok(set_cookie(
+        SESSION_COOKIE,
+        "",
+        0,
+        "Strict",
+        state.web.secure_cookies,
+    ))
+}
+
+/// Logs in; sets the `ql_session` cookie (HttpOnly, SameSite=Strict).
+#[utoipa::path(post, path = "/api/auth/login", tag = "account", request_body = LoginRequest,
+    responses((status = 200, body = MeDto), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    Peer(peer): Peer,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let (user, cookie) = open_session(&state, peer.ip(), req.email, req.password).await?;
+    let mut headers = HeaderMap::new();
+    headers.insert(header::SET_COOKIE, cookie);
     Ok((headers, Json(MeDto::from(&user))))
 }
 
@@ -122,16 +159,8 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/auth/logout", tag = "account",
     responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, login: Login) -> ApiResult<impl IntoResponse> {
-    let hash = token_hash(&login.token);
-    state
-        .store
-        .write(move |tx| accounts::delete_login(tx, hash))
-        .await?;
     let mut headers = HeaderMap::new();
-    headers.insert(
-        header::SET_COOKIE,
-        set_cookie(SESSION_COOKIE, "", 0, "Strict", state.web.secure_cookies),
-    );
+    headers.insert(header::SET_COOKIE, close_session(&state, &login).await?);
     Ok((StatusCode::NO_CONTENT, headers))
 }
 
@@ -165,16 +194,14 @@ pub struct RegisteredDto {
     pub approval: String,
 }
 
-/// Registers a shop and its shopkeeper account.
-#[utoipa::path(post, path = "/api/shops/register", tag = "account", request_body = RegisterShopRequest,
-    responses((status = 201, body = RegisteredDto), (status = 409, body = ErrorBody, description = "Email taken"),
-        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn register_shop(
-    State(state): State<AppState>,
-    Peer(peer): Peer,
-    ApiJson(req): ApiJson<RegisterShopRequest>,
-) -> ApiResult<impl IntoResponse> {
-    if !state.login_limiter.check(peer.ip()) {
+/// Registers a shop and its shopkeeper (pending, or approved at once with
+/// `auto_approve_shops`). Shared by the API and the registration page.
+pub(crate) async fn register(
+    state: &AppState,
+    peer: std::net::IpAddr,
+    req: RegisterShopRequest,
+) -> ApiResult<(User, crate::domain::shop::Shop)> {
+    if !state.login_limiter.check(peer) {
         return Err(too_many());
     }
     check_password(&req.password).map_err(ApiError::invalid)?;
@@ -186,12 +213,24 @@ pub async fn register_shop(
         password_hash,
     };
     let auto = state.web.auto_approve_shops;
-    let (user, shop) = state
+    Ok(state
         .store
         .write(move |tx| {
             accounts::register_shop(tx, owner, &req.shop_name, &req.location, &req.contact, auto)
         })
-        .await?;
+        .await?)
+}
+
+/// Registers a shop and its shopkeeper account.
+#[utoipa::path(post, path = "/api/shops/register", tag = "account", request_body = RegisterShopRequest,
+    responses((status = 201, body = RegisteredDto), (status = 409, body = ErrorBody, description = "Email taken"),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn register_shop(
+    State(state): State<AppState>,
+    Peer(peer): Peer,
+    ApiJson(req): ApiJson<RegisterShopRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let (user, shop) = register(&state, peer.ip(), req).await?;
     tracing::info!(shop = %shop.id, user = %user.id, "shop registered");
     Ok((
         StatusCode::CREATED,
