@@ -4,4 +4,5 @@
 mod browser;
 mod https;
 mod sse;
+mod staff;
 mod support;

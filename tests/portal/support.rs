@@ -108,10 +108,81 @@ impl Api {
         assert_eq!(status, 200, "login of {email}: {body}");
     }
 
+    /// GET a page: status, body, and the redirect target if any.
+    pub async fn page(&mut self, path: &str) -> (u16, String, String) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header(reqwest::header::COOKIE, self.cookie_header())
+            .send()
+            .await
+            .expect("request sent");
+        self.keep(&r);
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().expect("ascii").to_owned())
+            .unwrap_or_default();
+        (status, r.text().await.expect("body"), location)
+    }
+
+    /// POST a form (as a browser on this site would): status, body, redirect.
+    pub async fn form(&mut self, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(reqwest::header::COOKIE, self.cookie_header())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(encode(fields))
+            .send()
+            .await
+            .expect("request sent");
+        self.keep(&r);
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().expect("ascii").to_owned())
+            .unwrap_or_default();
+        (status, r.text().await.expect("body"), location)
+    }
+
+    /// The CSRF token of this device, read from a page's form.
+    pub async fn csrf(&mut self) -> String {
+        let (_, body, _) = self.page("/staff/login").await;
+        body.split("name=\"_csrf\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("a form with a token")
+            .to_owned()
+    }
+
     /// Cookie header value, for raw streams.
     pub fn cookies(&self) -> String {
         self.cookie_header()
     }
+}
+
+/// `application/x-www-form-urlencoded` of the pairs.
+pub fn encode(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", esc(k), esc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn esc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// Whether this test may run; without Chromium it fails in CI and skips

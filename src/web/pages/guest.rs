@@ -242,7 +242,8 @@ pub fn origin(state: &AppState, headers: &HeaderMap) -> String {
     format!("{scheme}://{host}")
 }
 
-fn qr_svg(text: &str) -> String {
+/// A QR code of `text` as an inline SVG (empty if the text is too long).
+pub(crate) fn qr_svg(text: &str) -> String {
     match qrcode::QrCode::new(text.as_bytes()) {
         Ok(code) => code
             .render::<qrcode::render::svg::Color<'_>>()
