@@ -11,7 +11,14 @@
 //! - [`web`]: axum only here: the JSON API (with its OpenAPI document),
 //!   error → status mapping, extractors for the caller's device and login.
 //! - [`control`]: the local Unix control socket the CLI talks to while the
-//!   daemon runs (backup, shop list, admin create).
+//!   daemon runs (backup, shop list, admin create, gateway clients).
+//! - [`gateway`]: the captive portal's firewall (nftables table `inet
+//!   queueless`), client tracking (DHCP/ARP via pnet, the neighbour table)
+//!   and Wi-Fi sessions.
+//! - [`tls`]: HTTPS with rustls: configured or self-signed certificates,
+//!   SIGHUP reload, a listener that handshakes off the accept loop.
+//! - [`check`]: `queueless check`, the pre-flight of `serve`.
+//! - [`notify`]: systemd readiness.
 //! - [`config`]: settings merged from defaults, file, environment and flags.
 //! - [`app`]: the composition root: open the store, seed the demo, start the
 //!   background tasks (auto-cancel, sweeps), serve until shutdown.
