@@ -507,8 +507,21 @@ pub fn shops(v: &impl View, approved_only: bool) -> Result<Vec<Shop>, StoreError
 }
 
 /// How many of the shop's orders are open (placed … ready).
-pub fn open_order_count(v: &impl View, shop: ShopId) -> Result<u32, StoreError> {
-    Ok(u32::try_from(v.ids(SHOP_TO_OPEN_ORDER, shop.0)?.len()).unwrap_or(u32::MAX))
+///
+/// Only the open-order limit depends on it, so it counts no further than the
+/// limit (and not at all without one): a placement never scans a long queue.
+pub fn open_order_count(v: &impl View, id: ShopId) -> Result<u32, StoreError> {
+    match shop(v, id)?.open_order_limit {
+        None => Ok(0),
+        Some(limit) => {
+            let n = v.count_ids(
+                SHOP_TO_OPEN_ORDER,
+                id.0,
+                usize::try_from(limit).unwrap_or(usize::MAX),
+            )?;
+            Ok(u32::try_from(n).unwrap_or(u32::MAX))
+        }
+    }
 }
 
 /// Loads any item by id (guest pages: the cart).

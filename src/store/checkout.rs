@@ -159,7 +159,7 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
     let mut shops = Vec::new();
     for &shop_id in by_shop.keys() {
         let s = shop(&**tx, shop_id)?;
-        let open = u32::try_from(tx.ids(SHOP_TO_OPEN_ORDER, shop_id.0)?.len()).unwrap_or(u32::MAX);
+        let open = super::catalog::open_order_count(&**tx, shop_id)?;
         s.accepts_orders(tx.now, tx.utc_offset_minutes, open)?;
         shops.push(s);
     }

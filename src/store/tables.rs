@@ -156,6 +156,9 @@ pub trait View {
     /// The ids under `owner` in an index, ascending.
     fn ids(&self, def: Index, owner: u64) -> Result<Vec<u64>, StoreError>;
 
+    /// How many ids are under `owner`, counting no further than `cap`.
+    fn count_ids(&self, def: Index, owner: u64, cap: usize) -> Result<usize, StoreError>;
+
     /// The newest `limit` ids under `owner`, newest first.
     fn newest_ids(&self, def: Index, owner: u64, limit: usize) -> Result<Vec<u64>, StoreError>;
 
@@ -215,6 +218,16 @@ macro_rules! impl_view {
                     out.push(entry?.0.value().1);
                 }
                 Ok(out)
+            }
+
+            fn count_ids(&self, def: Index, owner: u64, cap: usize) -> Result<usize, StoreError> {
+                let table = self.open_table(def)?;
+                let mut n = 0;
+                for entry in table.range((owner, 0)..=(owner, u64::MAX))?.take(cap) {
+                    entry?;
+                    n += 1;
+                }
+                Ok(n)
             }
 
             fn newest_ids(
