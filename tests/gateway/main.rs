@@ -140,8 +140,34 @@ fn probes_are_caught_until_the_guest_joins() {
         format!("https://{ROUTER_GUEST}:{HTTPS_PORT}/")
     );
 
+    // Staff features are not reachable from the guest Wi-Fi.
+    let login = fetch(
+        &net,
+        &format!("https://{ROUTER_GUEST}:{HTTPS_PORT}/api/auth/login"),
+        "-H 'content-type: application/json' --data '{\"email\":\"tea@demo.queueless\",\"password\":\"queueless-demo\"}'",
+    );
+    assert_eq!(
+        login.code, "403",
+        "staff login from a guest: {}",
+        login.body
+    );
+    assert!(login.body.contains("guest Wi-Fi"), "{}", login.body);
+    let dashboard = fetch(
+        &net,
+        &format!("https://{ROUTER_GUEST}:{HTTPS_PORT}/shop"),
+        "",
+    );
+    assert_ne!(dashboard.code, "200", "no dashboard for guests");
+
+    let started = Instant::now();
     join(&net);
     // The very first request after joining already passes.
+    let first = fetch(&net, &format!("http://{UPSTREAM}/generate_204"), "");
+    eprintln!(
+        "authorization: join request to first passing request {:?}",
+        started.elapsed()
+    );
+    assert_eq!(first.code, "204");
     assert_free(&net);
     let api = captive_api(&net);
     assert_eq!(api["captive"], false);
@@ -160,7 +186,8 @@ fn probes_are_caught_until_the_guest_joins() {
     );
     assert_captive(&net);
 
-    // An authorization survives a restart.
+    // An authorization survives even a SIGKILL and restart; the guest who
+    // never joined is still caught.
     let out = net.cli(&["auth", &net.client_mac, "--minutes", "10"]);
     assert!(
         out.status.success(),
@@ -168,9 +195,22 @@ fn probes_are_caught_until_the_guest_joins() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_free(&net);
-    net.stop_queueless();
+    let probe = format!(
+        "curl -s -o /dev/null -w '%{{http_code}}' --max-time 5 http://{UPSTREAM}/generate_204"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&net.other_sh(&probe).stdout),
+        "302",
+        "the other guest never joined"
+    );
+    net.kill_queueless();
     net.start_queueless(&[]);
     assert_free(&net);
+    assert_eq!(
+        String::from_utf8_lossy(&net.other_sh(&probe).stdout),
+        "302",
+        "still caught after the restart"
+    );
     let clients = net.cli(&["clients", "--json"]);
     let list: serde_json::Value = serde_json::from_slice(&clients.stdout).expect("clients --json");
     let me = list
@@ -187,6 +227,17 @@ fn probes_are_caught_until_the_guest_joins() {
             .iter()
             .any(|i| i == "198.51.100.20")
     );
+    assert!(
+        me["bytes_in"].as_u64().expect("counter") > 0,
+        "its traffic was counted: {me}"
+    );
+    let them = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|c| c["mac"] == net.other_mac.as_str())
+        .expect("the other guest is tracked too");
+    assert_eq!(them["authorized"], false);
 }
 
 #[test]
@@ -275,12 +326,32 @@ fn a_client_is_seen_when_it_asks_for_an_address() {
     net.start_queueless(&[]);
     // A DHCP exchange with the router's dnsmasq; the address is not applied
     // (the client keeps its static one), but the gateway saw the request.
-    let out =
-        net.client_sh("busybox udhcpc -i c0 -n -q -t 3 -T 1 -x hostname:ada-phone -s /bin/true");
+    // The lease script records what it was given: option 114 is the RFC
+    // 8908 API, as the OpenWrt package configures dnsmasq.
+    let script = net.dir.path().join("lease.sh");
+    let seen = net.dir.path().join("lease.env");
+    std::fs::write(&script, format!("#!/bin/sh\nenv > {}\n", seen.display())).expect("script");
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&script)
+        .status()
+        .expect("chmod");
+    let out = net.client_sh(&format!(
+        "busybox udhcpc -i c0 -n -q -t 5 -T 1 -O 114 -x hostname:ada-phone -s {}",
+        script.display()
+    ));
     assert!(
         out.status.success(),
         "udhcpc got a lease: {}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    let env = std::fs::read_to_string(&seen).expect("the lease script ran");
+    let url = format!("https://{ROUTER_GUEST}:{HTTPS_PORT}/api/captive-portal");
+    let hex: String = url.bytes().map(|b| format!("{b:02x}")).collect();
+    assert!(
+        env.lines()
+            .any(|l| l.starts_with("opt114=") && (l.contains(&hex) || l.contains(&url))),
+        "option 114 offered: {env}"
     );
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {

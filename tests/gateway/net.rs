@@ -65,6 +65,13 @@ pub fn available() -> bool {
     false
 }
 
+/// `ip -n NS …` with the words of `args`.
+fn ip(ns: &str, args: &str) {
+    let mut all = vec!["ip", "-n", ns];
+    all.extend(args.split_whitespace());
+    run(&all);
+}
+
 fn run(args: &[&str]) {
     let out = Command::new(args[0])
         .args(&args[1..])
@@ -77,12 +84,15 @@ fn run(args: &[&str]) {
     );
 }
 
-/// The three namespaces and their processes.
+/// The namespaces and their processes.
 pub struct Net {
     pub client: String,
+    /// A second guest, who never joins.
+    pub other: String,
     pub router: String,
     pub upstream: String,
     pub client_mac: String,
+    pub other_mac: String,
     pub dir: tempfile::TempDir,
     children: Vec<Child>,
     daemon: Option<Child>,
@@ -97,140 +107,72 @@ impl Net {
             NEXT.fetch_add(1, Ordering::SeqCst)
         );
         let client = format!("qlgw-c{id}");
+        let other = format!("qlgw-o{id}");
         let router = format!("qlgw-r{id}");
         let upstream = format!("qlgw-u{id}");
         let dir = tempfile::tempdir().expect("temp dir");
         let mut net = Net {
             client,
+            other,
             router,
             upstream,
             client_mac: "02:00:00:0c:11:01".into(),
+            other_mac: "02:00:00:0c:11:02".into(),
             dir,
             children: Vec::new(),
             daemon: None,
         };
-        for ns in [&net.client, &net.router, &net.upstream] {
+        for ns in [&net.client, &net.other, &net.router, &net.upstream] {
             run(&["ip", "netns", "add", ns]);
-            run(&["ip", "-n", ns, "link", "set", "lo", "up"]);
+            ip(ns, "link set lo up");
         }
-        // client c0 <-> router guest0, router up0 <-> upstream u0
-        run(&[
-            "ip",
-            "-n",
-            &net.client,
-            "link",
-            "add",
-            "c0",
-            "address",
-            &net.client_mac,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            "guest0",
-            "netns",
-            &net.router,
-        ]);
-        run(&[
-            "ip",
-            "-n",
-            &net.router,
-            "link",
-            "add",
-            "up0",
-            "type",
-            "veth",
-            "peer",
-            "name",
-            "u0",
-            "netns",
-            &net.upstream,
-        ]);
-        run(&[
-            "ip",
-            "-n",
-            &net.client,
-            "addr",
-            "add",
-            "198.51.100.20/24",
-            "dev",
-            "c0",
-        ]);
-        run(&[
-            "ip",
-            "-n",
-            &net.router,
-            "addr",
-            "add",
-            "198.51.100.1/24",
-            "dev",
-            "guest0",
-        ]);
-        run(&[
-            "ip",
-            "-n",
-            &net.router,
-            "addr",
-            "add",
-            "203.0.113.1/24",
-            "dev",
-            "up0",
-        ]);
-        run(&[
-            "ip",
-            "-n",
-            &net.upstream,
-            "addr",
-            "add",
-            "203.0.113.2/24",
-            "dev",
-            "u0",
-        ]);
-        for (ns, dev) in [
-            (&net.client, "c0"),
-            (&net.router, "guest0"),
-            (&net.router, "up0"),
-            (&net.upstream, "u0"),
+        // The guest network is a bridge `guest0` in the router with a port
+        // per client; the router's up0 leads to the upstream host.
+        let (r, u) = (net.router.clone(), net.upstream.clone());
+        ip(&r, "link add guest0 type bridge");
+        for (ns, mac, port, addr) in [
+            (&net.client, &net.client_mac, "gp1", "198.51.100.20/24"),
+            (&net.other, &net.other_mac, "gp2", "198.51.100.21/24"),
         ] {
-            run(&["ip", "-n", ns, "link", "set", dev, "up"]);
+            ip(
+                ns,
+                &format!("link add c0 address {mac} type veth peer name {port} netns {r}"),
+            );
+            ip(&r, &format!("link set {port} master guest0 up"));
+            ip(ns, &format!("addr add {addr} dev c0"));
+            ip(ns, "link set c0 up");
+            ip(ns, &format!("route add default via {ROUTER_GUEST}"));
         }
-        run(&[
-            "ip",
-            "-n",
-            &net.client,
-            "route",
-            "add",
-            "default",
-            "via",
-            ROUTER_GUEST,
-        ]);
-        run(&[
-            "ip",
-            "-n",
-            &net.upstream,
-            "route",
-            "add",
-            "default",
-            "via",
-            "203.0.113.1",
-        ]);
+        ip(
+            &r,
+            &format!("link add up0 type veth peer name u0 netns {u}"),
+        );
+        ip(&r, "addr add 198.51.100.1/24 dev guest0");
+        ip(&r, "addr add 203.0.113.1/24 dev up0");
+        ip(&u, "addr add 203.0.113.2/24 dev u0");
+        ip(&r, "link set guest0 up");
+        ip(&r, "link set up0 up");
+        ip(&u, "link set u0 up");
+        ip(&u, "route add default via 203.0.113.1");
         run(&[
             "ip",
             "netns",
             "exec",
-            &net.router,
+            &r,
             "sysctl",
             "-qw",
             "net.ipv4.ip_forward=1",
         ]);
-        // The client resolves through the router's dnsmasq.
-        let etc = PathBuf::from("/etc/netns").join(&net.client);
-        std::fs::create_dir_all(&etc).expect("/etc/netns dir");
-        std::fs::write(
-            etc.join("resolv.conf"),
-            format!("nameserver {ROUTER_GUEST}\n"),
-        )
-        .expect("resolv.conf");
+        // The clients resolve through the router's dnsmasq.
+        for ns in [&net.client, &net.other] {
+            let etc = PathBuf::from("/etc/netns").join(ns);
+            std::fs::create_dir_all(&etc).expect("/etc/netns dir");
+            std::fs::write(
+                etc.join("resolv.conf"),
+                format!("nameserver {ROUTER_GUEST}\n"),
+            )
+            .expect("resolv.conf");
+        }
 
         let dnsmasq = Command::new("ip")
             .args([
@@ -244,8 +186,15 @@ impl Net {
                 "--interface=guest0",
                 "--bind-interfaces",
                 "--except-interface=lo",
+                "--no-ping",
+                &format!(
+                    "--dhcp-option-force=114,https://{ROUTER_GUEST}:{HTTPS_PORT}/api/captive-portal"
+                ),
                 "--dhcp-range=198.51.100.100,198.51.100.150,1h",
                 &format!("--address=/upstream.test/{UPSTREAM}"),
+                &format!(
+                    "--dhcp-option-force=114,https://{ROUTER_GUEST}:{HTTPS_PORT}/api/captive-portal"
+                ),
                 &format!(
                     "--dhcp-leasefile={}",
                     net.dir.path().join("leases").display()
@@ -346,6 +295,16 @@ impl Net {
         }
     }
 
+    /// Kills the daemon outright (SIGKILL): no chance to tidy up.
+    pub fn kill_queueless(&mut self) {
+        if let Some(mut d) = self.daemon.take() {
+            let _ = Command::new("kill")
+                .args(["-KILL", &d.id().to_string()])
+                .status();
+            let _ = d.wait();
+        }
+    }
+
     /// Stops the daemon with SIGTERM and waits.
     pub fn stop_queueless(&mut self) {
         if let Some(mut d) = self.daemon.take() {
@@ -378,6 +337,11 @@ impl Net {
         Self::sh(&self.client, script)
     }
 
+    /// Runs a shell line in the second client's namespace.
+    pub fn other_sh(&self, script: &str) -> Output {
+        Self::sh(&self.other, script)
+    }
+
     /// Runs a shell line in the router namespace.
     pub fn router_sh(&self, script: &str) -> Output {
         Self::sh(&self.router, script)
@@ -407,9 +371,11 @@ impl Drop for Net {
             let _ = c.kill();
             let _ = c.wait();
         }
-        for ns in [&self.client, &self.router, &self.upstream] {
+        for ns in [&self.client, &self.other, &self.router, &self.upstream] {
             let _ = Command::new("ip").args(["netns", "del", ns]).status();
         }
-        let _ = std::fs::remove_dir_all(PathBuf::from("/etc/netns").join(&self.client));
+        for ns in [&self.client, &self.other] {
+            let _ = std::fs::remove_dir_all(PathBuf::from("/etc/netns").join(ns));
+        }
     }
 }
