@@ -510,7 +510,8 @@ async fn main() {
         format!("{:.0}", without[without.len() / 2]),
     ));
     drop(single);
-    let (sold, left, off) = oversell(&d, if smoke { 20 } else { 500 }, clients).await;
+    let (sold, left, off) =
+        oversell(&d, u32::try_from(clients * 2).unwrap_or(u32::MAX), clients).await;
     rows.push((
         "oversell check (stock - sold - left)".into(),
         format!("{off} (sold {sold}, left {left})"),

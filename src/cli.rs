@@ -95,8 +95,9 @@ pub enum Command {
         /// Its MAC address.
         mac: String,
     },
-    /// Check the settings, certificate, interfaces, nft and privileges; say what to fix.
-    Check,
+    /// Check the settings, certificate, interfaces, nft and privileges
+    /// that `serve` with the same flags would use; say what to fix.
+    Check(Box<ServeArgs>),
 }
 
 /// Flags of `serve`.
@@ -204,7 +205,7 @@ impl Cli {
             data_dir: self.data_dir.clone(),
             ..Layer::default()
         };
-        if let Command::Serve(s) = &self.command {
+        if let Command::Serve(s) | Command::Check(s) = &self.command {
             flags.http = s.http;
             flags.https = s.https;
             flags.demo = s.demo.then_some(true);
@@ -235,7 +236,7 @@ impl Cli {
 /// Runs an operator command (anything but `serve`).
 pub async fn run_command(cli: &Cli, config: &Config) -> anyhow::Result<()> {
     let (request, json) = match &cli.command {
-        Command::Serve(_) | Command::Check => bail!("not an operator command"),
+        Command::Serve(_) | Command::Check(_) => bail!("not an operator command"),
         Command::Status { json } => (Request::Status, *json),
         Command::Clients { json } => (Request::Clients, *json),
         Command::Auth { mac, minutes } => (

@@ -168,15 +168,7 @@ async fn gateway_run(
                         c.session.mac,
                         c.session.ips.last().map_or("-", String::as_str),
                         c.session.hostname.as_deref().unwrap_or("-"),
-                        if c.blocked {
-                            "blocked"
-                        } else if c.trusted {
-                            "trusted"
-                        } else if c.authorized {
-                            "joined"
-                        } else {
-                            "captive"
-                        },
+                        c.state(),
                         c.seconds_remaining / 60,
                         c.session.bytes_in,
                     )

@@ -49,7 +49,7 @@ async fn main() -> ExitCode {
         let config = cli.config()?;
         match &cli.command {
             Command::Serve(_) => queueless::app::run(config, shutdown_signal()).await,
-            Command::Check => {
+            Command::Check(_) => {
                 let findings = queueless::check::run(&config);
                 for f in &findings {
                     println!("{} {}", if f.ok { "ok: " } else { "FIX:" }, f.text);

@@ -110,6 +110,21 @@ pub struct ClientView {
     pub blocked: bool,
 }
 
+impl ClientView {
+    /// One word for people: blocked, trusted, joined or captive.
+    pub fn state(&self) -> &'static str {
+        if self.blocked {
+            "blocked"
+        } else if self.trusted {
+            "trusted"
+        } else if self.authorized {
+            "joined"
+        } else {
+            "captive"
+        }
+    }
+}
+
 /// Whether a client is still held by the portal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CaptiveState {

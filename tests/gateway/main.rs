@@ -373,3 +373,48 @@ fn a_client_is_seen_when_it_asks_for_an_address() {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+#[test]
+fn a_missing_interface_is_a_clear_error_and_changes_nothing() {
+    if !net::available() {
+        return;
+    }
+    let net = Net::new();
+    let run = |args: &[&str]| {
+        std::process::Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &net.router,
+                env!("CARGO_BIN_EXE_queueless"),
+                "--data-dir",
+            ])
+            .arg(net.data_dir())
+            .args(args)
+            .output()
+            .expect("runs")
+    };
+    let out = run(&[
+        "serve",
+        "--http",
+        "127.0.0.1:0",
+        "--guest-interface",
+        "nope0",
+    ]);
+    assert!(!out.status.success(), "refuses to start");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("nope0") && err.contains("does not exist"),
+        "{err}"
+    );
+    let table = net.router_sh("nft list table inet queueless");
+    assert!(!table.status.success(), "nothing was applied");
+    let out = run(&["check", "--guest-interface", "nope0"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(
+        text.contains("FIX: guest interface nope0 does not exist"),
+        "{text}"
+    );
+    assert!(text.contains("ok:  nft runs and speaks JSON"), "{text}");
+}

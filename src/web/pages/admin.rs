@@ -73,15 +73,7 @@ async fn page(State(state): State<AppState>, c: Chrome, _a: AdminPage) -> PageRe
             .map(|c| ClientRow {
                 ip: c.session.ips.last().cloned().unwrap_or_default(),
                 hostname: c.session.hostname.clone().unwrap_or_default(),
-                state: if c.blocked {
-                    "blocked"
-                } else if c.trusted {
-                    "trusted"
-                } else if c.authorized {
-                    "joined"
-                } else {
-                    "captive"
-                },
+                state: c.state(),
                 minutes_left: c.seconds_remaining / 60,
                 bytes: c.session.bytes_in,
                 mac: c.session.mac,
