@@ -22,6 +22,11 @@ trap cleanup EXIT
 [ -f "$DEB" ] || fail "no $DEB (run packaging/build.sh)"
 [ -f "$IPK" ] || fail "no $IPK (run packaging/build.sh)"
 
+# ---- size: routers have 16-32 MB of flash ---------------------------------
+size="$(stat -c %s target/x86_64-unknown-linux-gnu/release/queueless)"
+[ "$size" -lt 6000000 ] || fail "the static binary is $size bytes; keep it under 6 MB"
+ok "static binary $size bytes (< 6 MB)"
+
 # ---- .deb contents ------------------------------------------------------
 dpkg-deb -c "$DEB" > "$work/deb.list"
 grep -q -- '-rwxr-xr-x root/root .* ./usr/bin/queueless$' "$work/deb.list" || fail "deb: /usr/bin/queueless 0755 root"
