@@ -90,6 +90,7 @@ struct Inner {
     store: Store,
     lists_path: PathBuf,
     lists: Mutex<Lists>,
+    neighbours: Arc<neigh::Neighbours>,
     /// Counter readings of the last sweep, to tell activity from idleness.
     last_bytes: Mutex<std::collections::HashMap<Mac, u64>>,
 }
@@ -158,6 +159,9 @@ impl Gateway {
             }
         }
         blocking(|| nft::check().map_err(GatewayError::from)).await?;
+        let ifs = settings.interfaces.clone();
+        let neighbours =
+            blocking(move || neigh::Neighbours::start(&ifs).map_err(GatewayError::Io)).await?;
         let lists_path = data_dir.join("gateway-lists.json");
         let lists: Lists = match std::fs::read(&lists_path) {
             Ok(b) => serde_json::from_slice(&b).map_err(|e| {
@@ -188,6 +192,7 @@ impl Gateway {
                 store,
                 lists_path,
                 lists: Mutex::new(lists),
+                neighbours,
                 last_bytes: Mutex::new(Default::default()),
             }),
         };
@@ -233,7 +238,7 @@ impl Gateway {
     /// The MAC of the client at `ip` on a guest interface, from the kernel's
     /// neighbour table.
     pub fn mac_of(&self, ip: IpAddr) -> Option<Mac> {
-        neigh::lookup(ip, &self.inner.settings.interfaces)
+        self.inner.neighbours.lookup(ip)
     }
 
     /// Lets a client through for `minutes` (the session length by default).

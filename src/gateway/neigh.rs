@@ -1,110 +1,275 @@
-//! MAC ↔ IP from the kernel's neighbour table. IPv4 entries are read from
-//! `/proc/net/arp` (the kernel's own view, no process started); IPv6
-//! entries from `ip -6 neigh`, run only when an IPv6 client asks.
+//! MAC ↔ IP from the kernel's neighbour table over rtnetlink: subscribe to
+//! neighbour events, dump the table once, then keep an in-memory map up to
+//! date from the events (one reader thread). Lookups never start a process
+//! or read a file. Only entries on the guest interfaces are kept.
 
-use std::net::IpAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::{Arc, RwLock};
+
+use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
 
 use super::mac::Mac;
 
-/// One neighbour entry.
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+const RTM_NEWNEIGH: u16 = 28;
+const RTM_DELNEIGH: u16 = 29;
+const RTM_GETNEIGH: u16 = 30;
+const NLM_F_REQUEST: u16 = 0x1;
+const NLM_F_DUMP: u16 = 0x300;
+const RTMGRP_NEIGH: u32 = 0x4;
+const NDA_DST: u16 = 1;
+const NDA_LLADDR: u16 = 2;
+const NUD_INCOMPLETE: u16 = 0x01;
+const NUD_FAILED: u16 = 0x20;
+
+/// One neighbour change read from the kernel.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Neighbour {
+pub struct Change {
+    /// Added or updated (else removed).
+    pub present: bool,
+    /// Interface index.
+    pub ifindex: u32,
     /// Its address.
     pub ip: IpAddr,
-    /// Its MAC.
-    pub mac: Mac,
-    /// The interface it was seen on.
-    pub dev: String,
+    /// Its MAC, when known.
+    pub mac: Option<Mac>,
 }
 
-/// Parses `/proc/net/arp`: `IP HWtype Flags HWaddress Mask Device`.
-pub fn parse_proc_arp(text: &str) -> Vec<Neighbour> {
-    text.lines()
-        .skip(1)
-        .filter_map(|line| {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            let [ip, _, flags, hw, _, dev] = f.as_slice() else {
-                return None;
-            };
-            // 0x0 = incomplete: no MAC yet.
-            if *flags == "0x0" {
-                return None;
-            }
-            let mac: Mac = hw.parse().ok()?;
-            let ip = ip.parse().ok()?;
-            mac.is_unicast().then(|| Neighbour {
-                ip,
-                mac,
-                dev: (*dev).to_owned(),
-            })
-        })
-        .collect()
+fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_ne_bytes(b.get(at..at + 2)?.try_into().ok()?))
 }
 
-/// Parses `ip -6 neigh` lines: `ADDR dev IF lladdr MAC STATE`.
-pub fn parse_ip_neigh(text: &str) -> Vec<Neighbour> {
-    text.lines()
-        .filter_map(|line| {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            let ip = f.first()?.parse().ok()?;
-            let dev = f
-                .iter()
-                .position(|w| *w == "dev")
-                .and_then(|i| f.get(i + 1))?;
-            let mac = f
-                .iter()
-                .position(|w| *w == "lladdr")
-                .and_then(|i| f.get(i + 1))?
-                .parse::<Mac>()
-                .ok()?;
-            (!line.contains("FAILED")).then(|| Neighbour {
-                ip,
-                mac,
-                dev: (*dev).to_owned(),
-            })
-        })
-        .collect()
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
-/// The MAC of `ip`, if it is a neighbour on one of `interfaces`.
-pub fn lookup(ip: IpAddr, interfaces: &[String]) -> Option<Mac> {
-    let table = match ip {
-        IpAddr::V4(_) => parse_proc_arp(&std::fs::read_to_string("/proc/net/arp").ok()?),
-        IpAddr::V6(_) => {
-            let out = std::process::Command::new("ip")
-                .args(["-6", "neigh", "show", "to", &ip.to_string()])
-                .output()
-                .ok()?;
-            parse_ip_neigh(&String::from_utf8_lossy(&out.stdout))
+/// Reads the neighbour messages in one netlink datagram; also says whether
+/// the dump is over (`NLMSG_DONE` or an error).
+pub fn parse(buf: &[u8]) -> (Vec<Change>, bool) {
+    let mut out = Vec::new();
+    let mut done = false;
+    let mut at = 0;
+    while let (Some(len), Some(kind)) = (u32_at(buf, at), u16_at(buf, at + 4)) {
+        let len = len as usize;
+        if len < 16 || at + len > buf.len() {
+            break;
         }
-    };
-    table
-        .into_iter()
-        .find(|n| n.ip == ip && interfaces.contains(&n.dev))
-        .map(|n| n.mac)
+        let msg = &buf[at..at + len];
+        match kind {
+            NLMSG_DONE | NLMSG_ERROR => done = true,
+            RTM_NEWNEIGH | RTM_DELNEIGH => {
+                if let Some(c) = parse_neigh(&msg[16..], kind == RTM_NEWNEIGH) {
+                    out.push(c);
+                }
+            }
+            _ => {}
+        }
+        at += (len + 3) & !3;
+    }
+    (out, done)
+}
+
+fn parse_neigh(nd: &[u8], new: bool) -> Option<Change> {
+    let ifindex = u32_at(nd, 4)?;
+    let state = u16_at(nd, 8)?;
+    let (mut ip, mut mac) = (None, None);
+    let mut at = 12;
+    while let (Some(len), Some(kind)) = (u16_at(nd, at), u16_at(nd, at + 2)) {
+        let len = usize::from(len);
+        if len < 4 || at + len > nd.len() {
+            break;
+        }
+        let data = &nd[at + 4..at + len];
+        match (kind, data.len()) {
+            (NDA_DST, 4) => {
+                ip = Some(IpAddr::V4(Ipv4Addr::new(
+                    data[0], data[1], data[2], data[3],
+                )))
+            }
+            (NDA_DST, 16) => {
+                let b: [u8; 16] = data.try_into().ok()?;
+                ip = Some(IpAddr::V6(Ipv6Addr::from(b)));
+            }
+            (NDA_LLADDR, 6) => mac = Some(Mac(data.try_into().ok()?)),
+            _ => {}
+        }
+        at += (len + 3) & !3;
+    }
+    let usable =
+        new && state & (NUD_INCOMPLETE | NUD_FAILED) == 0 && mac.is_some_and(|m| m.is_unicast());
+    Some(Change {
+        present: usable,
+        ifindex,
+        ip: ip?,
+        mac: mac.filter(|_| usable),
+    })
+}
+
+/// The live neighbour map of the guest interfaces.
+#[derive(Debug)]
+pub struct Neighbours {
+    guest: Vec<u32>,
+    map: RwLock<HashMap<IpAddr, Mac>>,
+}
+
+impl Neighbours {
+    /// Subscribes, dumps the table, and keeps following it on a thread.
+    pub fn start(interfaces: &[String]) -> Result<Arc<Neighbours>, String> {
+        let mut guest = Vec::new();
+        for i in interfaces {
+            let idx = std::fs::read_to_string(format!("/sys/class/net/{i}/ifindex"))
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+                .ok_or_else(|| format!("interface {i} not found"))?;
+            guest.push(idx);
+        }
+        let n = Arc::new(Neighbours {
+            guest,
+            map: RwLock::new(HashMap::new()),
+        });
+        let cant = |e: std::io::Error| format!("cannot read the neighbour table over netlink: {e}");
+        // Events first, so nothing between the dump and the subscription is lost.
+        let mut events = Socket::new(NETLINK_ROUTE).map_err(cant)?;
+        events
+            .bind(&SocketAddr::new(0, RTMGRP_NEIGH))
+            .map_err(cant)?;
+        let mut dump = Socket::new(NETLINK_ROUTE).map_err(cant)?;
+        dump.bind_auto().map_err(cant)?;
+        let mut req = Vec::with_capacity(28);
+        req.extend_from_slice(&28u32.to_ne_bytes());
+        req.extend_from_slice(&RTM_GETNEIGH.to_ne_bytes());
+        req.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+        req.extend_from_slice(&1u32.to_ne_bytes());
+        req.extend_from_slice(&0u32.to_ne_bytes());
+        req.extend_from_slice(&[0u8; 12]); // ndmsg: every family
+        dump.send(&req, 0).map_err(cant)?;
+        loop {
+            let (buf, _) = dump.recv_from_full().map_err(cant)?;
+            let (changes, done) = parse(&buf);
+            n.apply(changes);
+            if done {
+                break;
+            }
+        }
+        let follow = Arc::clone(&n);
+        std::thread::Builder::new()
+            .name("neighbours".into())
+            .spawn(move || {
+                loop {
+                    match events.recv_from_full() {
+                        Ok((buf, _)) => follow.apply(parse(&buf).0),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "neighbour events stopped");
+                            return;
+                        }
+                    }
+                }
+            })
+            .map_err(|e| format!("cannot start the neighbour reader: {e}"))?;
+        Ok(n)
+    }
+
+    fn apply(&self, changes: Vec<Change>) {
+        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        for c in changes {
+            if !self.guest.contains(&c.ifindex) {
+                continue;
+            }
+            match c.mac {
+                Some(mac) if c.present => {
+                    map.insert(c.ip, mac);
+                }
+                _ => {
+                    map.remove(&c.ip);
+                }
+            }
+        }
+    }
+
+    /// The MAC of `ip`, if it is a neighbour on a guest interface.
+    pub fn lookup(&self, ip: IpAddr) -> Option<Mac> {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        self.map
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&ip)
+            .copied()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn proc_arp_lines_are_read() {
-        let text = "IP address       HW type     Flags       HW address            Mask     Device\n\
-                    198.51.100.20    0x1         0x2         02:aa:bb:cc:dd:01     *        guest0\n\
-                    198.51.100.21    0x1         0x0         00:00:00:00:00:00     *        guest0\n";
-        let n = parse_proc_arp(text);
-        assert_eq!(n.len(), 1);
-        assert_eq!(n[0].mac.to_string(), "02:aa:bb:cc:dd:01");
-        assert_eq!(n[0].dev, "guest0");
+    fn msg(kind: u16, ifindex: u32, state: u16, attrs: &[(u16, &[u8])]) -> Vec<u8> {
+        let mut body = vec![0u8; 12];
+        body[4..8].copy_from_slice(&ifindex.to_ne_bytes());
+        body[8..10].copy_from_slice(&state.to_ne_bytes());
+        for (t, d) in attrs {
+            let len = u16::try_from(4 + d.len()).expect("len");
+            body.extend_from_slice(&len.to_ne_bytes());
+            body.extend_from_slice(&t.to_ne_bytes());
+            body.extend_from_slice(d);
+            while body.len() % 4 != 0 {
+                body.push(0);
+            }
+        }
+        let mut m = Vec::new();
+        m.extend_from_slice(&u32::try_from(16 + body.len()).expect("len").to_ne_bytes());
+        m.extend_from_slice(&kind.to_ne_bytes());
+        m.extend_from_slice(&[0; 10]);
+        m.extend_from_slice(&body);
+        m
     }
 
     #[test]
-    fn ip_neigh_lines_are_read() {
-        let text = "2001:db8::5 dev guest0 lladdr 02:aa:bb:cc:dd:02 REACHABLE\n\
-                    2001:db8::6 dev guest0  FAILED\n";
-        let n = parse_ip_neigh(text);
-        assert_eq!(n.len(), 1);
-        assert_eq!(n[0].ip.to_string(), "2001:db8::5");
+    fn neighbour_messages_are_read() {
+        let mac = [2, 0, 0, 0x0c, 0x11, 1];
+        let mut buf = msg(
+            RTM_NEWNEIGH,
+            7,
+            0x02,
+            &[(NDA_DST, &[198, 51, 100, 20]), (NDA_LLADDR, &mac)],
+        );
+        buf.extend(msg(
+            RTM_NEWNEIGH,
+            7,
+            NUD_FAILED,
+            &[(NDA_DST, &[198, 51, 100, 21])],
+        ));
+        let v6: [u8; 16] = "2001:db8::5".parse::<Ipv6Addr>().expect("v6").octets();
+        buf.extend(msg(
+            RTM_DELNEIGH,
+            7,
+            0x02,
+            &[(NDA_DST, &v6), (NDA_LLADDR, &mac)],
+        ));
+        buf.extend(msg(NLMSG_DONE, 0, 0, &[]));
+        let (changes, done) = parse(&buf);
+        assert!(done);
+        assert_eq!(changes.len(), 3);
+        assert_eq!(changes[0].mac, Some(Mac(mac)));
+        assert!(changes[0].present);
+        assert!(!changes[1].present, "failed entries are gone");
+        assert!(!changes[2].present, "deleted");
+        let n = Neighbours {
+            guest: vec![7],
+            map: RwLock::new(HashMap::new()),
+        };
+        n.apply(changes);
+        assert_eq!(
+            n.lookup("198.51.100.20".parse().expect("ip")),
+            Some(Mac(mac))
+        );
+        assert_eq!(
+            n.lookup("::ffff:198.51.100.20".parse().expect("ip")),
+            Some(Mac(mac))
+        );
+        assert_eq!(n.lookup("198.51.100.21".parse().expect("ip")), None);
     }
 }
