@@ -4,18 +4,18 @@
   var shop = document.body.getAttribute('data-shop');
   var q = shop ? '?shop=' + encodeURIComponent(shop) : '';
   var banner = document.getElementById('live-state');
-  function fill(id, list, withCode) {
+  function fill(id, list) {
     var ul = document.getElementById(id);
     while (ul.firstChild) { ul.removeChild(ul.firstChild); }
     list.forEach(function (e) {
       var li = document.createElement('li');
       var b = document.createElement('b'); b.textContent = e.number;
-      var s = document.createElement('small'); s.textContent = withCode ? e.shop + ' · ' + e.code : e.shop;
+      var s = document.createElement('small'); s.textContent = e.shop;
       li.appendChild(b); li.appendChild(document.createTextNode(' ')); li.appendChild(s);
       ul.appendChild(li);
     });
   }
-  function apply(d) { fill('preparing', d.preparing, false); fill('ready', d.ready, true); }
+  function apply(d) { fill('preparing', d.preparing); fill('ready', d.ready); }
   function reload() {
     var x = new XMLHttpRequest();
     x.open('GET', '/api/board' + q);

@@ -220,3 +220,39 @@ async fn streams_per_address_are_capped_and_freed() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pickup_board_follows_stages_and_never_shows_codes() {
+    let server = Server::start().await;
+    let mut guest = Api::new(&server);
+    let mut keeper = Api::new(&server);
+    keeper.login("juice@demo.queueless").await;
+    let mut board = Stream::open(&server, "/events/board?shop=3", "", None).await;
+    let wait = Duration::from_secs(5);
+    let first = board.next(wait).await.expect("the board as it is");
+    assert_eq!(first.data, json!({"preparing": [], "ready": []}));
+    let (id, token) = place(&mut guest, 9, "board").await;
+    let (_, view) = guest
+        .send("GET", &format!("/api/orders/{token}"), None)
+        .await;
+    let code = view["pickup_code"].as_str().expect("code").to_owned();
+    for (status, column) in [
+        ("accepted", "preparing"),
+        ("preparing", "preparing"),
+        ("ready", "ready"),
+    ] {
+        advance(&mut keeper, id, status).await;
+        let mut e = board.next(wait).await.expect("board update");
+        // The placement itself also updates the board; skip to this stage.
+        while e.data[column].as_array().is_none_or(|l| l.is_empty()) {
+            e = board.next(wait).await.expect("board update");
+        }
+        assert_eq!(e.data[column][0]["number"], view["number"]);
+        assert!(
+            !e.data.to_string().contains(&code),
+            "no pickup code on a public screen"
+        );
+    }
+    let (_, page, _) = guest.page("/board?shop=3").await;
+    assert!(page.contains("Ready") && !page.contains(&code));
+}

@@ -1,6 +1,7 @@
 //! The pickup board: a public full-screen page for a TV at the counter,
 //! listing the numbers being prepared and the numbers ready, of one shop or
-//! of the whole venue, kept live by `/events/board`.
+//! of the whole venue, kept live by `/events/board`. It shows order numbers
+//! only, never pickup codes: the code is what proves an order is yours.
 
 use askama::Template;
 use axum::Router;
@@ -29,8 +30,6 @@ pub struct BoardEntry {
     pub shop: String,
     /// The order number.
     pub number: u32,
-    /// The pickup code.
-    pub code: String,
 }
 
 /// What the board shows.
@@ -57,7 +56,6 @@ pub async fn snapshot(state: &AppState, shop: Option<ShopId>) -> Result<BoardDat
                     let e = BoardEntry {
                         shop: s.name.clone(),
                         number: o.number,
-                        code: o.pickup_code.clone(),
                     };
                     match o.status {
                         OrderStatus::Accepted | OrderStatus::Preparing => b.preparing.push(e),
