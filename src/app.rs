@@ -1,22 +1,27 @@
 //! The composition root: opens the store, seeds the demo, starts the
 //! background tasks (auto-cancel, sweeps, control socket), binds the
-//! listeners and serves until shutdown.
+//! listeners and serves until shutdown; `run` also reloads the certificate
+//! on SIGHUP.
+//!
+//! With `https` set, the full router is served over TLS and plain HTTP
+//! only redirects there (`web::redirect`); without it, plain HTTP serves
+//! the full router.
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use std::sync::Arc;
-use tokio::net::TcpListener;
-
 use axum::serve::ListenerExt;
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::gateway::Gateway;
 use crate::store::{Store, StoreSettings, accounts, checkout, orders};
+use crate::tls::{Tls, TlsListener};
 use crate::web::{self, AppState, WebSettings};
 
 /// A started daemon.
@@ -30,6 +35,7 @@ pub struct Running {
     pub store: Store,
     /// The captive gateway, if on.
     pub gateway: Option<Gateway>,
+    tls: Option<Arc<Tls>>,
     state: AppState,
     stop: Option<watch::Sender<bool>>,
     servers: Vec<JoinHandle<std::io::Result<()>>>,
@@ -62,6 +68,15 @@ impl Running {
             tracing::warn!("the database was still in use at shutdown");
         }
         Ok(())
+    }
+
+    /// Reads the certificate files again (what SIGHUP does). On failure the
+    /// old pair stays in service. Without HTTPS there is nothing to do.
+    pub fn reload_certificate(&self) -> anyhow::Result<()> {
+        match &self.tls {
+            Some(tls) => tls.reload(),
+            None => Ok(()),
+        }
     }
 
     /// Waits until a server stops by itself (an error).
@@ -114,7 +129,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let http_addr = http.local_addr()?;
     let https = match config.https {
         Some(addr) => {
-            let tls = crate::tls::Tls::load_or_create(&config).context("setting up HTTPS")?;
+            let tls = Tls::load_or_create(&config).context("setting up HTTPS")?;
             let listener = bind(addr, "HTTPS").await?;
             Some((Arc::new(tls), listener))
         }
@@ -124,9 +139,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         Some((_, l)) => Some(l.local_addr()?),
         None => None,
     };
-    let portal = crate::tls::portal_host(&config, https_addr.unwrap_or(http_addr));
+    let portal = portal_host(&config, https_addr.unwrap_or(http_addr));
     let portal_url = match https_addr {
-        Some(a) => format!("{}/", web::redirect::Portal::new(&portal, a.port()).origin),
+        Some(a) => format!("{}/", web::redirect::origin(&portal, a.port())),
         None => format!("http://{portal}:{}/", http_addr.port()),
     };
 
@@ -196,15 +211,21 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let (stop, stopped) = watch::channel(false);
     let app = web::router(state.clone());
     let mut servers = Vec::new();
-    match https {
+    let tls = match https {
         Some((tls, listener)) => {
+            // HSTS pins browsers to HTTPS for a year: only with a
+            // certificate they will accept, never the self-signed one.
             let app = if tls.configured {
                 app.layer(axum::middleware::map_response(hsts))
             } else {
                 app
             };
-            let listener =
-                crate::tls::TlsListener::new(listener, tls.server_config()?)?.tap_io(|_| {});
+            // `tap_io` is a no-op whose wrapper axum gives
+            // `ConnectInfo<SocketAddr>` for any listener with that address
+            // type: the peer extractors then work the same as on plain HTTP.
+            let listener = TlsListener::new(listener, tls.server_config()?)
+                .context("starting the HTTPS listener")?
+                .tap_io(|_| {});
             let shutdown = shutdown_signal(&stopped);
             servers.push(tokio::spawn(async move {
                 axum::serve(
@@ -214,30 +235,43 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
                 .with_graceful_shutdown(shutdown)
                 .await
             }));
-            let redirect = web::redirect::router(web::redirect::Portal::new(
-                &portal,
-                https_addr.map_or(443, |a| a.port()),
-            ));
-            servers.push(tokio::spawn(web::serve(
+            let redirect = web::redirect::Portal {
+                host: config.portal_host.clone(),
+                https_port: https_addr.map_or(443, |a| a.port()),
+                fallback: portal_host(&config, http_addr),
+            };
+            servers.push(tokio::spawn(web::redirect::serve(
                 http,
                 redirect,
                 shutdown_signal(&stopped),
             )));
-            tasks.push(tokio::spawn(reload_on_hangup(tls)));
+            Some(tls)
         }
-        None => servers.push(tokio::spawn(web::serve(
-            http,
-            app,
-            shutdown_signal(&stopped),
-        ))),
-    }
-    tracing::info!(http = %http_addr, https = ?https_addr, data = %config.data_dir.display(), gateway = gateway.is_some(), "queueless serving");
+        None => {
+            servers.push(tokio::spawn(web::serve(
+                http,
+                app,
+                shutdown_signal(&stopped),
+            )));
+            None
+        }
+    };
+    tracing::info!(
+        http = %http_addr,
+        https = %https_addr.map_or_else(|| "off".to_owned(), |a| a.to_string()),
+        portal = %portal_url,
+        certificate = %tls.as_ref().map_or_else(|| "none".to_owned(), |t| t.cert_path().display().to_string()),
+        data = %config.data_dir.display(),
+        gateway = gateway.is_some(),
+        "queueless serving"
+    );
     crate::notify::ready();
     Ok(Running {
         http_addr,
         https_addr,
         store,
         gateway,
+        tls,
         state,
         stop: Some(stop),
         servers,
@@ -245,29 +279,47 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     })
 }
 
-/// SIGHUP: read the certificate files again.
-async fn reload_on_hangup(tls: Arc<crate::tls::Tls>) {
-    let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
-        return;
-    };
-    while hup.recv().await.is_some() {
-        crate::notify::status("reloading the certificate");
-        if let Err(e) = tls.reload() {
-            tracing::error!(error = %format!("{e:#}"), "certificate reload failed; keeping the old one");
-        }
+/// The host part of portal links: the configured portal host, else the
+/// listener's address (`localhost` when it listens everywhere).
+fn portal_host(config: &Config, listen: SocketAddr) -> String {
+    match &config.portal_host {
+        Some(h) => h.clone(),
+        None if listen.ip().is_unspecified() => "localhost".into(),
+        None => web::redirect::url_host(listen.ip()),
     }
 }
 
-/// Runs until `shutdown` resolves.
+/// Runs until `shutdown` resolves; SIGHUP reloads the certificate files.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    // Before anything starts: from here on SIGHUP (`systemctl reload`) never
+    // kills the daemon, with or without HTTPS.
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .context("listening for SIGHUP")?;
     let mut running = start(config).await?;
-    tokio::select! {
-        () = shutdown => {
-            tracing::info!("shutting down");
-            crate::notify::status("stopping");
-            running.shutdown().await
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => {
+                tracing::info!("shutting down");
+                crate::notify::status("stopping");
+                return running.shutdown().await;
+            }
+            result = running.wait() => return result,
+            Some(()) = hangup.recv() => {
+                crate::notify::status("reloading the certificate");
+                match running.reload_certificate() {
+                    Ok(()) if running.https_addr.is_none() => {
+                        tracing::info!("SIGHUP: HTTPS is off, nothing to reload");
+                    }
+                    Ok(()) => {}
+                    Err(e) => tracing::error!(
+                        error = %format!("{e:#}"),
+                        "certificate reload failed; keeping the old one"
+                    ),
+                }
+                crate::notify::status("serving");
+            }
         }
-        result = running.wait() => result,
     }
 }
 

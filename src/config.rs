@@ -310,16 +310,7 @@ pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> 
             "tls_cert is set but https is not: add https = \"0.0.0.0:443\"".into(),
         ));
     }
-    if let Some(h) = &c.portal_host
-        && (h.is_empty()
-            || !h
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
-    {
-        return Err(ConfigError::Invalid(format!(
-            "portal_host {h:?} must be a host name or an address"
-        )));
-    }
+    c.portal_host = c.portal_host.as_deref().map(url_host).transpose()?;
     if c.max_streams_per_client == 0 {
         return Err(ConfigError::Invalid(
             "max_streams_per_client must be at least 1".into(),
@@ -340,6 +331,37 @@ pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> 
         return Err(ConfigError::Invalid("venue_name must not be empty".into()));
     }
     Ok(c)
+}
+
+/// `portal_host` as it goes into a URL: a DNS name, an IPv4 address, or an
+/// IPv6 address in brackets (added when missing). No port: the port is the
+/// `https` listener's.
+fn url_host(h: &str) -> Result<String, ConfigError> {
+    let bad = || {
+        ConfigError::Invalid(format!(
+            "portal_host {h:?} must be a host name or an address, without a port \
+             (like portal.example, 192.168.2.1 or [fd00::1])"
+        ))
+    };
+    let bare = h.strip_prefix('[').and_then(|v| v.strip_suffix(']'));
+    if let Ok(v6) = bare.unwrap_or(h).parse::<std::net::Ipv6Addr>() {
+        return Ok(format!("[{v6}]"));
+    }
+    if bare.is_some() {
+        return Err(bad());
+    }
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    let name = h.strip_suffix('.').unwrap_or(h);
+    if name.len() > 253 || !name.split('.').all(label_ok) {
+        return Err(bad());
+    }
+    Ok(name.to_ascii_lowercase())
 }
 
 fn merge_gateway(mut a: GatewayLayer, b: GatewayLayer) -> GatewayLayer {
@@ -503,5 +525,33 @@ mod tests {
             ..Layer::default()
         };
         assert!(merge(defaults(), &[half]).is_err(), "cert without key");
+    }
+
+    #[test]
+    fn portal_host_is_a_bare_host_for_urls() {
+        let host = |h: &str| {
+            let l = Layer {
+                portal_host: Some(h.to_owned()),
+                ..Layer::default()
+            };
+            merge(defaults(), &[l]).map(|c| c.portal_host.expect("set"))
+        };
+        assert_eq!(host("Portal.Example").expect("name"), "portal.example");
+        assert_eq!(host("192.168.2.1").expect("v4"), "192.168.2.1");
+        assert_eq!(host("fd00::1").expect("v6"), "[fd00::1]");
+        assert_eq!(host("[fd00::1]").expect("v6"), "[fd00::1]");
+        for bad in [
+            "",
+            "portal.example:8443",
+            "[fd00::1]:443",
+            "a b",
+            "evil.example/x",
+            "-x.example",
+            "x..example",
+            "[portal.example]",
+        ] {
+            let err = host(bad).expect_err(bad);
+            assert!(err.to_string().contains("portal_host"), "{err}");
+        }
     }
 }

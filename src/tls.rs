@@ -5,7 +5,7 @@
 //! and a cap on how many run at once, so a slow client never holds up
 //! others.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -98,18 +98,28 @@ fn create_self_signed(dir: &Path, names: Vec<String>) -> anyhow::Result<()> {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     let ck = rcgen::generate_simple_self_signed(names).context("making a certificate")?;
     let key_path = dir.join("key.pem");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&key_path)
-        .with_context(|| format!("writing {}", key_path.display()))?;
-    std::io::Write::write_all(&mut f, ck.signing_key.serialize_pem().as_bytes())?;
-    // The certificate last: its presence means the pair is complete.
+    let write = |path: &Path, text: &str| -> anyhow::Result<()> {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        // `mode` applies only to a new file; a leftover keeps its own.
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        std::io::Write::write_all(&mut f, text.as_bytes())?;
+        // Routers lose power: the pair must be on disk before it counts.
+        f.sync_all()
+            .with_context(|| format!("writing {}", path.display()))
+    };
+    write(&key_path, &ck.signing_key.serialize_pem())?;
+    // The certificate last, renamed into place: its presence means the pair
+    // is complete.
     let tmp = dir.join("cert.pem.partial");
-    std::fs::write(&tmp, ck.cert.pem())?;
-    std::fs::rename(&tmp, dir.join("cert.pem"))?;
+    write(&tmp, &ck.cert.pem())?;
+    std::fs::rename(&tmp, dir.join("cert.pem"))
+        .with_context(|| format!("writing {}", dir.join("cert.pem").display()))?;
     Ok(())
 }
 
@@ -179,7 +189,13 @@ impl TlsListener {
         let permits = Arc::new(Semaphore::new(MAX_HANDSHAKES));
         tokio::spawn(async move {
             loop {
-                let (stream, peer) = match tcp.accept().await {
+                // Stop (and free the port) as soon as the server drops the
+                // listener, not at the next connection.
+                let accepted = tokio::select! {
+                    () = tx.closed() => return,
+                    a = tcp.accept() => a,
+                };
+                let (stream, peer) = match accepted {
                     Ok(c) => c,
                     Err(e) => {
                         // Out of file descriptors and the like: wait, retry.
@@ -188,25 +204,31 @@ impl TlsListener {
                         continue;
                     }
                 };
-                let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
-                    return;
+                // At the cap, further connections wait in the kernel's
+                // backlog until a handshake ends.
+                let permit = tokio::select! {
+                    () = tx.closed() => return,
+                    p = Arc::clone(&permits).acquire_owned() => match p {
+                        Ok(p) => p,
+                        Err(_) => return,
+                    },
                 };
                 let acceptor = acceptor.clone();
                 let out = tx.clone();
                 tokio::spawn(async move {
                     let _ = stream.set_nodelay(true);
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    let handshake =
+                        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
+                    drop(permit);
+                    match handshake {
                         Ok(Ok(tls)) => {
-                            drop(permit);
+                            // Err only when the server has stopped.
                             let _ = out.send((tls, peer)).await;
                         }
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
                 });
-                if tx.is_closed() {
-                    return;
-                }
             }
         });
         Ok(TlsListener { rx, local })
@@ -227,18 +249,5 @@ impl axum::serve::Listener for TlsListener {
 
     fn local_addr(&self) -> std::io::Result<SocketAddr> {
         Ok(self.local)
-    }
-}
-
-/// The host part for portal links: the configured portal host, else the
-/// listener's address (loopback when it listens everywhere).
-pub fn portal_host(config: &Config, listen: SocketAddr) -> String {
-    match &config.portal_host {
-        Some(h) => h.clone(),
-        None => match listen.ip() {
-            ip if ip.is_unspecified() => "localhost".into(),
-            IpAddr::V6(v6) => format!("[{v6}]"),
-            ip => ip.to_string(),
-        },
     }
 }

@@ -2,7 +2,6 @@
 //! real headless Chromium, and the live event streams read over HTTP.
 
 mod browser;
-mod https;
 mod sse;
 mod staff;
 mod support;
