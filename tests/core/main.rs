@@ -1,13 +1,25 @@
-//! The ordering core over its JSON API, against the real server on a
-//! loopback port with a real redb file in a temp dir: stock under
-//! concurrency, all-or-nothing checkouts, idempotency, the stage machine,
-//! auto-cancel, isolation, bad input, crash safety and the CLI.
+//! The ordering core, end to end: the real app on a loopback port over a
+//! real redb file in a temp dir, driven through its JSON API, and the real
+//! binary for crash safety and the command line.
+//!
+//! - `stock`: concurrent checkouts never oversell (items, shared
+//!   ingredients, restocks); a multi-shop checkout is all or nothing.
+//! - `orders`: idempotent placement; the stage machine, allowed and refused;
+//!   stage events.
+//! - `cancel`: cancelling returns stock once; reasons; auto-cancel.
+//! - `input`: malformed checkouts and shops that refuse orders write nothing.
+//! - `access`: roles, other shops, other devices, CSRF, login rate limits.
+//! - `shops`: registration and approval, the OpenAPI document, a newer
+//!   schema refused.
+//! - `daemon`: SIGKILL mid-rush; the command line beside the daemon.
+//! - `support`, `client`: the harness.
 
-#[path = "../portal/support.rs"]
-#[expect(dead_code, reason = "the browser helpers are for the portal tests")]
+mod access;
+mod cancel;
+mod client;
+mod daemon;
+mod input;
+mod orders;
+mod shops;
+mod stock;
 mod support;
-
-mod concurrency;
-mod errors;
-mod lifecycle;
-mod operations;
