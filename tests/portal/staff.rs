@@ -123,7 +123,7 @@ async fn admin_approves_a_registered_shop() {
     let server = Server::start().await;
     let mut newbie = Api::new(&server);
     let csrf = newbie.csrf().await;
-    let (status, body, _) = newbie
+    let (status, body, location) = newbie
         .form(
             "/staff/register",
             &[
@@ -137,8 +137,11 @@ async fn admin_approves_a_registered_shop() {
             ],
         )
         .await;
-    assert_eq!(status, 201, "{body}");
-    assert!(body.contains("will approve"));
+    // POST → 303 → GET, so a reload does not register twice.
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(location, "/staff/register?registered=true");
+    let (_, page, _) = newbie.page(&location).await;
+    assert!(page.contains("awaits the venue's approval"), "{page}");
     let (_, shops) = newbie.send("GET", "/api/shops", None).await;
     assert!(
         !shops.to_string().contains("Taco Cart"),
@@ -248,5 +251,64 @@ async fn prices_and_hostile_names_from_the_menu_form() {
         dash.contains("&#60;script&#62;alert(1)"),
         "escaped on the dashboard: {dash}"
     );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recipe_is_edited_on_the_item_page() {
+    let server = Server::start().await;
+    let mut tea = staff(&server, "tea@demo.queueless").await;
+    let (_, menu, _) = tea.page("/shop/menu").await;
+    let at = menu.find("/shop/menu/items/").expect("an item link");
+    let id: String = menu[at + "/shop/menu/items/".len()..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let path = format!("/shop/menu/items/{id}");
+    let (status, before, _) = tea.page(&path).await;
+    assert_eq!(status, 200);
+    assert!(before.contains("cup x 1"), "{before}");
+
+    let csrf = tea.csrf().await;
+    let policy = format!("{path}/policy");
+    let (status, body, _) = tea
+        .form(
+            &policy,
+            &[("_csrf", &csrf), ("stock", ""), ("recipe", "sugar x 3")],
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("there is no ingredient"), "{body}");
+    let (_, unchanged, _) = tea.page(&path).await;
+    assert!(
+        unchanged.contains("cup x 1"),
+        "a refused recipe changes nothing"
+    );
+
+    let (status, _, _) = tea
+        .form(
+            &policy,
+            &[
+                ("_csrf", &csrf),
+                ("stock", ""),
+                ("recipe", "cup x 1\nMilk x 250\n"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (_, after, _) = tea.page(&path).await;
+    assert!(after.contains("milk x 250"), "{after}");
+
+    // Another shop's item is not there for this shopkeeper.
+    let mut juice = staff(&server, "juice@demo.queueless").await;
+    let (status, _, _) = juice.page(&path).await;
+    assert_eq!(status, 404);
+    let csrf = juice.csrf().await;
+    let (status, _, _) = juice
+        .form(&policy, &[("_csrf", &csrf), ("stock", "5"), ("recipe", "")])
+        .await;
+    assert_eq!(status, 404);
+    let (_, still, _) = tea.page(&path).await;
+    assert!(still.contains("milk x 250"));
     server.stop().await;
 }

@@ -100,6 +100,16 @@ pub(crate) async fn open_session(
             ));
         }
     };
+    let cookie = start_session(state, &user).await?;
+    Ok((user, cookie))
+}
+
+/// Opens a login session for `user` (already authenticated): the
+/// `Set-Cookie` value of `ql_session` (HttpOnly, SameSite=Strict).
+pub(crate) async fn start_session(
+    state: &AppState,
+    user: &User,
+) -> ApiResult<axum::http::HeaderValue> {
     let token = Token::random().map_err(ApiError::internal)?;
     let seconds = state.web.login_seconds;
     let session = LoginSession {
@@ -112,14 +122,13 @@ pub(crate) async fn open_session(
         .write(move |tx| accounts::create_login(tx, hash, &session))
         .await?;
     tracing::info!(user = %user.id, "logged in");
-    let cookie = set_cookie(
+    Ok(set_cookie(
         SESSION_COOKIE,
         &token.to_string(),
         seconds,
         "Strict",
         state.web.secure_cookies,
-    );
-    Ok((user, cookie))
+    ))
 }
 
 /// Ends a login on the server; the cookie that clears it in the browser.

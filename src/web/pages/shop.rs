@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::{Chrome, PageError, PageForm, PageResult, ShopPage, money, render, see_other};
 use crate::domain::OrderId;
 use crate::domain::order::OrderStatus;
+use crate::domain::shop::Approval;
 use crate::store::{OrderView, Scope, catalog, orders, service};
 use crate::web::AppState;
 use crate::web::api::dto::parse_status;
@@ -129,16 +130,28 @@ struct Dashboard {
     c: Chrome,
     shop: String,
     paused: bool,
+    /// Not (yet) approved by the venue: guests cannot see the shop.
+    unlisted: Option<&'static str>,
     cols: Vec<Column>,
 }
 
 async fn dashboard(State(state): State<AppState>, c: Chrome, k: ShopPage) -> PageResult {
     let shop = state.store.read(move |r| catalog::shop(r, k.shop)).await?;
     let cols = columns(&state, k.shop).await?;
+    let unlisted = match shop.approval {
+        Approval::Approved => None,
+        Approval::Pending => Some(
+            "The venue has not approved your shop yet, so guests cannot see it. Set up your menu meanwhile.",
+        ),
+        Approval::Rejected => Some(
+            "The venue has not accepted your shop, so guests cannot see it. Ask the venue's operator.",
+        ),
+    };
     render(&Dashboard {
         c,
         shop: shop.name,
         paused: shop.paused,
+        unlisted,
         cols,
     })
 }

@@ -1,7 +1,13 @@
 //! The shopkeeper's menu page: items with price, stock and the
 //! availability switch; relative (`+5`, `-2`) or absolute stock changes for
-//! items and ingredients; adding items, categories and ingredients.
-//! Recipes (drinks made from ingredients) are edited through the API.
+//! items and ingredients (the semantics of `POST /api/shop/items/{id}/stock`);
+//! adding, editing and deleting items; adding categories and ingredients.
+//!
+//! Prices are typed as decimal text and read into whole cents without
+//! floating point. How an item's stock is kept (no limit, a count, or a
+//! recipe of ingredients) is changed on its own form, never as a side effect
+//! of editing its name or price: saving details must not overwrite a count
+//! that orders lowered meanwhile.
 
 use askama::Template;
 use axum::Router;
@@ -11,7 +17,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::{Chrome, PageError, PageForm, PageResult, ShopPage, money, render, see_other};
-use crate::domain::menu::{StockChange, StockPolicy};
+use crate::domain::menu::{Ingredient, RecipeLine, StockChange, StockPolicy};
 use crate::domain::{CategoryId, Cents, IngredientId, ItemId};
 use crate::store::{ItemDraft, ItemPatch, catalog};
 use crate::web::AppState;
@@ -21,6 +27,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/shop/menu", get(page))
         .route("/shop/menu/items", post(add_item))
+        .route("/shop/menu/items/{item_id}", get(edit_page).post(save_item))
+        .route("/shop/menu/items/{item_id}/policy", post(save_policy))
         .route("/shop/menu/items/{item_id}/stock", post(item_stock))
         .route("/shop/menu/items/{item_id}/available", post(item_available))
         .route("/shop/menu/items/{item_id}/delete", post(delete_item))
@@ -29,25 +37,107 @@ pub fn router() -> Router<AppState> {
         .route("/shop/menu/ingredients/{id}/stock", post(ingredient_stock))
 }
 
+/// The largest price of one item, in cents (the API's limit too).
+const MAX_PRICE_CENTS: u64 = 100_000_000;
+
 /// Reads a price typed by a person: `4`, `4.5` or `4.50` → 450 cents.
-/// No floating point; more than two decimals or a sign is refused.
+/// No floating point; a sign, more than two decimals or more than
+/// 1000000.00 is refused with a sentence saying why.
 pub fn parse_price(text: &str) -> Result<Cents, String> {
     let t = text.trim();
-    let bad = || format!("{t:?} is not a price; write it like 4.50");
+    let not = |why: &str| format!("{t:?} is not a price: {why}");
+    if t.is_empty() {
+        return Err("give a price, like 4.50".into());
+    }
+    if t.starts_with('-') {
+        return Err(not("a price cannot be negative"));
+    }
     let (whole, frac) = t.split_once(['.', ',']).unwrap_or((t, ""));
-    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || whole.len() > 7 {
-        return Err(bad());
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !(frac.is_empty() || digits(frac)) || t.ends_with(['.', ',']) {
+        return Err(not("write it like 4.50"));
     }
-    if frac.len() > 2 || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
+    if frac.len() > 2 {
+        return Err(not("give at most two decimals (whole cents)"));
     }
-    let whole: u64 = whole.parse().map_err(|_| bad())?;
-    let cents: u64 = match frac.len() {
-        0 => 0,
-        1 => frac.parse::<u64>().map_err(|_| bad())? * 10,
-        _ => frac.parse().map_err(|_| bad())?,
-    };
-    Ok(Cents(whole * 100 + cents))
+    let whole: u64 = whole
+        .parse()
+        .ok()
+        .filter(|w| *w <= MAX_PRICE_CENTS / 100)
+        .ok_or_else(|| not("the most an item may cost is 1000000.00"))?;
+    let cents: u64 = format!("{frac:0<2}")
+        .parse()
+        .map_err(|_| not("write it like 4.50"))?;
+    let total = whole * 100 + cents;
+    if total > MAX_PRICE_CENTS {
+        return Err(not("the most an item may cost is 1000000.00"));
+    }
+    Ok(Cents(total))
+}
+
+/// Reads a recipe, one ingredient per line: `tapioca pearls x 40` or
+/// `2 x 40` (an ingredient's name or number, then how many of its units one
+/// item uses). Blank lines are skipped.
+pub fn parse_recipe(text: &str, ingredients: &[Ingredient]) -> Result<Vec<RecipeLine>, String> {
+    let mut lines = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let bad = || format!("{line:?}: write each line like \"milk x 120\"");
+        let (rest, amount) = line.rsplit_once(char::is_whitespace).ok_or_else(bad)?;
+        let quantity: u32 = amount.parse().map_err(|_| bad())?;
+        let rest = rest.trim_end();
+        let who = rest
+            .strip_suffix(['x', 'X', '×', '*'])
+            .ok_or_else(bad)?
+            .trim();
+        let found = ingredients.iter().find(|i| {
+            i.name.eq_ignore_ascii_case(who) || who.parse::<u64>().is_ok_and(|n| n == i.id.0)
+        });
+        let Some(ingredient) = found else {
+            return Err(format!("{line:?}: there is no ingredient {who:?}"));
+        };
+        lines.push(RecipeLine {
+            ingredient: ingredient.id,
+            quantity,
+        });
+    }
+    Ok(lines)
+}
+
+/// A recipe as the text [`parse_recipe`] reads.
+fn recipe_text(lines: &[RecipeLine], ingredients: &[Ingredient]) -> String {
+    lines
+        .iter()
+        .map(
+            |l| match ingredients.iter().find(|i| i.id == l.ingredient) {
+                Some(i) => format!("{} x {}\n", i.name, l.quantity),
+                None => format!("{} x {}\n", l.ingredient.0, l.quantity),
+            },
+        )
+        .collect()
+}
+
+/// The stock policy from the two fields: an empty count and recipe is no
+/// limit, a count is counted stock, a recipe is made from ingredients.
+fn policy(count: &str, recipe: &str, ingredients: &[Ingredient]) -> Result<StockPolicy, String> {
+    match (count.trim(), recipe.trim()) {
+        ("", "") => Ok(StockPolicy::Unlimited),
+        (n, "") => n
+            .parse()
+            .map(StockPolicy::Counted)
+            .map_err(|_| format!("{n:?} is not a number of units; leave it empty for no limit")),
+        ("", r) => parse_recipe(r, ingredients).map(StockPolicy::Recipe),
+        _ => Err("give either a count of units or a recipe, not both".into()),
+    }
+}
+
+fn category(text: &str) -> Result<Option<CategoryId>, String> {
+    match text.trim() {
+        "" => Ok(None),
+        c => c
+            .parse()
+            .map(|id| Some(CategoryId(id)))
+            .map_err(|_| "pick a category from the list".into()),
+    }
 }
 
 struct ItemRow {
@@ -130,9 +220,12 @@ struct ItemForm {
     price: String,
     #[serde(default)]
     category: String,
-    /// Empty: no limit; a number: that many units.
+    /// Empty: no limit (or a recipe); a number: that many units.
     #[serde(default)]
     stock: String,
+    /// `ingredient x amount` per line, for items made from ingredients.
+    #[serde(default)]
+    recipe: String,
 }
 
 async fn add_item(
@@ -141,37 +234,156 @@ async fn add_item(
     PageForm(f): PageForm<ItemForm>,
 ) -> PageResult {
     let price = parse_price(&f.price).map_err(invalid)?;
-    let stock = match f.stock.trim() {
-        "" => StockPolicy::Unlimited,
-        n => StockPolicy::Counted(n.parse().map_err(|_| {
-            invalid(format!(
-                "{n:?} is not a number of units; leave it empty for no limit"
+    let category = category(&f.category).map_err(invalid)?;
+    state
+        .store
+        .write(move |tx| {
+            let ingredients = catalog::menu(&**tx, k.shop)?.ingredients;
+            let stock = policy(&f.stock, &f.recipe, &ingredients)
+                .map_err(crate::store::StoreError::Invalid)?;
+            let draft = ItemDraft {
+                category,
+                name: f.name,
+                description: f.description,
+                price,
+                tags: Vec::new(),
+                allergens: Vec::new(),
+                photo: None,
+                enabled: true,
+                stock,
+            };
+            catalog::create_item(tx, k.shop, draft)
+        })
+        .await
+        .map_err(|e| PageError::from(e).back("/shop/menu"))?;
+    Ok(see_other("/shop/menu"))
+}
+
+#[derive(Template)]
+#[template(path = "shop_item.html")]
+struct EditPage {
+    c: Chrome,
+    id: u64,
+    name: String,
+    description: String,
+    price: String,
+    category: u64,
+    categories: Vec<(u64, String)>,
+    /// The count, when counted.
+    count: String,
+    recipe: String,
+    /// The ingredients a recipe may use: number, name, unit.
+    ingredients: Vec<(u64, String, String)>,
+}
+
+async fn edit_page(
+    State(state): State<AppState>,
+    c: Chrome,
+    k: ShopPage,
+    Path(item_id): Path<u64>,
+) -> PageResult {
+    let (item, menu) = state
+        .store
+        .read(move |r| {
+            Ok((
+                catalog::own_item(r, k.shop, ItemId(item_id))?,
+                catalog::menu(r, k.shop)?,
             ))
-        })?),
+        })
+        .await
+        .map_err(|e| PageError::from(e).back("/shop/menu"))?;
+    let (count, recipe) = match &item.stock {
+        StockPolicy::Unlimited => (String::new(), String::new()),
+        StockPolicy::Counted(n) => (n.to_string(), String::new()),
+        StockPolicy::Recipe(lines) => (String::new(), recipe_text(lines, &menu.ingredients)),
     };
-    let category = match f.category.trim() {
-        "" => None,
-        c => Some(CategoryId(
-            c.parse()
-                .map_err(|_| invalid("pick a category from the list"))?,
-        )),
-    };
-    let draft = ItemDraft {
-        category,
-        name: f.name,
-        description: f.description,
-        price,
-        tags: Vec::new(),
-        allergens: Vec::new(),
-        photo: None,
-        enabled: true,
-        stock,
+    render(&EditPage {
+        c,
+        id: item.id.0,
+        price: money(item.price),
+        category: item.category.map_or(0, |c| c.0),
+        name: item.name,
+        description: item.description,
+        categories: menu
+            .categories
+            .iter()
+            .map(|c| (c.id.0, c.name.clone()))
+            .collect(),
+        count,
+        recipe,
+        ingredients: menu
+            .ingredients
+            .iter()
+            .map(|i| (i.id.0, i.name.clone(), i.unit.clone()))
+            .collect(),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DetailsForm {
+    name: String,
+    #[serde(default)]
+    description: String,
+    price: String,
+    #[serde(default)]
+    category: String,
+}
+
+async fn save_item(
+    State(state): State<AppState>,
+    k: ShopPage,
+    Path(item_id): Path<u64>,
+    PageForm(f): PageForm<DetailsForm>,
+) -> PageResult {
+    let back = format!("/shop/menu/items/{item_id}");
+    let price = parse_price(&f.price).map_err(|m| invalid(m).back(&back))?;
+    let category = category(&f.category).map_err(|m| invalid(m).back(&back))?;
+    let patch = ItemPatch {
+        name: Some(f.name),
+        description: Some(f.description),
+        price: Some(price),
+        category: Some(category),
+        ..ItemPatch::default()
     };
     state
         .store
-        .write(move |tx| catalog::create_item(tx, k.shop, draft))
+        .write(move |tx| catalog::update_item(tx, k.shop, ItemId(item_id), patch))
         .await
-        .map_err(|e| PageError::from(e).back("/shop/menu"))?;
+        .map_err(|e| PageError::from(e).back(&back))?;
+    Ok(see_other("/shop/menu"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyForm {
+    #[serde(default)]
+    stock: String,
+    #[serde(default)]
+    recipe: String,
+}
+
+async fn save_policy(
+    State(state): State<AppState>,
+    k: ShopPage,
+    Path(item_id): Path<u64>,
+    PageForm(f): PageForm<PolicyForm>,
+) -> PageResult {
+    let back = format!("/shop/menu/items/{item_id}");
+    state
+        .store
+        .write(move |tx| {
+            let ingredients = catalog::menu(&**tx, k.shop)?.ingredients;
+            let stock = policy(&f.stock, &f.recipe, &ingredients)
+                .map_err(crate::store::StoreError::Invalid)?;
+            let patch = ItemPatch {
+                stock: Some(stock),
+                ..ItemPatch::default()
+            };
+            catalog::update_item(tx, k.shop, ItemId(item_id), patch)
+        })
+        .await
+        .map_err(|e| PageError::from(e).back(&back))?;
     Ok(see_other("/shop/menu"))
 }
 
@@ -189,7 +401,8 @@ struct StockForm {
 fn stock_change(f: &StockForm) -> Result<StockChange, PageError> {
     match (f.delta.trim(), f.set.trim()) {
         (d, "") if !d.is_empty() => d
-            .trim_start_matches('+')
+            .strip_prefix('+')
+            .unwrap_or(d)
             .parse::<i64>()
             .map(StockChange::Delta)
             .map_err(|_| invalid(format!("{d:?} is not a change like +5 or -2"))),
@@ -287,7 +500,7 @@ struct IngredientForm {
     #[serde(default)]
     unit: String,
     #[serde(default)]
-    stock: u64,
+    stock: String,
 }
 
 async fn add_ingredient(
@@ -295,9 +508,15 @@ async fn add_ingredient(
     k: ShopPage,
     PageForm(f): PageForm<IngredientForm>,
 ) -> PageResult {
+    let stock = match f.stock.trim() {
+        "" => 0,
+        n => n
+            .parse::<u64>()
+            .map_err(|_| invalid(format!("{n:?} is not a number of units")))?,
+    };
     state
         .store
-        .write(move |tx| catalog::create_ingredient(tx, k.shop, &f.name, &f.unit, f.stock))
+        .write(move |tx| catalog::create_ingredient(tx, k.shop, &f.name, &f.unit, stock))
         .await
         .map_err(|e| PageError::from(e).back("/shop/menu"))?;
     Ok(see_other("/shop/menu"))
@@ -321,6 +540,7 @@ async fn ingredient_stock(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ShopId;
 
     #[test]
     fn prices_are_read_without_floats() {
@@ -328,8 +548,67 @@ mod tests {
         assert_eq!(parse_price("4.5"), Ok(Cents(450)));
         assert_eq!(parse_price(" 12 "), Ok(Cents(1200)));
         assert_eq!(parse_price("0,99"), Ok(Cents(99)));
-        for bad in ["4.555", "-1", "abc", "", ".5", "1e3", "4.5.0"] {
+        assert_eq!(parse_price("0.05"), Ok(Cents(5)));
+        assert_eq!(parse_price("1000000"), Ok(Cents(100_000_000)));
+        for bad in [
+            "4.555",
+            "-1",
+            "abc",
+            "",
+            ".5",
+            "5.",
+            "1e3",
+            "4.5.0",
+            "+4",
+            "1000000.01",
+            "99999999",
+        ] {
             assert!(parse_price(bad).is_err(), "{bad}");
         }
+        assert!(parse_price("-1").is_err_and(|m| m.contains("negative")));
+        assert!(parse_price("4.555").is_err_and(|m| m.contains("two decimals")));
+    }
+
+    fn ingredient(id: u64, name: &str) -> Ingredient {
+        Ingredient {
+            id: IngredientId(id),
+            shop: ShopId(1),
+            name: name.into(),
+            unit: "g".into(),
+            stock: 0,
+        }
+    }
+
+    #[test]
+    fn recipes_are_read_by_name_or_number() {
+        let all = [ingredient(2, "tapioca pearls"), ingredient(7, "Milk")];
+        let lines = parse_recipe("tapioca pearls x 40\n\n  milk × 120 \n7 * 5\n2 x 1", &all)
+            .expect("a recipe");
+        let got: Vec<(u64, u32)> = lines.iter().map(|l| (l.ingredient.0, l.quantity)).collect();
+        assert_eq!(got, [(2, 40), (7, 120), (7, 5), (2, 1)]);
+        assert_eq!(
+            parse_recipe(&recipe_text(&lines[..2], &all), &all),
+            Ok(lines[..2].to_vec())
+        );
+        for bad in [
+            "milk 120",
+            "milk x",
+            "milk x -1",
+            "sugar x 3",
+            "x 3",
+            "9 x 3",
+        ] {
+            assert!(parse_recipe(bad, &all).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_stock_fields_choose_the_policy() {
+        let all = [ingredient(2, "milk")];
+        assert_eq!(policy("", " ", &all), Ok(StockPolicy::Unlimited));
+        assert_eq!(policy("12", "", &all), Ok(StockPolicy::Counted(12)));
+        assert!(matches!(policy("", "milk x 3", &all), Ok(StockPolicy::Recipe(l)) if l.len() == 1));
+        assert!(policy("3", "milk x 3", &all).is_err());
+        assert!(policy("-3", "", &all).is_err());
     }
 }

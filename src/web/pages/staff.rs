@@ -4,16 +4,19 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::header;
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::cart::local_path;
 use super::{Chrome, PageForm, PageResult, render, see_other};
 use crate::domain::account::Role;
+use crate::domain::shop::Approval;
 use crate::web::AppState;
-use crate::web::api::account::{RegisterShopRequest, close_session, open_session, register};
+use crate::web::api::account::{
+    RegisterShopRequest, close_session, open_session, register, start_session,
+};
 use crate::web::extract::{Login, Peer};
 
 /// `/staff/…` routes.
@@ -39,10 +42,20 @@ struct Next {
     next: String,
 }
 
+/// Where to go after logging in: a local path only. Control characters and
+/// spaces are refused too, since browsers drop tabs and newlines from a
+/// `Location` (`/\t/evil.example` would become `//evil.example`).
+fn next_path(next: &str, home: &str) -> String {
+    if next.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return home.to_owned();
+    }
+    local_path(next, home)
+}
+
 async fn login_page(c: Chrome, Query(q): Query<Next>) -> PageResult {
     render(&LoginPage {
         c,
-        next: local_path(&q.next, ""),
+        next: next_path(&q.next, ""),
         email: String::new(),
         problem: None,
     })
@@ -65,19 +78,24 @@ async fn login(
 ) -> PageResult {
     match open_session(&state, peer.ip(), f.email.clone(), f.password).await {
         Ok((user, cookie)) => {
-            let home = if user.role == Role::Admin {
-                "/admin"
+            let (home, elsewhere) = if user.role == Role::Admin {
+                ("/admin", "/shop")
             } else {
-                "/shop"
+                ("/shop", "/admin")
             };
-            let mut r = see_other(&local_path(&f.next, home));
+            // A `next` meant for the other role would only end in a 403.
+            let mut to = next_path(&f.next, home);
+            if to == elsewhere || to.starts_with(&format!("{elsewhere}/")) {
+                to = home.to_owned();
+            }
+            let mut r = see_other(&to);
             r.headers_mut().append(header::SET_COOKIE, cookie);
             Ok(r)
         }
         Err(e) => {
             let page = LoginPage {
                 c,
-                next: local_path(&f.next, ""),
+                next: next_path(&f.next, ""),
                 email: f.email,
                 problem: Some(e.message.clone()),
             };
@@ -111,18 +129,28 @@ async fn logout(
 struct RegisterPage {
     c: Chrome,
     problem: Option<String>,
-    done: Option<String>,
-}
-
-async fn register_page(c: Chrome) -> PageResult {
-    render(&RegisterPage {
-        c,
-        problem: None,
-        done: None,
-    })
+    /// Registered and waiting for the venue's approval.
+    pending: bool,
+    /// What was typed, kept when the form comes back with a problem.
+    form: RegisterForm,
 }
 
 #[derive(Deserialize)]
+struct Registered {
+    #[serde(default)]
+    registered: bool,
+}
+
+async fn register_page(c: Chrome, Query(q): Query<Registered>) -> PageResult {
+    render(&RegisterPage {
+        c,
+        problem: None,
+        pending: q.registered,
+        form: RegisterForm::default(),
+    })
+}
+
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RegisterForm {
     shop_name: String,
@@ -135,6 +163,8 @@ struct RegisterForm {
     password: String,
 }
 
+/// Registers like `POST /api/shops/register`; an approved shop's keeper is
+/// logged in at once, a pending one is told to wait for the venue.
 async fn register_post(
     State(state): State<AppState>,
     Peer(peer): Peer,
@@ -142,45 +172,46 @@ async fn register_post(
     PageForm(f): PageForm<RegisterForm>,
 ) -> PageResult {
     let req = RegisterShopRequest {
-        shop_name: f.shop_name,
-        location: f.location,
-        contact: f.contact,
-        name: f.name,
-        email: f.email,
-        password: f.password,
+        shop_name: f.shop_name.clone(),
+        location: f.location.clone(),
+        contact: f.contact.clone(),
+        name: f.name.clone(),
+        email: f.email.clone(),
+        password: f.password.clone(),
     };
-    let (status, page) = match register(&state, peer.ip(), req).await {
-        Ok((_, shop)) => {
-            let done = if shop.approval == crate::domain::shop::Approval::Approved {
-                format!(
-                    "{} is registered and approved. Log in to set up your menu.",
-                    shop.name
-                )
-            } else {
-                format!(
-                    "{} is registered. The venue will approve it; you can log in and set up your menu meanwhile.",
-                    shop.name
-                )
-            };
-            (
-                StatusCode::CREATED,
-                RegisterPage {
-                    c,
-                    problem: None,
-                    done: Some(done),
-                },
-            )
+    match register(&state, peer.ip(), req).await {
+        Ok((user, shop)) if shop.approval == Approval::Approved => {
+            tracing::info!(shop = %shop.id, user = %user.id, "shop registered (approved)");
+            let mut r = see_other("/shop");
+            match start_session(&state, &user).await {
+                Ok(cookie) => {
+                    r.headers_mut().append(header::SET_COOKIE, cookie);
+                }
+                // Registered all the same: the login page still works.
+                Err(e) => {
+                    tracing::warn!(error = %e.message, "no session after registration");
+                    r = see_other("/staff/login");
+                }
+            }
+            Ok(r)
         }
-        Err(e) => (
-            e.status,
-            RegisterPage {
+        Ok((user, shop)) => {
+            tracing::info!(shop = %shop.id, user = %user.id, "shop registered (pending)");
+            Ok(see_other("/staff/register?registered=true"))
+        }
+        Err(e) => {
+            let page = RegisterPage {
                 c,
                 problem: Some(e.message),
-                done: None,
-            },
-        ),
-    };
-    let mut r = render(&page)?;
-    *r.status_mut() = status;
-    Ok(r.into_response())
+                pending: false,
+                form: RegisterForm {
+                    password: String::new(),
+                    ..f
+                },
+            };
+            let mut r = render(&page)?;
+            *r.status_mut() = e.status;
+            Ok(r)
+        }
+    }
 }
