@@ -80,7 +80,7 @@ pub struct AppState {
     /// Key of the forms' CSRF tokens (random per start).
     pub csrf_key: Arc<[u8; 32]>,
     /// Open event streams per client address.
-    pub streams: Arc<sse::StreamLimiter>,
+    pub streams: Arc<sse::Streams>,
     /// The captive gateway, when guest interfaces are configured.
     pub gateway: Option<crate::gateway::Gateway>,
     /// Set at shutdown: live streams end so the server can stop.
@@ -123,7 +123,7 @@ impl AppState {
             passwords: Passwords::default(),
             login_limiter: Arc::new(LoginLimiter::new(web.login_attempts_per_minute)),
             csrf_key: Arc::new(random_key()),
-            streams: Arc::new(sse::StreamLimiter::new(web.max_streams_per_client)),
+            streams: Arc::new(sse::Streams::new(web.max_streams_per_client)),
             web: Arc::new(web),
             gateway: None,
             stopping: Arc::new(tokio::sync::watch::Sender::new(false)),

@@ -8,22 +8,31 @@
 //! A client that falls behind the broadcast gets a `resync` event (it then
 //! refetches its state) instead of being dropped silently. Streams per
 //! client address are capped.
+//!
+//! Fan-out is cheap per stream: a frame that is the same for every stream
+//! of a kind (a menu's availability, a dashboard's notice) is serialized
+//! once per event by the first stream that needs it and shared as
+//! [`Bytes`]; static frames are never built at all. Only streams whose
+//! content is their own (an order's stage, a device's notifications, the
+//! board) format per stream.
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
+use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use futures_util::stream::{self, Stream};
+use futures_util::stream;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::time::{Interval, MissedTickBehavior};
 
 use super::AppState;
 use super::error::ApiError;
@@ -36,26 +45,41 @@ use crate::domain::{GuestId, OrderId, SessionId, ShopId, Token};
 use crate::events::DomainEvent;
 use crate::store::{StoreError, orders, service};
 
-/// Caps the open streams of each client address.
+/// The open streams: at most `max` per client address, and the frames
+/// streams of one kind share for the latest event.
 #[derive(Debug)]
-pub struct StreamLimiter {
+pub struct Streams {
     max: u32,
     open: Mutex<HashMap<IpAddr, u32>>,
+    shared: Mutex<Shared>,
 }
+
+/// Frames made once per event and shared by every stream that sends them.
+#[derive(Debug, Default)]
+struct Shared {
+    /// Availability on a shop's menu.
+    menu: SharedFrame,
+    /// A stage change on a shop's dashboard.
+    shop: SharedFrame,
+}
+
+/// The frame made for one event.
+type SharedFrame = Option<(Arc<DomainEvent>, Bytes)>;
 
 /// One open stream; closing it frees the slot.
 #[derive(Debug)]
 pub struct StreamSlot {
-    limiter: Arc<StreamLimiter>,
+    streams: Arc<Streams>,
     ip: IpAddr,
 }
 
-impl StreamLimiter {
+impl Streams {
     /// At most `max` streams per address.
     pub fn new(max: u32) -> Self {
         Self {
             max,
             open: Mutex::new(HashMap::new()),
+            shared: Mutex::new(Shared::default()),
         }
     }
 
@@ -68,7 +92,7 @@ impl StreamLimiter {
         }
         *n += 1;
         Some(StreamSlot {
-            limiter: Arc::clone(self),
+            streams: Arc::clone(self),
             ip,
         })
     }
@@ -78,17 +102,78 @@ impl StreamLimiter {
         let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         open.get(&ip).copied().unwrap_or(0)
     }
+
+    /// The frame for `event` in the slot `pick` chooses: the one made by an
+    /// earlier stream for this very event, or made now and kept for the
+    /// next. The slot holds one event: events are sent one after another,
+    /// and a stream that finds another event there only makes its own.
+    fn shared(
+        &self,
+        pick: fn(&mut Shared) -> &mut SharedFrame,
+        event: &Arc<DomainEvent>,
+        make: impl FnOnce() -> Bytes,
+    ) -> Bytes {
+        {
+            let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((e, frame)) = pick(&mut shared)
+                && Arc::ptr_eq(e, event)
+            {
+                return frame.clone();
+            }
+        }
+        // Made outside the lock; two streams racing both make it once.
+        let frame = make();
+        let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        *pick(&mut shared) = Some((Arc::clone(event), frame.clone()));
+        frame
+    }
 }
 
 impl Drop for StreamSlot {
     fn drop(&mut self) {
-        let mut open = self.limiter.open.lock().unwrap_or_else(|e| e.into_inner());
+        let mut open = self.streams.open.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(n) = open.get_mut(&self.ip) {
             *n = n.saturating_sub(1);
             if *n == 0 {
                 open.remove(&self.ip);
             }
         }
+    }
+}
+
+/// Tells the browser how soon to reconnect; the first bytes of a stream.
+const HELLO: &[u8] = b": hello\nretry: 2000\n\n";
+/// An empty comment that keeps idle connections (and NAT entries) open.
+const KEEP_ALIVE: &[u8] = b":\n\n";
+/// How often an idle stream sends [`KEEP_ALIVE`].
+const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(15);
+const RESYNC: &[u8] = b"event: resync\ndata: {}\n\n";
+const SHOP: &[u8] = b"event: shop\ndata: {}\n\n";
+const STOCK: &[u8] = b"event: stock\ndata: {}\n\n";
+const TABLE_CLOSED: &[u8] = b"event: table_closed\ndata: {}\n\n";
+
+/// One event on the wire: `id`, `event` and a one-line `data`
+/// ([SSE](https://html.spec.whatwg.org/multipage/server-sent-events.html)).
+fn frame(name: &str, id: Option<u64>, data: &str) -> Bytes {
+    let mut f = String::with_capacity(name.len() + data.len() + 40);
+    if let Some(id) = id {
+        // Writing to a String cannot fail.
+        let _ = writeln!(f, "id: {id}");
+    }
+    f.push_str("event: ");
+    f.push_str(name);
+    f.push_str("\ndata: ");
+    // Compact JSON and numbers hold no line breaks, which would end `data`.
+    f.push_str(data);
+    f.push_str("\n\n");
+    Bytes::from(f)
+}
+
+/// An event whose data is `data` as JSON.
+fn json_frame(name: &str, id: Option<u64>, data: &impl Serialize) -> Bytes {
+    match serde_json::to_string(data) {
+        Ok(json) => frame(name, id, &json),
+        Err(_) => Bytes::from_static(RESYNC),
     }
 }
 
@@ -130,9 +215,10 @@ struct Feed {
     watch: Watch,
     /// Last notification id sent (guest streams).
     last_id: u64,
-    queue: VecDeque<Event>,
+    queue: VecDeque<Bytes>,
+    keep_alive: Interval,
     stopping: tokio::sync::watch::Receiver<bool>,
-    _slot: StreamSlot,
+    slot: StreamSlot,
 }
 
 /// The JSON a guest's page applies for an order's stage.
@@ -152,17 +238,11 @@ pub struct OrderUpdate {
     pub wait_minutes: Option<u32>,
 }
 
-fn json_event(name: &str, data: &impl Serialize) -> Event {
-    Event::default()
-        .event(name)
-        .json_data(data)
-        .unwrap_or_else(|_| Event::default().event("resync").data("{}"))
-}
-
-fn notification_event(n: &Notification, queue: Option<(Option<u32>, Option<u32>)>) -> Event {
+fn notification_event(n: &Notification, queue: Option<(Option<u32>, Option<u32>)>) -> Bytes {
     let (queue_position, wait) = queue.unwrap_or((None, None));
-    json_event(
+    json_frame(
         "status",
+        Some(n.id.0),
         &OrderUpdate {
             order_id: n.order.0,
             status: n.status.as_str(),
@@ -172,13 +252,27 @@ fn notification_event(n: &Notification, queue: Option<(Option<u32>, Option<u32>)
             wait_minutes: wait,
         },
     )
-    .id(n.id.0.to_string())
+}
+
+/// One item's availability, as a menu page applies it.
+#[derive(Serialize)]
+struct Availability {
+    item_id: u64,
+    available: bool,
+    left: Option<u64>,
+}
+
+/// A stage change, as a dashboard applies it.
+#[derive(Serialize)]
+struct StageChange {
+    order_id: u64,
+    status: &'static str,
 }
 
 impl Feed {
     /// Turns one committed event into what this stream sends.
-    async fn on(&mut self, e: &DomainEvent) -> Result<(), StoreError> {
-        match (&mut self.watch, e) {
+    async fn on(&mut self, event: &Arc<DomainEvent>) -> Result<(), StoreError> {
+        match (&mut self.watch, &**event) {
             (Watch::Order { order, .. }, DomainEvent::OrderStatusChanged { order: o, .. })
                 if o == order =>
             {
@@ -201,36 +295,43 @@ impl Feed {
                 },
             ) if g == guest => {
                 self.queue
-                    .push_back(Event::default().event("placed").data(order.0.to_string()));
+                    .push_back(frame("placed", None, &order.0.to_string()));
                 Ok(())
             }
             (Watch::Device { table: Some(t), .. }, DomainEvent::SessionClosed { session, .. })
                 if session == t =>
             {
-                self.queue
-                    .push_back(Event::default().event("table_closed").data("{}"));
+                self.queue.push_back(Bytes::from_static(TABLE_CLOSED));
                 Ok(())
             }
             (Watch::Menu { shop }, DomainEvent::StockChanged { shop: s, items }) if s == shop => {
-                let data: Vec<serde_json::Value> = items
-                    .iter()
-                    .map(|i| {
-                        serde_json::json!({"item_id": i.item.0, "available": i.available, "left": i.left})
-                    })
-                    .collect();
-                self.queue.push_back(json_event("availability", &data));
+                let f = self.slot.streams.shared(
+                    |s| &mut s.menu,
+                    event,
+                    || {
+                        let data: Vec<Availability> = items
+                            .iter()
+                            .map(|i| Availability {
+                                item_id: i.item.0,
+                                available: i.available,
+                                left: i.left,
+                            })
+                            .collect();
+                        json_frame("availability", None, &data)
+                    },
+                );
+                self.queue.push_back(f);
                 Ok(())
             }
             (Watch::Menu { shop }, DomainEvent::ShopChanged { shop: s }) if s == shop => {
-                self.queue
-                    .push_back(Event::default().event("shop").data("{}"));
+                self.queue.push_back(Bytes::from_static(SHOP));
                 Ok(())
             }
             (Watch::Shop { shop }, DomainEvent::OrderPlaced { shop: s, order, .. })
                 if s == shop =>
             {
                 self.queue
-                    .push_back(Event::default().event("placed").data(order.0.to_string()));
+                    .push_back(frame("placed", None, &order.0.to_string()));
                 Ok(())
             }
             (
@@ -242,16 +343,25 @@ impl Feed {
                     ..
                 },
             ) if s == shop => {
-                let data = serde_json::json!({"order_id": order.0, "status": status.as_str()});
-                self.queue.push_back(json_event("status", &data));
+                let f = self.slot.streams.shared(
+                    |s| &mut s.shop,
+                    event,
+                    || {
+                        let data = StageChange {
+                            order_id: order.0,
+                            status: status.as_str(),
+                        };
+                        json_frame("status", None, &data)
+                    },
+                );
+                self.queue.push_back(f);
                 Ok(())
             }
             (
                 Watch::Shop { shop },
                 DomainEvent::StockChanged { shop: s, .. } | DomainEvent::ShopChanged { shop: s },
             ) if s == shop => {
-                self.queue
-                    .push_back(Event::default().event("stock").data("{}"));
+                self.queue.push_back(Bytes::from_static(STOCK));
                 Ok(())
             }
             (
@@ -260,7 +370,7 @@ impl Feed {
                 | DomainEvent::OrderStatusChanged { shop: s, .. },
             ) if shop.is_none_or(|x| x == *s) => {
                 let data = board::snapshot(&self.state, *shop).await?;
-                self.queue.push_back(json_event("board", &data));
+                self.queue.push_back(json_frame("board", None, &data));
                 Ok(())
             }
             _ => Ok(()),
@@ -326,7 +436,7 @@ impl Feed {
                 "queue_position": view.queue_position,
                 "wait_minutes": view.estimated_wait_seconds.map(|s| s.div_ceil(60)),
             });
-            self.queue.push_back(json_event("queue", &data));
+            self.queue.push_back(json_frame("queue", None, &data));
         }
         Ok(())
     }
@@ -348,29 +458,35 @@ impl Feed {
         Ok(())
     }
 
-    /// The next event to send, waiting for the broadcast when none is queued.
-    async fn next(mut self) -> Option<(Result<Event, Infallible>, Self)> {
+    /// The next bytes to send, waiting for the broadcast when none are
+    /// queued; a keep-alive when the stream has been quiet.
+    async fn next(mut self) -> Option<(Result<Bytes, Infallible>, Self)> {
         loop {
             if let Some(e) = self.queue.pop_front() {
                 return Some((Ok(e), self));
             }
             let received = tokio::select! {
-                r = self.rx.recv() => r,
+                r = self.rx.recv() => Some(r),
+                _ = self.keep_alive.tick() => None,
                 _ = self.stopping.wait_for(|s| *s) => return None,
+            };
+            let Some(received) = received else {
+                return Some((Ok(Bytes::from_static(KEEP_ALIVE)), self));
             };
             match received {
                 Ok(event) => {
                     if let Err(e) = self.on(&event).await {
                         tracing::debug!(error = %e, "event stream lookup failed");
-                        self.queue
-                            .push_back(Event::default().event("resync").data("{}"));
+                        self.queue.push_back(Bytes::from_static(RESYNC));
+                    }
+                    if !self.queue.is_empty() {
+                        self.keep_alive.reset();
                     }
                 }
                 Err(RecvError::Lagged(n)) => {
                     tracing::debug!(missed = n, "event stream lagged; asking to resync");
                     self.rx = self.rx.resubscribe();
-                    self.queue
-                        .push_back(Event::default().event("resync").data("{}"));
+                    self.queue.push_back(Bytes::from_static(RESYNC));
                 }
                 Err(RecvError::Closed) => return None,
             }
@@ -390,28 +506,36 @@ fn open_feed(state: &AppState, peer: IpAddr, watch: Watch) -> Result<Feed, ApiEr
             "too many live connections from this address; close other tabs",
         )
     })?;
+    let mut keep_alive = tokio::time::interval_at(
+        tokio::time::Instant::now() + KEEP_ALIVE_EVERY,
+        KEEP_ALIVE_EVERY,
+    );
+    keep_alive.set_missed_tick_behavior(MissedTickBehavior::Delay);
     Ok(Feed {
         rx: state.store.subscribe(),
         state: state.clone(),
         watch,
         last_id: 0,
         queue: VecDeque::new(),
+        keep_alive,
         stopping: state.stopping.subscribe(),
-        _slot: slot,
+        slot,
     })
 }
 
 fn respond(mut feed: Feed) -> Response {
-    // Tell the browser how soon to reconnect.
-    feed.queue.push_front(
-        Event::default()
-            .retry(Duration::from_secs(2))
-            .comment("hello"),
-    );
-    let s: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> =
-        Box::pin(stream::unfold(feed, Feed::next));
-    Sse::new(s)
-        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    feed.queue.push_front(Bytes::from_static(HELLO));
+    let body = Body::from_stream(stream::unfold(feed, Feed::next));
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        body,
+    )
         .into_response()
 }
 
@@ -528,6 +652,6 @@ async fn board_stream(
     let shop = q.shop.map(ShopId);
     let mut feed = open_feed(&state, peer.ip(), Watch::Board { shop })?;
     let data = board::snapshot(&state, shop).await?;
-    feed.queue.push_back(json_event("board", &data));
+    feed.queue.push_back(json_frame("board", None, &data));
     Ok(respond(feed))
 }
