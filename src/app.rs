@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -220,21 +219,13 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             } else {
                 app
             };
-            // `tap_io` is a no-op whose wrapper axum gives
-            // `ConnectInfo<SocketAddr>` for any listener with that address
-            // type: the peer extractors then work the same as on plain HTTP.
             let listener = TlsListener::new(listener, tls.server_config()?)
-                .context("starting the HTTPS listener")?
-                .tap_io(|_| {});
-            let shutdown = shutdown_signal(&stopped);
-            servers.push(tokio::spawn(async move {
-                axum::serve(
-                    listener,
-                    app.into_make_service_with_connect_info::<SocketAddr>(),
-                )
-                .with_graceful_shutdown(shutdown)
-                .await
-            }));
+                .context("starting the HTTPS listener")?;
+            servers.push(tokio::spawn(web::serve(
+                listener,
+                app,
+                shutdown_signal(&stopped),
+            )));
             let redirect = web::redirect::Portal {
                 host: config.portal_host.clone(),
                 https_port: https_addr.map_or(443, |a| a.port()),

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod captive;
+pub mod conn;
 pub mod error;
 pub mod extract;
 pub mod pages;
@@ -22,7 +23,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::middleware;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use tokio::net::TcpListener;
 
 use crate::auth::Passwords;
 use crate::store::Store;
@@ -200,16 +200,15 @@ async fn security_headers(mut response: axum::response::Response) -> axum::respo
     response
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves.
-pub async fn serve(
-    listener: TcpListener,
+/// Serves `router` on `listener` (plain TCP or TLS) until `shutdown`
+/// resolves and the open connections have closed.
+pub async fn serve<L>(
+    listener: L,
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+{
+    conn::serve(listener, router, shutdown).await
 }
