@@ -241,6 +241,17 @@ impl Gateway {
         self.inner.neighbours.lookup(ip)
     }
 
+    /// Whether `ip` is a guest: a neighbour on a guest interface, or an
+    /// address inside a guest network (so a client whose neighbour entry
+    /// has not been seen yet counts as a guest too).
+    pub fn is_guest(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        self.inner.neighbours.on_guest_network(ip) || self.mac_of(ip).is_some()
+    }
+
     /// Lets a client through for `minutes` (the session length by default).
     pub async fn authorize(
         &self,
@@ -263,29 +274,52 @@ impl Gateway {
             })
             .max(1);
         let until = Timestamp(self.inner.store.now().0 + u64::from(seconds) * 1000);
-        // Keep the traffic counted so far before the element (and its
-        // counter) is replaced.
-        self.collect_traffic().await?;
-        blocking(move || {
-            Ok(nft::apply(&policy::authorize_batch(Grant {
-                mac,
-                seconds,
-            }))?)
-        })
-        .await?;
+        // A client in the set already (joined before, perhaps before a
+        // restart) gets its element replaced, keeping the traffic counted
+        // so far. A new one is one `add`, with nothing to count first.
+        let started = std::time::Instant::now();
+        let key = mac.to_string();
+        let stored = self
+            .inner
+            .store
+            .read(move |r| wifi::session(r, &key))
+            .await?;
+        let now = self.inner.store.now();
+        let known = stored
+            .as_ref()
+            .and_then(|s| s.authorized_until)
+            .is_some_and(|u| u > now)
+            || self
+                .inner
+                .last_bytes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains_key(&mac);
+        if known {
+            self.collect_traffic().await?;
+        }
+        let grant = Grant { mac, seconds };
+        blocking(move || Ok(nft::apply(&policy::authorize_batch(grant, known))?)).await?;
         self.inner
             .last_bytes
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(mac, 0);
+        // The client passes now. Its connections caught by the redirect
+        // so far are dropped beside the answer, not before it: they lead
+        // to the portal, which the phone is looking at anyway, and
+        // `conntrack` would add ~10 ms to every join.
+        let nft_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let ips = self.ips_of(mac).await.unwrap_or_default();
+        tokio::spawn(async move { forget_connections(&ips).await });
         let key = mac.to_string();
         let s = self
             .inner
             .store
             .write(move |tx| wifi::authorize(tx, &key, until))
             .await?;
-        forget_connections(&s.ips).await;
-        tracing::info!(%mac, seconds, "client authorized");
+        let total_ms = started.elapsed().as_secs_f64() * 1000.0;
+        tracing::info!(%mac, seconds, nft_ms, total_ms, "client authorized");
         Ok(s)
     }
 
@@ -299,14 +333,11 @@ impl Gateway {
             .unwrap_or_else(|e| e.into_inner())
             .remove(&mac);
         let key = mac.to_string();
-        let s = self
-            .inner
+        self.inner
             .store
             .write(move |tx| wifi::deauthorize(tx, &key, end_session))
             .await?;
-        if let Some(s) = s {
-            forget_connections(&s.ips).await;
-        }
+        forget_connections(&self.ips_of(mac).await?).await;
         tracing::info!(%mac, "client deauthorized");
         Ok(())
     }
@@ -381,15 +412,30 @@ impl Gateway {
         Ok(())
     }
 
+    /// The client's addresses: those the kernel's neighbour table has now
+    /// and those its stored session saw.
     async fn ips_of(&self, mac: Mac) -> Result<Vec<String>, GatewayError> {
         let key = mac.to_string();
-        Ok(self
+        let mut ips: Vec<String> = self
+            .inner
+            .neighbours
+            .addresses(mac)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let stored = self
             .inner
             .store
             .read(move |r| wifi::session(r, &key))
             .await?
             .map(|s| s.ips)
-            .unwrap_or_default())
+            .unwrap_or_default();
+        for ip in stored {
+            if !ips.contains(&ip) {
+                ips.push(ip);
+            }
+        }
+        Ok(ips)
     }
 
     /// Whether the client at `ip` is still held by the portal.
@@ -599,10 +645,9 @@ impl Gateway {
 /// Drops the client's tracked connections, so the next one is judged by
 /// the new rules (a kept-alive connection would otherwise stay redirected).
 async fn forget_connections(ips: &[String]) {
-    for ip in ips {
-        let ip = ip.clone();
+    futures_util::future::join_all(ips.iter().map(|ip| async move {
         let r = tokio::process::Command::new("conntrack")
-            .args(["-D", "-s", &ip])
+            .args(["-D", "-s", ip])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .status()
@@ -610,7 +655,8 @@ async fn forget_connections(ips: &[String]) {
         if let Err(e) = r {
             tracing::debug!(%ip, error = %e, "conntrack not run");
         }
-    }
+    }))
+    .await;
 }
 
 /// How often [`Gateway::sweep`] runs.

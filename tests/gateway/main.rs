@@ -27,8 +27,13 @@ struct Reply {
 }
 
 fn fetch(net: &Net, url: &str, extra: &str) -> Reply {
+    fetch_in(net, &net.client, url, extra)
+}
+
+/// Like [`fetch`], from namespace `ns`.
+fn fetch_in(net: &Net, ns: &str, url: &str, extra: &str) -> Reply {
     let start = Instant::now();
-    let out = net.client_sh(&format!(
+    let out = net.sh_in(ns, &format!(
         "curl -s -k --max-time 8 {extra} -D /tmp/h.$$ -w '\\n%{{http_code}} %{{redirect_url}}' '{url}'; rc=$?; rm -f /tmp/h.$$; exit $rc"
     ));
     let text = String::from_utf8_lossy(&out.stdout).to_string();
@@ -88,8 +93,14 @@ fn captive_api(net: &Net) -> serde_json::Value {
 
 /// Joins through the portal's form, as a browser would.
 fn join(net: &Net) {
+    join_in(net, &net.client);
+}
+
+/// Joins from namespace `ns`.
+fn join_in(net: &Net, ns: &str) {
     let portal = format!("https://{ROUTER_GUEST}:{HTTPS_PORT}");
-    let jar = net.dir.path().join("jar");
+    let jar = net.dir.path().join(format!("jar-{ns}"));
+    let fetch = |_: &Net, url: &str, extra: &str| fetch_in(net, ns, url, extra);
     let page = fetch(
         net,
         &format!("{portal}/"),
@@ -238,6 +249,38 @@ fn probes_are_caught_until_the_guest_joins() {
         .find(|c| c["mac"] == net.other_mac.as_str())
         .expect("the other guest is tracked too");
     assert_eq!(them["authorized"], false);
+}
+
+#[test]
+fn many_guests_join_at_once() {
+    if !net::available() {
+        return;
+    }
+    let mut net = Net::new();
+    net.start_queueless(&[]);
+    let guests = net.add_guests(8);
+    std::thread::scope(|s| {
+        for ns in &guests {
+            let net = &net;
+            s.spawn(move || join_in(net, ns));
+        }
+    });
+    for ns in &guests {
+        let r = fetch_in(&net, ns, &format!("http://{UPSTREAM}/generate_204"), "");
+        assert_eq!(r.code, "204", "{ns} passes after joining together");
+    }
+    let r = fetch(&net, &format!("http://{UPSTREAM}/generate_204"), "");
+    assert_eq!(r.code, "302", "a guest who did not join is still caught");
+    let out = net.cli(&["clients", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).expect("clients --json");
+    let joined = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|c| c["authorized"] == true)
+        .count();
+    assert_eq!(joined, guests.len(), "{list}");
+    assert!(net.daemon_pid().is_some(), "still running");
 }
 
 #[test]
