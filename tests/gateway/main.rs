@@ -188,6 +188,10 @@ fn probes_are_caught_until_the_guest_joins() {
         "about 30 minutes left: {left}"
     );
 
+    // Bytes to the client are counted by its address.
+    let blob = fetch(&net, &format!("http://{UPSTREAM}/blob"), "");
+    assert_eq!(blob.body.len(), 200_000);
+
     // The operator puts it back.
     let out = net.cli(&["deauth", &net.client_mac]);
     assert!(
@@ -241,6 +245,10 @@ fn probes_are_caught_until_the_guest_joins() {
     assert!(
         me["bytes_in"].as_u64().expect("counter") > 0,
         "its traffic was counted: {me}"
+    );
+    assert!(
+        me["bytes_out"].as_u64().expect("counter") > 200_000,
+        "the bytes it downloaded were counted: {me}"
     );
     let them = list
         .as_array()
