@@ -291,6 +291,61 @@ fn many_guests_join_at_once() {
     assert!(net.daemon_pid().is_some(), "still running");
 }
 
+/// OpenWrt's own firewall (fw4) and queueless on one router: fw4's table
+/// is never touched, its drop policies do not break the portal, and the
+/// gateway still decides who passes.
+#[test]
+fn the_gateway_shares_the_router_with_fw4() {
+    if !net::available() {
+        return;
+    }
+    let mut net = Net::new();
+    let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/gateway/fw4.nft");
+    let out = net.router_sh(&format!("nft -f {}", rules.display()));
+    assert!(
+        out.status.success(),
+        "fw4 ruleset loads: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fw4 = |net: &Net| {
+        let out = net.router_sh("nft -s list table inet fw4");
+        assert!(out.status.success(), "fw4's table is there");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let before = fw4(&net);
+
+    net.start_queueless(&["--fail-open"]);
+    assert_eq!(fw4(&net), before, "starting changes nothing in fw4");
+    let dns = net.client_sh("getent hosts upstream.test");
+    assert!(
+        String::from_utf8_lossy(&dns.stdout).contains(UPSTREAM),
+        "DNS through both firewalls"
+    );
+    assert_captive(&net);
+    assert_eq!(captive_api(&net)["captive"], true);
+    join(&net);
+    assert_free(&net);
+    let r = fetch(&net, &format!("http://{UPSTREAM}/generate_204"), "");
+    assert_eq!(r.code, "204");
+    let other = net.other_sh(&format!(
+        "curl -s -o /dev/null -w '%{{http_code}}' --max-time 5 http://{UPSTREAM}/generate_204"
+    ));
+    assert_eq!(String::from_utf8_lossy(&other.stdout), "302");
+    let out = net.cli(&["deauth", &net.client_mac]);
+    assert!(out.status.success());
+    assert_captive(&net);
+    assert_eq!(fw4(&net), before, "running changes nothing in fw4");
+
+    // Stopping with fail_open removes our table and only ours: fw4 alone
+    // decides again (its guest zone forwards to wan).
+    net.stop_queueless();
+    let ours = net.router_sh("nft list table inet queueless");
+    assert!(!ours.status.success(), "our table is gone");
+    assert_eq!(fw4(&net), before, "stopping changes nothing in fw4");
+    let r = fetch(&net, &format!("http://{UPSTREAM}/generate_204"), "");
+    assert_eq!(r.code, "204", "fail open: guests pass through fw4");
+}
+
 #[test]
 fn blocked_never_passes_and_trusted_always_does() {
     if !net::available() {
