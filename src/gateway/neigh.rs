@@ -13,6 +13,7 @@ use super::mac::Mac;
 
 const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
+const ENOBUFS: i32 = 105;
 const RTM_NEWNEIGH: u16 = 28;
 const RTM_DELNEIGH: u16 = 29;
 const RTM_GETNEIGH: u16 = 30;
@@ -111,6 +112,8 @@ fn parse_neigh(nd: &[u8], new: bool) -> Option<Change> {
 #[derive(Debug)]
 pub struct Neighbours {
     guest: Vec<u32>,
+    /// The guest interfaces' networks (address, prefix length) at start.
+    nets: Vec<(IpAddr, u8)>,
     map: RwLock<HashMap<IpAddr, Mac>>,
 }
 
@@ -125,8 +128,14 @@ impl Neighbours {
                 .ok_or_else(|| format!("interface {i} not found"))?;
             guest.push(idx);
         }
+        let nets = pnet_datalink::interfaces()
+            .into_iter()
+            .filter(|i| interfaces.contains(&i.name))
+            .flat_map(|i| i.ips.into_iter().map(|n| (n.ip(), n.prefix())))
+            .collect();
         let n = Arc::new(Neighbours {
             guest,
+            nets,
             map: RwLock::new(HashMap::new()),
         });
         let cant = |e: std::io::Error| format!("cannot read the neighbour table over netlink: {e}");
@@ -135,6 +144,36 @@ impl Neighbours {
         events
             .bind(&SocketAddr::new(0, RTMGRP_NEIGH))
             .map_err(cant)?;
+        n.dump()?;
+        let follow = Arc::clone(&n);
+        std::thread::Builder::new()
+            .name("neighbours".into())
+            .spawn(move || {
+                loop {
+                    match events.recv_from_full() {
+                        Ok((buf, _)) => follow.apply(parse(&buf).0),
+                        // Events were lost (the socket's buffer overflowed):
+                        // read the whole table again and go on.
+                        Err(e) if e.raw_os_error() == Some(ENOBUFS) => {
+                            tracing::warn!("neighbour events overflowed; reading the table again");
+                            if let Err(e) = follow.dump() {
+                                tracing::warn!(error = %e, "neighbour table not read");
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "neighbour events stopped");
+                            return;
+                        }
+                    }
+                }
+            })
+            .map_err(|e| format!("cannot start the neighbour reader: {e}"))?;
+        Ok(n)
+    }
+
+    /// Reads the kernel's whole neighbour table into the map.
+    fn dump(&self) -> Result<(), String> {
+        let cant = |e: std::io::Error| format!("cannot read the neighbour table over netlink: {e}");
         let mut dump = Socket::new(NETLINK_ROUTE).map_err(cant)?;
         dump.bind_auto().map_err(cant)?;
         let mut req = Vec::with_capacity(28);
@@ -148,27 +187,11 @@ impl Neighbours {
         loop {
             let (buf, _) = dump.recv_from_full().map_err(cant)?;
             let (changes, done) = parse(&buf);
-            n.apply(changes);
+            self.apply(changes);
             if done {
-                break;
+                return Ok(());
             }
         }
-        let follow = Arc::clone(&n);
-        std::thread::Builder::new()
-            .name("neighbours".into())
-            .spawn(move || {
-                loop {
-                    match events.recv_from_full() {
-                        Ok((buf, _)) => follow.apply(parse(&buf).0),
-                        Err(e) => {
-                            tracing::warn!(error = %e, "neighbour events stopped");
-                            return;
-                        }
-                    }
-                }
-            })
-            .map_err(|e| format!("cannot start the neighbour reader: {e}"))?;
-        Ok(n)
     }
 
     fn apply(&self, changes: Vec<Change>) {
@@ -188,18 +211,64 @@ impl Neighbours {
         }
     }
 
-    /// The MAC of `ip`, if it is a neighbour on a guest interface.
+    /// Whether `ip` is inside a guest interface's network (and not the
+    /// router's own address there).
+    pub fn on_guest_network(&self, ip: IpAddr) -> bool {
+        self.nets.iter().all(|&(own, _)| own != ip)
+            && self.nets.iter().any(|&(net, len)| in_net(ip, net, len))
+    }
+
+    /// Every address the kernel has for `mac` on the guest interfaces.
+    pub fn addresses(&self, mac: Mac) -> Vec<IpAddr> {
+        self.map
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(_, m)| **m == mac)
+            .map(|(ip, _)| *ip)
+            .collect()
+    }
+
+    /// The MAC of `ip`, if it is a neighbour on a guest interface. A miss
+    /// reads the kernel's table once more before giving up: a client's
+    /// first request can arrive before the event that announced it.
     pub fn lookup(&self, ip: IpAddr) -> Option<Mac> {
         let ip = match ip {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
             v4 => v4,
         };
-        self.map
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&ip)
-            .copied()
+        let known = |n: &Self| {
+            n.map
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&ip)
+                .copied()
+        };
+        known(self).or_else(|| {
+            if !self.on_guest_network(ip) {
+                return None;
+            }
+            if let Err(e) = self.dump() {
+                tracing::warn!(error = %e, "neighbour table not read");
+            }
+            known(self)
+        })
     }
+}
+
+/// Whether `ip` is in `net`/`len` (same family only).
+fn in_net(ip: IpAddr, net: IpAddr, len: u8) -> bool {
+    let (a, b, bits) = match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => (u128::from(u32::from(a)), u128::from(u32::from(b)), 32),
+        (IpAddr::V6(a), IpAddr::V6(b)) => (u128::from(a), u128::from(b), 128),
+        _ => return false,
+    };
+    let len = u32::from(len).min(bits);
+    if len == 0 {
+        return true;
+    }
+    let shift = bits - len;
+    (a >> shift) == (b >> shift)
 }
 
 #[cfg(test)]
@@ -259,6 +328,7 @@ mod tests {
         assert!(!changes[2].present, "deleted");
         let n = Neighbours {
             guest: vec![7],
+            nets: Vec::new(),
             map: RwLock::new(HashMap::new()),
         };
         n.apply(changes);
@@ -271,5 +341,18 @@ mod tests {
             Some(Mac(mac))
         );
         assert_eq!(n.lookup("198.51.100.21".parse().expect("ip")), None);
+    }
+
+    #[test]
+    fn guest_networks_contain_their_addresses() {
+        let net: IpAddr = "198.51.100.1".parse().expect("ip");
+        let inside: IpAddr = "198.51.100.200".parse().expect("ip");
+        let outside: IpAddr = "198.51.101.1".parse().expect("ip");
+        assert!(in_net(inside, net, 24));
+        assert!(!in_net(outside, net, 24));
+        assert!(in_net(outside, net, 16));
+        let v6: IpAddr = "2001:db8::1".parse().expect("ip");
+        assert!(!in_net(v6, net, 0), "families never mix");
+        assert!(in_net(v6, "2001:db8::".parse().expect("ip"), 64));
     }
 }

@@ -1,8 +1,9 @@
 //! Running `nft` (JSON mode) through the `nftables` crate: apply a batch,
-//! read our table back to verify it, read the authorized set's elements
+//! read our table back to verify it, read the counting sets' elements
 //! with their remaining time and counters, and explain failures in words
 //! that name the fix.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use nftables::helper::{self, NftablesError};
@@ -93,6 +94,8 @@ pub fn verify(expected_rules: usize) -> Result<(), NftError> {
     let sets = names("set");
     for s in [
         AUTHORIZED,
+        policy::DOWN4,
+        policy::DOWN6,
         policy::TRUSTED,
         policy::BLOCKED,
         policy::GARDEN4,
@@ -124,28 +127,82 @@ pub struct Live {
     pub packets: u64,
 }
 
-/// The authorized set's elements.
-pub fn authorized() -> Result<Vec<Live>, NftError> {
-    let v = list(&["list", "set", "inet", TABLE, AUTHORIZED])?;
-    let mut out = Vec::new();
+/// The counters, read in one go.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Traffic {
+    /// The authorized set: what each joined client sent.
+    pub authorized: Vec<Live>,
+    /// The address sets: bytes sent to each joined client's address.
+    pub to_addresses: Vec<(IpAddr, u64)>,
+}
+
+/// Reads the authorized set and the address sets (one `nft` run).
+pub fn traffic() -> Result<Traffic, NftError> {
+    Ok(parse_traffic(&list(&["list", "table", "inet", TABLE])?))
+}
+
+/// [`traffic`] from the JSON of `nft -j list table`.
+pub fn parse_traffic(v: &Value) -> Traffic {
+    let mut out = Traffic::default();
     for o in v["nftables"].as_array().into_iter().flatten() {
-        for e in o["set"]["elem"].as_array().into_iter().flatten() {
+        let set = &o["set"];
+        let name = set["name"].as_str().unwrap_or("");
+        for e in set["elem"].as_array().into_iter().flatten() {
             let e = &e["elem"];
-            let Some(mac) = e["val"].as_str().and_then(|m| m.parse().ok()) else {
-                continue;
-            };
-            out.push(Live {
-                mac,
-                expires: Duration::from_secs(e["expires"].as_u64().unwrap_or(0)),
-                bytes: e["counter"]["bytes"].as_u64().unwrap_or(0),
-                packets: e["counter"]["packets"].as_u64().unwrap_or(0),
-            });
+            let val = e["val"].as_str().unwrap_or("");
+            let bytes = e["counter"]["bytes"].as_u64().unwrap_or(0);
+            if name == AUTHORIZED {
+                if let Ok(mac) = val.parse() {
+                    out.authorized.push(Live {
+                        mac,
+                        expires: Duration::from_secs(e["expires"].as_u64().unwrap_or(0)),
+                        bytes,
+                        packets: e["counter"]["packets"].as_u64().unwrap_or(0),
+                    });
+                }
+            } else if (name == policy::DOWN4 || name == policy::DOWN6)
+                && let Ok(ip) = val.parse()
+            {
+                out.to_addresses.push((ip, bytes));
+            }
         }
     }
-    Ok(out)
+    out
 }
 
 /// Whether our table exists.
 pub fn table_exists() -> bool {
     list(&["list", "table", "inet", TABLE]).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_are_read_from_the_listed_table() {
+        let v = serde_json::json!({"nftables": [
+            {"metainfo": {"json_schema_version": 1}},
+            {"set": {"name": "authorized", "elem": [{"elem": {
+                "val": "02:00:00:0c:11:01", "timeout": 1800, "expires": 1700,
+                "counter": {"packets": 9, "bytes": 900}}}]}},
+            {"set": {"name": "down4", "elem": [{"elem": {
+                "val": "198.51.100.20", "timeout": 1800, "expires": 1700,
+                "counter": {"packets": 20, "bytes": 30000}}}]}},
+            {"set": {"name": "down6", "elem": [{"elem": {
+                "val": "2001:db8::20", "counter": {"packets": 1, "bytes": 80}}}]}},
+            {"set": {"name": "trusted", "elem": ["02:00:00:0c:11:09"]}}
+        ]});
+        let t = parse_traffic(&v);
+        assert_eq!(t.authorized.len(), 1);
+        assert_eq!(t.authorized[0].bytes, 900);
+        assert_eq!(t.authorized[0].expires, Duration::from_secs(1700));
+        assert_eq!(
+            t.to_addresses,
+            vec![
+                ("198.51.100.20".parse().expect("ip"), 30000),
+                ("2001:db8::20".parse().expect("ip"), 80)
+            ]
+        );
+    }
 }

@@ -31,6 +31,11 @@ use super::mac::Mac;
 pub const TABLE: &str = "queueless";
 /// The authorized clients (timeout per element, counters).
 pub const AUTHORIZED: &str = "authorized";
+/// Joined guests' IPv4 addresses, to count the bytes sent to them (the
+/// MAC is not known on the way to a client).
+pub const DOWN4: &str = "down4";
+/// Joined guests' IPv6 addresses, likewise.
+pub const DOWN6: &str = "down6";
 /// Always allowed.
 pub const TRUSTED: &str = "trusted";
 /// Never allowed.
@@ -225,6 +230,24 @@ impl Policy {
 
         // forward (filter).
         let fwd = "forward";
+        for (proto, set) in [("ip", DOWN4), ("ip6", DOWN6)] {
+            // No verdict: the lookup only adds to the address's counter.
+            r.push(NfListObject::Rule(Rule {
+                family: NfFamily::INet,
+                table: Cow::Borrowed(TABLE),
+                chain: Cow::Borrowed("forward"),
+                expr: Cow::Owned(vec![
+                    eq(
+                        meta(MetaKey::Oifname),
+                        anon(self.interfaces.iter().map(|i| s(i)).collect()),
+                    ),
+                    eq(field(proto, "daddr"), s(&format!("@{set}"))),
+                ]),
+                handle: None,
+                index: None,
+                comment: Some(Cow::Borrowed("bytes to joined guests, counted")),
+            }));
+        }
         r.push(self.rule(fwd, vec![mac_in(BLOCKED), drop.clone()], "blocked"));
         r.push(self.rule(fwd, vec![mac_in(TRUSTED), accept.clone()], "trusted"));
         if after_accept {
@@ -373,7 +396,7 @@ fn net_elem(n: Net) -> Expression<'static> {
 
 /// The whole table, replacing any earlier one in one transaction: `add`
 /// then `delete` (so a missing table is no error), then everything anew.
-pub fn full_batch(p: &Policy, grants: &[Grant]) -> Nftables<'static> {
+pub fn full_batch(p: &Policy, grants: &[Grant], addrs: &[Counted]) -> Nftables<'static> {
     let mut cmds = vec![
         NfCmd::Add(table()),
         NfCmd::Delete(table()),
@@ -382,6 +405,16 @@ pub fn full_batch(p: &Policy, grants: &[Grant]) -> Nftables<'static> {
     cmds.push(NfCmd::Add(set(
         AUTHORIZED,
         SetType::EtherAddr,
+        &[SetFlag::Timeout],
+    )));
+    cmds.push(NfCmd::Add(set(
+        DOWN4,
+        SetType::Ipv4Addr,
+        &[SetFlag::Timeout],
+    )));
+    cmds.push(NfCmd::Add(set(
+        DOWN6,
+        SetType::Ipv6Addr,
         &[SetFlag::Timeout],
     )));
     cmds.push(NfCmd::Add(set(TRUSTED, SetType::EtherAddr, &[])));
@@ -442,19 +475,104 @@ pub fn full_batch(p: &Policy, grants: &[Grant]) -> Nftables<'static> {
             grants.iter().copied().map(grant_elem).collect(),
         )));
     }
+    cmds.extend(add_addresses(addrs));
     wrap(cmds)
 }
 
-/// Adds or refreshes one client: delete-then-add in one transaction so a
-/// repeated authorization gets the new timeout (`add` first so the delete
-/// never fails).
-pub fn authorize_batch(g: Grant) -> Nftables<'static> {
+/// A joined guest's address whose traffic is counted, for `seconds`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Counted {
+    /// The address.
+    pub ip: IpAddr,
+    /// Seconds left (the session's).
+    pub seconds: u32,
+}
+
+fn addr_set(ip: IpAddr) -> &'static str {
+    if ip.is_ipv4() { DOWN4 } else { DOWN6 }
+}
+
+fn counted_elem(c: Counted) -> Expression<'static> {
+    Expression::Named(NamedExpression::Elem(nftables::expr::Elem {
+        val: Box::new(s(&c.ip.to_string())),
+        timeout: Some(c.seconds.max(1)),
+        expires: None,
+        comment: None,
+        counter: Some(nftables::stmt::Counter::Anonymous(None)),
+    }))
+}
+
+/// `add` commands for addresses, one per set that gets any.
+fn add_addresses(addrs: &[Counted]) -> Vec<NfCmd<'static>> {
+    [DOWN4, DOWN6]
+        .into_iter()
+        .filter_map(|set| {
+            let elem: Vec<_> = addrs
+                .iter()
+                .filter(|c| addr_set(c.ip) == set)
+                .map(|c| counted_elem(*c))
+                .collect();
+            (!elem.is_empty()).then(|| NfCmd::Add(elements(set, elem)))
+        })
+        .collect()
+}
+
+/// Removes addresses from the counting sets, whether or not they are there.
+fn remove_addresses(ips: &[IpAddr]) -> Vec<NfCmd<'static>> {
+    let mut cmds = Vec::new();
+    for ip in ips {
+        let set = addr_set(*ip);
+        let plain = s(&ip.to_string());
+        cmds.push(NfCmd::Add(elements(
+            set,
+            vec![counted_elem(Counted {
+                ip: *ip,
+                seconds: 1,
+            })],
+        )));
+        cmds.push(NfCmd::Delete(elements(set, vec![plain])));
+    }
+    cmds
+}
+
+/// Starts counting more addresses of joined guests.
+pub fn count_batch(addrs: &[Counted]) -> Nftables<'static> {
+    wrap(add_addresses(addrs))
+}
+
+/// Adds one client. A client that may be in the set already (`replace`)
+/// is deleted and added again in the same transaction, so it gets the new
+/// timeout (`add` first so the delete never fails); that costs `nft` about
+/// six times as long as the one `add` a new client needs, which is why it
+/// is only done then.
+/// Its addresses start being counted in the same transaction.
+pub fn authorize_batch(g: Grant, ips: &[IpAddr], replace: bool) -> Nftables<'static> {
     let plain = s(&g.mac.to_string());
-    wrap(vec![
-        NfCmd::Add(elements(AUTHORIZED, vec![plain.clone()])),
-        NfCmd::Delete(elements(AUTHORIZED, vec![plain])),
-        NfCmd::Add(elements(AUTHORIZED, vec![grant_elem(g)])),
-    ])
+    let mut cmds = Vec::new();
+    if replace {
+        cmds.push(NfCmd::Add(elements(AUTHORIZED, vec![plain.clone()])));
+        cmds.push(NfCmd::Delete(elements(AUTHORIZED, vec![plain])));
+        cmds.extend(remove_addresses(ips));
+    }
+    cmds.push(NfCmd::Add(elements(AUTHORIZED, vec![grant_elem(g)])));
+    let counted: Vec<Counted> = ips
+        .iter()
+        .map(|&ip| Counted {
+            ip,
+            seconds: g.seconds,
+        })
+        .collect();
+    cmds.extend(add_addresses(&counted));
+    wrap(cmds)
+}
+
+/// Deauthorizes one client and stops counting its addresses.
+pub fn deauthorize_batch(mac: Mac, ips: &[IpAddr]) -> Nftables<'static> {
+    let mut cmds = remove_batch(AUTHORIZED, mac).objects.into_owned();
+    cmds.extend(remove_addresses(ips).into_iter().map(NfObject::CmdObject));
+    Nftables {
+        objects: Cow::Owned(cmds),
+    }
 }
 
 /// Removes one client from a MAC set, whether or not it is there.
@@ -491,13 +609,16 @@ fn wrap(cmds: Vec<NfCmd<'static>>) -> Nftables<'static> {
 
 /// The batch as the JSON `nft -j -f -` reads, with the one thing the
 /// crate's schema lacks patched in: the `counter` statement on the
-/// authorized set, without which nft drops per-element counters.
+/// counting sets, without which nft drops per-element counters.
 pub fn to_json(batch: &Nftables<'_>) -> Result<String, serde_json::Error> {
     let mut v = serde_json::to_value(batch)?;
     if let Some(list) = v.get_mut("nftables").and_then(|l| l.as_array_mut()) {
         for obj in list {
             if let Some(set) = obj.pointer_mut("/add/set")
-                && set.get("name").and_then(|n| n.as_str()) == Some(AUTHORIZED)
+                && set
+                    .get("name")
+                    .and_then(|n| n.as_str())
+                    .is_some_and(|n| [AUTHORIZED, DOWN4, DOWN6].contains(&n))
                 && let Some(map) = set.as_object_mut()
             {
                 map.insert("stmt".into(), serde_json::json!([{"counter": null}]));
@@ -536,7 +657,7 @@ mod tests {
 
     #[test]
     fn full_batch_replaces_the_table_atomically_and_counts_authorized() {
-        let json = to_json(&full_batch(&policy(), &[])).expect("json");
+        let json = to_json(&full_batch(&policy(), &[], &[])).expect("json");
         let v: serde_json::Value = serde_json::from_str(&json).expect("valid");
         let cmds = v["nftables"].as_array().expect("list");
         assert!(cmds[0]["add"]["table"].is_object());
@@ -560,11 +681,11 @@ mod tests {
     fn without_internet_joined_guests_stay_captured() {
         let mut p = policy();
         p.internet = Internet::None;
-        let json = to_json(&full_batch(&p, &[])).expect("json");
+        let json = to_json(&full_batch(&p, &[], &[])).expect("json");
         assert!(!json.contains(&format!("\"@{AUTHORIZED}\"")), "{json}");
         let mut p = policy();
         p.internet = Internet::AfterAccept;
-        let json = to_json(&full_batch(&p, &[])).expect("json");
+        let json = to_json(&full_batch(&p, &[], &[])).expect("json");
         assert!(
             json.contains("\"op\":\"!=\""),
             "joined guests skip the redirect: {json}"
@@ -577,9 +698,56 @@ mod tests {
             mac: "aa:bb:cc:dd:ee:ff".parse().expect("mac"),
             seconds: 1800,
         };
-        let json = to_json(&authorize_batch(g)).expect("json");
+        let json = to_json(&authorize_batch(g, &[], false)).expect("json");
         assert!(json.contains("\"timeout\":1800"));
         assert!(!json.contains("\"rule\""));
         assert!(!json.contains("\"table\":{"));
+        assert!(!json.contains("delete"), "a new client is one add: {json}");
+        let json = to_json(&authorize_batch(g, &[], true)).expect("json");
+        assert_eq!(json.matches("\"delete\"").count(), 1, "{json}");
+        let v: serde_json::Value = serde_json::from_str(&json).expect("valid");
+        let last = v["nftables"]
+            .as_array()
+            .and_then(|l| l.last())
+            .expect("cmds");
+        assert_eq!(
+            last["add"]["element"]["elem"][0]["elem"]["timeout"], 1800,
+            "added last, with the new timeout: {json}"
+        );
+    }
+
+    #[test]
+    fn bytes_to_joined_guests_are_counted_by_address() {
+        let json = to_json(&full_batch(&policy(), &[], &[])).expect("json");
+        let v: serde_json::Value = serde_json::from_str(&json).expect("valid");
+        let cmds = v["nftables"].as_array().expect("list");
+        for name in [DOWN4, DOWN6] {
+            let set = cmds
+                .iter()
+                .find(|c| c["add"]["set"]["name"] == name)
+                .expect("counting set");
+            assert_eq!(
+                set["add"]["set"]["stmt"],
+                serde_json::json!([{"counter": null}])
+            );
+        }
+        assert!(
+            json.contains("\"@down4\"") && json.contains("\"oifname\""),
+            "{json}"
+        );
+        let g = Grant {
+            mac: "aa:bb:cc:dd:ee:ff".parse().expect("mac"),
+            seconds: 600,
+        };
+        let ips: Vec<IpAddr> = vec![
+            "198.51.100.20".parse().expect("ip"),
+            "2001:db8::20".parse().expect("ip"),
+        ];
+        let json = to_json(&authorize_batch(g, &ips, false)).expect("json");
+        assert!(json.contains("\"name\":\"down4\"") && json.contains("\"name\":\"down6\""));
+        assert!(json.contains("\"val\":\"198.51.100.20\""), "{json}");
+        assert!(!json.contains("delete"), "{json}");
+        let json = to_json(&deauthorize_batch(g.mac, &ips)).expect("json");
+        assert_eq!(json.matches("\"delete\"").count(), 3, "{json}");
     }
 }

@@ -210,7 +210,7 @@ pub fn refuse_guest_network(parts: &Parts, state: &AppState) -> Result<(), ApiEr
     ) else {
         return Ok(());
     };
-    if gw.mac_of(peer.0.ip()).is_some() {
+    if gw.is_guest(peer.0.ip()) {
         return Err(ApiError::forbidden(
             "staff pages are not reachable from the guest Wi-Fi; use the staff network",
         ));

@@ -27,8 +27,13 @@ struct Reply {
 }
 
 fn fetch(net: &Net, url: &str, extra: &str) -> Reply {
+    fetch_in(net, &net.client, url, extra)
+}
+
+/// Like [`fetch`], from namespace `ns`.
+fn fetch_in(net: &Net, ns: &str, url: &str, extra: &str) -> Reply {
     let start = Instant::now();
-    let out = net.client_sh(&format!(
+    let out = net.sh_in(ns, &format!(
         "curl -s -k --max-time 8 {extra} -D /tmp/h.$$ -w '\\n%{{http_code}} %{{redirect_url}}' '{url}'; rc=$?; rm -f /tmp/h.$$; exit $rc"
     ));
     let text = String::from_utf8_lossy(&out.stdout).to_string();
@@ -88,8 +93,14 @@ fn captive_api(net: &Net) -> serde_json::Value {
 
 /// Joins through the portal's form, as a browser would.
 fn join(net: &Net) {
+    join_in(net, &net.client);
+}
+
+/// Joins from namespace `ns`.
+fn join_in(net: &Net, ns: &str) {
     let portal = format!("https://{ROUTER_GUEST}:{HTTPS_PORT}");
-    let jar = net.dir.path().join("jar");
+    let jar = net.dir.path().join(format!("jar-{ns}"));
+    let fetch = |_: &Net, url: &str, extra: &str| fetch_in(net, ns, url, extra);
     let page = fetch(
         net,
         &format!("{portal}/"),
@@ -177,6 +188,10 @@ fn probes_are_caught_until_the_guest_joins() {
         "about 30 minutes left: {left}"
     );
 
+    // Bytes to the client are counted by its address.
+    let blob = fetch(&net, &format!("http://{UPSTREAM}/blob"), "");
+    assert_eq!(blob.body.len(), 200_000);
+
     // The operator puts it back.
     let out = net.cli(&["deauth", &net.client_mac]);
     assert!(
@@ -231,6 +246,10 @@ fn probes_are_caught_until_the_guest_joins() {
         me["bytes_in"].as_u64().expect("counter") > 0,
         "its traffic was counted: {me}"
     );
+    assert!(
+        me["bytes_out"].as_u64().expect("counter") > 200_000,
+        "the bytes it downloaded were counted: {me}"
+    );
     let them = list
         .as_array()
         .expect("list")
@@ -238,6 +257,93 @@ fn probes_are_caught_until_the_guest_joins() {
         .find(|c| c["mac"] == net.other_mac.as_str())
         .expect("the other guest is tracked too");
     assert_eq!(them["authorized"], false);
+}
+
+#[test]
+fn many_guests_join_at_once() {
+    if !net::available() {
+        return;
+    }
+    let mut net = Net::new();
+    net.start_queueless(&[]);
+    let guests = net.add_guests(8);
+    std::thread::scope(|s| {
+        for ns in &guests {
+            let net = &net;
+            s.spawn(move || join_in(net, ns));
+        }
+    });
+    for ns in &guests {
+        let r = fetch_in(&net, ns, &format!("http://{UPSTREAM}/generate_204"), "");
+        assert_eq!(r.code, "204", "{ns} passes after joining together");
+    }
+    let r = fetch(&net, &format!("http://{UPSTREAM}/generate_204"), "");
+    assert_eq!(r.code, "302", "a guest who did not join is still caught");
+    let out = net.cli(&["clients", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).expect("clients --json");
+    let joined = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|c| c["authorized"] == true)
+        .count();
+    assert_eq!(joined, guests.len(), "{list}");
+    assert!(net.daemon_pid().is_some(), "still running");
+}
+
+/// OpenWrt's own firewall (fw4) and queueless on one router: fw4's table
+/// is never touched, its drop policies do not break the portal, and the
+/// gateway still decides who passes.
+#[test]
+fn the_gateway_shares_the_router_with_fw4() {
+    if !net::available() {
+        return;
+    }
+    let mut net = Net::new();
+    let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/gateway/fw4.nft");
+    let out = net.router_sh(&format!("nft -f {}", rules.display()));
+    assert!(
+        out.status.success(),
+        "fw4 ruleset loads: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fw4 = |net: &Net| {
+        let out = net.router_sh("nft -s list table inet fw4");
+        assert!(out.status.success(), "fw4's table is there");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let before = fw4(&net);
+
+    net.start_queueless(&["--fail-open"]);
+    assert_eq!(fw4(&net), before, "starting changes nothing in fw4");
+    let dns = net.client_sh("getent hosts upstream.test");
+    assert!(
+        String::from_utf8_lossy(&dns.stdout).contains(UPSTREAM),
+        "DNS through both firewalls"
+    );
+    assert_captive(&net);
+    assert_eq!(captive_api(&net)["captive"], true);
+    join(&net);
+    assert_free(&net);
+    let r = fetch(&net, &format!("http://{UPSTREAM}/generate_204"), "");
+    assert_eq!(r.code, "204");
+    let other = net.other_sh(&format!(
+        "curl -s -o /dev/null -w '%{{http_code}}' --max-time 5 http://{UPSTREAM}/generate_204"
+    ));
+    assert_eq!(String::from_utf8_lossy(&other.stdout), "302");
+    let out = net.cli(&["deauth", &net.client_mac]);
+    assert!(out.status.success());
+    assert_captive(&net);
+    assert_eq!(fw4(&net), before, "running changes nothing in fw4");
+
+    // Stopping with fail_open removes our table and only ours: fw4 alone
+    // decides again (its guest zone forwards to wan).
+    net.stop_queueless();
+    let ours = net.router_sh("nft list table inet queueless");
+    assert!(!ours.status.success(), "our table is gone");
+    assert_eq!(fw4(&net), before, "stopping changes nothing in fw4");
+    let r = fetch(&net, &format!("http://{UPSTREAM}/generate_204"), "");
+    assert_eq!(r.code, "204", "fail open: guests pass through fw4");
 }
 
 #[test]

@@ -94,6 +94,8 @@ pub struct Net {
     pub client_mac: String,
     pub other_mac: String,
     pub dir: tempfile::TempDir,
+    /// More guests made by [`Net::add_guests`].
+    pub guests: Vec<String>,
     children: Vec<Child>,
     daemon: Option<Child>,
 }
@@ -119,6 +121,7 @@ impl Net {
             client_mac: "02:00:00:0c:11:01".into(),
             other_mac: "02:00:00:0c:11:02".into(),
             dir,
+            guests: Vec::new(),
             children: Vec::new(),
             daemon: None,
         };
@@ -232,6 +235,40 @@ impl Net {
         net
     }
 
+    /// Adds `n` more guests on the bridge, each in a namespace of its own
+    /// with a fixed address from 198.51.100.30 up (at most 200) and MAC
+    /// 02:00:00:0c:12:NN; returns their namespaces.
+    pub fn add_guests(&mut self, n: usize) -> Vec<String> {
+        assert!(self.guests.len() + n <= 200, "at most 200 extra guests");
+        let mut made = Vec::new();
+        for _ in 0..n {
+            let i = self.guests.len();
+            let ns = format!("{}-g{i}", self.client);
+            run(&["ip", "netns", "add", &ns]);
+            self.guests.push(ns.clone());
+            ip(&ns, "link set lo up");
+            let port = format!("gx{i}");
+            ip(
+                &ns,
+                &format!(
+                    "link add c0 address 02:00:00:0c:12:{i:02x} type veth peer name {port} netns {}",
+                    self.router
+                ),
+            );
+            ip(&self.router, &format!("link set {port} master guest0 up"));
+            ip(&ns, &format!("addr add 198.51.100.{}/24 dev c0", 30 + i));
+            ip(&ns, "link set c0 up");
+            ip(&ns, &format!("route add default via {ROUTER_GUEST}"));
+            made.push(ns);
+        }
+        made
+    }
+
+    /// The daemon's process id, while it runs.
+    pub fn daemon_pid(&self) -> Option<u32> {
+        self.daemon.as_ref().map(Child::id)
+    }
+
     fn upstream_cert(&self) -> (PathBuf, PathBuf) {
         let ck = rcgen::generate_simple_self_signed(vec!["upstream.test".into()]).expect("cert");
         let cert = self.dir.path().join("up-cert.pem");
@@ -332,6 +369,11 @@ impl Net {
             .expect("command runs")
     }
 
+    /// Runs a shell line in namespace `ns`.
+    pub fn sh_in(&self, ns: &str, script: &str) -> Output {
+        Self::sh(ns, script)
+    }
+
     /// Runs a shell line in the client namespace.
     pub fn client_sh(&self, script: &str) -> Output {
         Self::sh(&self.client, script)
@@ -371,7 +413,8 @@ impl Drop for Net {
             let _ = c.kill();
             let _ = c.wait();
         }
-        for ns in [&self.client, &self.other, &self.router, &self.upstream] {
+        let all = [&self.client, &self.other, &self.router, &self.upstream];
+        for ns in all.into_iter().chain(&self.guests) {
             let _ = Command::new("ip").args(["netns", "del", ns]).status();
         }
         for ns in [&self.client, &self.other] {

@@ -12,6 +12,7 @@ ANSWERS = {
     "/connecttest.txt": (200, b"Microsoft Connect Test"),
     "/canonical.html": (200, b"<meta http-equiv=\"refresh\" content=\"0;url=https://support.mozilla.org/kb/captive-portal\"/>"),
     "/success.txt": (200, b"success\n"),
+    "/blob": (200, b"x" * 200_000),
 }
 
 

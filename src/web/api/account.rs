@@ -72,7 +72,7 @@ pub(crate) async fn open_session(
 ) -> ApiResult<(User, axum::http::HeaderValue)> {
     if !state.web.staff_from_guest_network
         && let Some(gw) = &state.gateway
-        && gw.mac_of(peer).is_some()
+        && gw.is_guest(peer)
     {
         return Err(ApiError::forbidden(
             "staff cannot log in from the guest Wi-Fi; use the staff network",
