@@ -14,7 +14,8 @@
 //!
 //! Shutdown is graceful: accepting stops (freeing the port), every
 //! connection is asked to finish its current response, and `serve` returns
-//! once all are closed (live streams end on their own at shutdown).
+//! once all are closed (live streams end on their own at shutdown), or
+//! after [`SHUTDOWN_GRACE`].
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -34,6 +35,10 @@ use tower_service::Service;
 /// hyper's smallest allowed buffer; also the largest request head.
 pub const READ_BUFFER: usize = 8 * 1024;
 
+/// How long a stop waits for open connections to finish their responses;
+/// then the rest are dropped (a half-sent request must not hold up a stop).
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Serves `router` on every connection `listener` accepts, until
 /// `shutdown` resolves and the open connections have closed.
 pub async fn serve<L>(
@@ -46,6 +51,9 @@ where
 {
     let mut builder = http1::Builder::new();
     builder.max_buf_size(READ_BUFFER);
+    // With a timer, a request head must arrive within hyper's 30 s: a
+    // client that trickles one (slowloris) does not hold a slot forever.
+    builder.timer(hyper_util::rt::TokioTimer::new());
     // Stop: every connection task watches this.
     let (stop_tx, stop_rx) = watch::channel(false);
     // Connections still open: each task holds a receiver.
@@ -88,6 +96,11 @@ where
     drop(listener);
     drop(open_rx);
     stop_tx.send_replace(true);
-    open_tx.closed().await;
+    if tokio::time::timeout(SHUTDOWN_GRACE, open_tx.closed())
+        .await
+        .is_err()
+    {
+        tracing::info!("connections still open at shutdown were dropped");
+    }
     Ok(())
 }

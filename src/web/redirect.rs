@@ -195,12 +195,29 @@ pub async fn serve(
     portal: Portal,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    // Stop like the portal's listeners: finish what is open, but never
+    // wait longer than the grace time.
+    let (fired, stopping) = tokio::sync::oneshot::channel::<()>();
+    let graceful = axum::serve(
         listener,
         router(portal).into_make_service_with_connect_info::<LocalAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
-    .await
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = fired.send(());
+    });
+    tokio::select! {
+        r = graceful.into_future() => r,
+        () = async {
+            match stopping.await {
+                Ok(()) => tokio::time::sleep(super::conn::SHUTDOWN_GRACE).await,
+                Err(_) => std::future::pending().await,
+            }
+        } => {
+            tracing::info!("connections still open at shutdown were dropped");
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The real binary as a child process: SIGHUP reloads the certificate
 //! files (a broken file keeps the good pair), SIGHUP without HTTPS does not
-//! stop the daemon, and half a certificate pair is refused at start.
+//! stop the daemon, half-sent requests do not hold up a stop, and half a
+//! certificate pair is refused at start.
 
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -215,6 +216,36 @@ async fn sighup_without_https_keeps_the_daemon_running() {
     let reply = plain(daemon.http, &get("/api/shops", "127.0.0.1")).await;
     assert_eq!(reply.status, 200, "still serving after SIGHUP");
     assert!(daemon.stop().success(), "a clean exit on SIGTERM");
+}
+
+/// A client that sent half a request, or never began its TLS handshake,
+/// does not hold up a stop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_requests_do_not_hold_up_a_stop() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let daemon = Daemon::start(
+        &dir.path().join("data"),
+        &["--https".as_ref(), "127.0.0.1:0".as_ref()],
+    );
+    let mut redirect = tokio::net::TcpStream::connect(daemon.http)
+        .await
+        .expect("redirect port");
+    redirect
+        .write_all(b"GET /generate_204 HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("half a request");
+    let _silent = tokio::net::TcpStream::connect(daemon.https.expect("https"))
+        .await
+        .expect("https port");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    assert!(daemon.stop().success(), "a clean exit on SIGTERM");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "stopped within the grace time: {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
