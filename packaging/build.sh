@@ -37,7 +37,7 @@ Version: $VERSION
 Architecture: amd64
 Maintainer: queueless developers <dev@queueless.invalid>
 Installed-Size: $size
-Depends: nftables, conntrack
+Depends: nftables
 Section: net
 Priority: optional
 Homepage: https://github.com/queueless/queueless
@@ -81,7 +81,7 @@ mkdir -p "$ctrl"
 cat > "$ctrl/control" <<CONTROL
 Package: queueless
 Version: $VERSION-1
-Depends: libc, nftables-json, conntrack, kmod-nft-nat
+Depends: libc, nftables-json, kmod-nft-nat, kmod-nf-conntrack-netlink
 Source: openwrt/
 License: MIT OR Apache-2.0
 Section: net

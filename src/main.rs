@@ -9,7 +9,10 @@ use tracing_subscriber::filter::Targets;
 use tracing_subscriber::prelude::*;
 
 fn init_logging() {
-    // QUEUELESS_LOG (or RUST_LOG) takes `info`, `debug`, `queueless=debug,tower=warn`, …
+    // QUEUELESS_LOG (or RUST_LOG) takes `warn`, `info`, `queueless=info,tower=warn`, …
+    // Release builds keep `info` and above only (the `debug` and `trace`
+    // lines are compiled out to keep the router binary small); debug builds
+    // keep everything.
     let spec = std::env::var("QUEUELESS_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| "info".into());

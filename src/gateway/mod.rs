@@ -9,6 +9,7 @@
 //! plus dropping that client's conntrack entries, so its next connection is
 //! not caught by an old redirect.
 
+pub mod conntrack;
 pub mod mac;
 pub mod neigh;
 pub mod nft;
@@ -344,12 +345,11 @@ impl Gateway {
                 c.insert(ip, (mac, 0));
             }
         }
-        // The client passes now. Its connections caught by the redirect
-        // so far are dropped beside the answer, not before it: they lead
-        // to the portal, which the phone is looking at anyway, and
-        // `conntrack` would add ~10 ms to every join.
+        // The client passes now; its connections caught by the redirect so
+        // far are dropped (over netlink, well under a millisecond), so a
+        // kept-alive one is not still sent to the portal.
         let nft_ms = started.elapsed().as_secs_f64() * 1000.0;
-        tokio::spawn(async move { forget_connections(&ips).await });
+        forget_connections(&ips).await;
         let key = mac.to_string();
         let s = self
             .inner
@@ -752,18 +752,15 @@ impl Gateway {
 /// Drops the client's tracked connections, so the next one is judged by
 /// the new rules (a kept-alive connection would otherwise stay redirected).
 async fn forget_connections(ips: &[String]) {
-    futures_util::future::join_all(ips.iter().map(|ip| async move {
-        let r = tokio::process::Command::new("conntrack")
-            .args(["-D", "-s", ip])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .await;
-        if let Err(e) = r {
-            tracing::debug!(%ip, error = %e, "conntrack not run");
-        }
-    }))
-    .await;
+    let ips: Vec<IpAddr> = ips.iter().filter_map(|i| i.parse().ok()).collect();
+    if ips.is_empty() {
+        return;
+    }
+    match tokio::task::spawn_blocking(move || conntrack::forget(&ips)).await {
+        Ok(Ok(n)) => tracing::debug!(connections = n, "tracked connections dropped"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "tracked connections not dropped"),
+        Err(e) => tracing::warn!(error = %e, "conntrack task failed"),
+    }
 }
 
 /// Whether traffic to `ip` can be counted by address: a global or

@@ -170,6 +170,23 @@ fn probes_are_caught_until_the_guest_joins() {
     );
     assert_ne!(dashboard.code, "200", "no dashboard for guests");
 
+    // A connection kept alive across the join: caught before, and not
+    // sent to the portal again after (its tracked entry was dropped).
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/gateway/keepalive.py");
+    let mut kept = std::process::Command::new("ip")
+        .args(["netns", "exec", &net.client, "python3"])
+        .arg(&script)
+        .arg(UPSTREAM)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("keep-alive client");
+    let mut kept_out = std::io::BufReader::new(kept.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut kept_out, &mut line).expect("first answer");
+    assert_eq!(line.trim(), "302", "caught before joining");
+
     let started = Instant::now();
     join(&net);
     // The very first request after joining already passes.
@@ -179,6 +196,18 @@ fn probes_are_caught_until_the_guest_joins() {
         started.elapsed()
     );
     assert_eq!(first.code, "204");
+    {
+        use std::io::Write;
+        let mut stdin = kept.stdin.take().expect("stdin");
+        writeln!(stdin).expect("go on");
+    }
+    line.clear();
+    std::io::BufRead::read_line(&mut kept_out, &mut line).expect("second answer");
+    let _ = kept.wait();
+    assert!(
+        ["reset", "closed"].contains(&line.trim()),
+        "the kept-alive connection is no longer redirected: {line:?}"
+    );
     assert_free(&net);
     let api = captive_api(&net);
     assert_eq!(api["captive"], false);

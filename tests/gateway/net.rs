@@ -32,15 +32,7 @@ pub fn available() -> bool {
     if !root {
         missing.push("root (network namespaces)".to_owned());
     }
-    for tool in [
-        "ip",
-        "nft",
-        "dnsmasq",
-        "curl",
-        "conntrack",
-        "python3",
-        "busybox",
-    ] {
+    for tool in ["ip", "nft", "dnsmasq", "curl", "python3", "busybox"] {
         let found = Command::new("sh")
             .args(["-c", &format!("command -v {tool}")])
             .stdout(Stdio::null())
@@ -55,7 +47,7 @@ pub fn available() -> bool {
         return true;
     }
     let msg = format!(
-        "gateway test needs {} (.ci/run installs nftables, dnsmasq-base, conntrack, curl, iproute2)",
+        "gateway test needs {} (.ci/run installs nftables, dnsmasq-base, curl, iproute2, busybox)",
         missing.join(", ")
     );
     if std::env::var_os("CI").is_some() {
