@@ -346,8 +346,10 @@ impl Gateway {
             }
         }
         // The client passes now; its connections caught by the redirect so
-        // far are dropped (over netlink, well under a millisecond), so a
-        // kept-alive one is not still sent to the portal.
+        // far are dropped before it hears so, so a kept-alive one is not
+        // still sent to the portal. Over netlink this costs a few
+        // milliseconds (the kernel walks its whole connection table for
+        // the address), not a process.
         let nft_ms = started.elapsed().as_secs_f64() * 1000.0;
         forget_connections(&ips).await;
         let key = mac.to_string();
