@@ -350,7 +350,7 @@ impl Gateway {
         // still sent to the portal. Over netlink this costs a few
         // milliseconds (the kernel walks its whole connection table for
         // the address), not a process.
-        let nft_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let passing_ms = started.elapsed().as_secs_f64() * 1000.0;
         forget_connections(&ips).await;
         let key = mac.to_string();
         let s = self
@@ -359,7 +359,7 @@ impl Gateway {
             .write(move |tx| wifi::authorize(tx, &key, until))
             .await?;
         let total_ms = started.elapsed().as_secs_f64() * 1000.0;
-        tracing::info!(%mac, seconds, nft_ms, total_ms, "client authorized");
+        tracing::info!(%mac, seconds, passing_ms, total_ms, "client authorized");
         Ok(s)
     }
 
