@@ -194,7 +194,6 @@ fn join(portal: &str, upstream: &str, cert: &str) {
     .expect("join request");
     let (status, head, _) = response(&mut tls);
     assert_eq!(status, 303, "join: {head}");
-    eprintln!("303 after {:?}", t.elapsed());
     let mut s = TcpStream::connect(upstream).expect("upstream");
     s.set_nodelay(true).expect("nodelay");
     write!(

@@ -350,14 +350,16 @@ impl Gateway {
         // still sent to the portal. Over netlink this costs a few
         // milliseconds (the kernel walks its whole connection table for
         // the address), not a process.
+        // Recorded meanwhile: both are done before the answer.
         let passing_ms = started.elapsed().as_secs_f64() * 1000.0;
-        forget_connections(&ips).await;
         let key = mac.to_string();
-        let s = self
-            .inner
-            .store
-            .write(move |tx| wifi::authorize(tx, &key, until))
-            .await?;
+        let ((), stored) = tokio::join!(
+            forget_connections(&ips),
+            self.inner
+                .store
+                .write(move |tx| wifi::authorize(tx, &key, until))
+        );
+        let s = stored?;
         let total_ms = started.elapsed().as_secs_f64() * 1000.0;
         tracing::info!(%mac, seconds, passing_ms, total_ms, "client authorized");
         Ok(s)
