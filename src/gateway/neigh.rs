@@ -1,7 +1,9 @@
 //! MAC ↔ IP from the kernel's neighbour table over rtnetlink: subscribe to
 //! neighbour events, dump the table once, then keep an in-memory map up to
 //! date from the events (one reader thread). Lookups never start a process
-//! or read a file. Only entries on the guest interfaces are kept.
+//! or read a file; a miss for an address inside a guest network reads the
+//! table again over netlink (a client's first request can beat its event),
+//! and so do lost events. Only entries on the guest interfaces are kept.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
