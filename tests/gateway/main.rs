@@ -204,8 +204,10 @@ fn probes_are_caught_until_the_guest_joins() {
     line.clear();
     std::io::BufRead::read_line(&mut kept_out, &mut line).expect("second answer");
     let _ = kept.wait();
+    // Reset by upstream, which never had that connection (or silently
+    // dropped, where the kernel does not pick up mid-stream TCP).
     assert!(
-        ["reset", "closed"].contains(&line.trim()),
+        ["reset", "closed", "timeout"].contains(&line.trim()),
         "the kept-alive connection is no longer redirected: {line:?}"
     );
     assert_free(&net);
