@@ -13,6 +13,8 @@
 
 #[path = "gateway/guest.rs"]
 mod guest;
+#[path = "common/measure.rs"]
+mod measure;
 #[path = "../tests/gateway/net.rs"]
 #[expect(
     dead_code,
@@ -23,6 +25,7 @@ mod net;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use measure::{ms, percentile, rss_kib};
 use net::{HTTPS_PORT, Net, ROUTER_GUEST, UPSTREAM};
 
 fn main() {
@@ -195,27 +198,4 @@ fn clients(net: &Net) -> usize {
     assert!(out.status.success(), "queueless clients");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     v.as_array().map_or(0, Vec::len)
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
-        })
-        .unwrap_or(0)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }

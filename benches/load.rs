@@ -8,6 +8,9 @@
 //! Raise the open-file limit first for the SSE part (`ulimit -n 65536`);
 //! with a lower limit the stream count is cut to fit and the table says so.
 
+#[path = "common/measure.rs"]
+mod measure;
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -16,6 +19,8 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
+
+use measure::{ms, percentile, rss_kib};
 
 type Io = Box<dyn AsyncReadWrite>;
 trait AsyncReadWrite: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -96,17 +101,6 @@ async fn start(extra_config: &str) -> Daemon {
     }
     d.started_in = t0.elapsed();
     d
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 #[derive(Debug)]
@@ -234,18 +228,6 @@ async fn request(
     let mut buf = vec![0u8; len];
     c.io.read_exact(&mut buf).await?;
     Ok((status, String::from_utf8_lossy(&buf).into_owned()))
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
 /// `conns` connections hammering `path` for `secs`; (requests/s, p50, p99).

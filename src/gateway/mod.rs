@@ -220,15 +220,7 @@ impl Gateway {
             let mut counted = self.lock_counted();
             counted.clear();
             for s in &sessions {
-                let Some(left) = s
-                    .authorized_until
-                    .and_then(|u| u.0.checked_sub(now.0))
-                    .map(|ms| u32::try_from(ms / 1000).unwrap_or(u32::MAX))
-                    .filter(|l| *l > 0)
-                else {
-                    continue;
-                };
-                let Ok(mac) = s.mac.parse::<Mac>() else {
+                let Some((mac, left)) = granted(s, now) else {
                     continue;
                 };
                 grants.push(Grant { mac, seconds: left });
@@ -627,15 +619,7 @@ impl Gateway {
         {
             let counted = self.lock_counted();
             for s in &sessions {
-                let Some(left) = s
-                    .authorized_until
-                    .and_then(|u| u.0.checked_sub(now.0))
-                    .map(|ms| u32::try_from(ms / 1000).unwrap_or(u32::MAX))
-                    .filter(|l| *l > 0)
-                else {
-                    continue;
-                };
-                let Ok(mac) = s.mac.parse::<Mac>() else {
+                let Some((mac, left)) = granted(s, now) else {
                     continue;
                 };
                 for ip in self.inner.neighbours.addresses(mac) {
@@ -765,6 +749,17 @@ async fn forget_connections(ips: &[String]) {
         Ok(Err(e)) => tracing::warn!(error = %e, "tracked connections not dropped"),
         Err(e) => tracing::warn!(error = %e, "conntrack task failed"),
     }
+}
+
+/// A session still authorized at `now`: its client and whole seconds left.
+fn granted(s: &WifiSession, now: Timestamp) -> Option<(Mac, u32)> {
+    let left = s
+        .authorized_until?
+        .0
+        .checked_sub(now.0)
+        .map(|ms| u32::try_from(ms / 1000).unwrap_or(u32::MAX))
+        .filter(|l| *l > 0)?;
+    Some((s.mac.parse().ok()?, left))
 }
 
 /// Whether traffic to `ip` can be counted by address: a global or

@@ -201,7 +201,8 @@ async fn security_headers(mut response: axum::response::Response) -> axum::respo
 }
 
 /// Serves `router` on `listener` (plain TCP or TLS) until `shutdown`
-/// resolves and the open connections have closed.
+/// resolves and the open connections have closed (or the grace time,
+/// [`conn::SHUTDOWN_GRACE`], has passed).
 pub async fn serve<L>(
     listener: L,
     router: Router,
