@@ -20,6 +20,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
@@ -31,6 +32,8 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::sync::watch;
 use tower_service::Service;
+
+use super::detach::{self, Gate, Handover};
 
 /// hyper's smallest allowed buffer; also the largest request head.
 pub const READ_BUFFER: usize = 8 * 1024;
@@ -65,32 +68,49 @@ where
             () = &mut shutdown => break,
         };
         let router = router.clone();
+        let (handover, detached) = Handover::new();
+        let gate = Arc::clone(&handover);
         let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+            let eligible = Handover::eligible(&req);
             let mut req = req.map(Body::new);
             req.extensions_mut().insert(ConnectInfo(peer));
             let mut router = router.clone();
+            let handover = Arc::clone(&handover);
             async move {
-                let response: Result<_, Infallible> = router.call(req).await;
+                let response = router.call(req).await;
+                let response: Result<_, Infallible> = match response {
+                    Ok(r) if eligible => Ok(handover.offer(r)),
+                    r => r,
+                };
                 response
             }
         });
-        let conn = builder.serve_connection(TokioIo::new(io), service);
+        let conn = builder.serve_connection(TokioIo::new(Gate::new(io, gate)), service);
         let mut stop = stop_rx.clone();
         let open = open_rx.clone();
         tokio::spawn(async move {
-            let mut conn = std::pin::pin!(conn);
-            tokio::select! {
-                r = conn.as_mut() => {
+            let mut conn = conn;
+            let stream = tokio::select! {
+                r = &mut conn => {
                     if let Err(e) = r {
                         tracing::trace!(%peer, error = %e, "connection ended");
                     }
+                    return;
                 }
+                Ok(stream) = detached => stream,
                 _ = stop.wait_for(|s| *s).map(drop) => {
-                    conn.as_mut().graceful_shutdown();
+                    Pin::new(&mut conn).graceful_shutdown();
                     let _ = conn.await;
+                    return;
                 }
-            }
-            drop(open);
+            };
+            // A live stream: hyper's state goes, the socket stays (in a
+            // task of its own, as small as the stream).
+            let io = conn.into_parts().io.into_inner().into_inner();
+            tokio::spawn(async move {
+                detach::run(io, stream, stop).await;
+                drop(open);
+            });
         });
     }
     drop(listener);
@@ -103,4 +123,225 @@ where
         tracing::info!("connections still open at shutdown were dropped");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use axum::body::Bytes;
+    use axum::extract::State;
+    use axum::http::header;
+    use axum::response::{IntoResponse, Response};
+    use axum::routing::get;
+    use futures_util::StreamExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::sync::{mpsc, oneshot};
+
+    use super::*;
+    use crate::web::detach::detachable;
+
+    /// A live stream's source: frames to send, and a signal when dropped.
+    type Source = (mpsc::Receiver<Bytes>, oneshot::Sender<()>);
+    type Sources = Arc<Mutex<VecDeque<Source>>>;
+
+    async fn live(State(sources): State<Sources>) -> Response {
+        let source = sources
+            .lock()
+            .expect("not poisoned")
+            .pop_front()
+            .expect("a source for each stream");
+        let frames = futures_util::stream::unfold(source, |(mut rx, gone)| async move {
+            rx.recv().await.map(|f| (f, (rx, gone)))
+        });
+        let (body, detach) = detachable(frames.boxed());
+        let mut r = ([(header::CONTENT_TYPE, "text/event-stream")], body).into_response();
+        r.extensions_mut().insert(detach);
+        r
+    }
+
+    struct Test {
+        addr: SocketAddr,
+        sources: Sources,
+        stop: Option<oneshot::Sender<()>>,
+        served: tokio::task::JoinHandle<std::io::Result<()>>,
+    }
+
+    impl Test {
+        async fn start() -> Self {
+            let sources = Sources::default();
+            let router = Router::new()
+                .route("/page", get(|| async { "ok" }))
+                .route("/live", get(live))
+                .with_state(Arc::clone(&sources));
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            let (stop, stopped) = oneshot::channel::<()>();
+            let served = tokio::spawn(serve(listener, router, stopped.map(drop)));
+            Test {
+                addr,
+                sources,
+                stop: Some(stop),
+                served,
+            }
+        }
+
+        /// A source for the next stream: send frames on it; the receiver
+        /// resolves when the server drops the stream.
+        fn source(&self) -> (mpsc::Sender<Bytes>, oneshot::Receiver<()>) {
+            let (tx, rx) = mpsc::channel(8);
+            let (gone_tx, gone_rx) = oneshot::channel();
+            self.sources
+                .lock()
+                .expect("not poisoned")
+                .push_back((rx, gone_tx));
+            (tx, gone_rx)
+        }
+    }
+
+    const WAIT: Duration = Duration::from_secs(5);
+
+    async fn head(c: &mut TcpStream) -> String {
+        let mut h = Vec::new();
+        while !h.ends_with(b"\r\n\r\n") {
+            let b = tokio::time::timeout(WAIT, c.read_u8())
+                .await
+                .expect("head in time")
+                .expect("head");
+            h.push(b);
+        }
+        String::from_utf8(h).expect("utf-8 head")
+    }
+
+    async fn exactly(c: &mut TcpStream, n: usize) -> String {
+        let mut b = vec![0; n];
+        tokio::time::timeout(WAIT, c.read_exact(&mut b))
+            .await
+            .expect("bytes in time")
+            .expect("bytes");
+        String::from_utf8(b).expect("utf-8")
+    }
+
+    async fn closed(c: &mut TcpStream) {
+        let mut rest = Vec::new();
+        let n = tokio::time::timeout(WAIT, c.read_to_end(&mut rest))
+            .await
+            .expect("closed in time")
+            .expect("read to the end");
+        assert_eq!(n, 0, "nothing after the end: {rest:?}");
+    }
+
+    #[tokio::test]
+    async fn a_stream_on_a_kept_alive_connection_is_sent_without_hyper() {
+        let t = Test::start().await;
+        let (frames, gone) = t.source();
+        let mut c = TcpStream::connect(t.addr).await.expect("connect");
+        c.write_all(b"GET /page HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .expect("send");
+        let h = head(&mut c).await;
+        assert!(h.contains("content-length: 2\r\n"), "{h}");
+        assert_eq!(exactly(&mut c, 2).await, "ok");
+
+        c.write_all(b"GET /live HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .expect("send");
+        let h = head(&mut c).await;
+        assert!(h.starts_with("HTTP/1.1 200 OK\r\n"), "{h}");
+        assert!(h.contains("content-type: text/event-stream\r\n"), "{h}");
+        assert!(h.contains("\r\ndate: "), "{h}");
+        // hyper writes `date` last; the detached writer ends with the coding.
+        assert!(h.ends_with("\r\ntransfer-encoding: chunked\r\n\r\n"), "{h}");
+
+        frames.send(Bytes::from("data: 1\n\n")).await.expect("send");
+        assert_eq!(exactly(&mut c, 14).await, "9\r\ndata: 1\n\n\r\n");
+        frames
+            .send(Bytes::from("data: 22\n\n"))
+            .await
+            .expect("send");
+        assert_eq!(exactly(&mut c, 15).await, "a\r\ndata: 22\n\n\r\n");
+        // The source ends: so does the response, and the connection.
+        drop(frames);
+        assert_eq!(exactly(&mut c, 5).await, "0\r\n\r\n");
+        closed(&mut c).await;
+        tokio::time::timeout(WAIT, gone)
+            .await
+            .expect("stream dropped")
+            .expect_err("dropped, not sent");
+    }
+
+    #[tokio::test]
+    async fn a_client_that_sends_anything_or_closes_ends_its_stream() {
+        let t = Test::start().await;
+        // Sends a byte: nothing can follow an endless response.
+        let (_frames, gone) = t.source();
+        let mut c = TcpStream::connect(t.addr).await.expect("connect");
+        c.write_all(b"GET /live HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .expect("send");
+        assert!(head(&mut c).await.ends_with("chunked\r\n\r\n"));
+        c.write_all(b"G").await.expect("send");
+        closed(&mut c).await;
+        tokio::time::timeout(WAIT, gone)
+            .await
+            .expect("stream dropped")
+            .expect_err("dropped");
+
+        // Closes its side: the stream (and what it holds) goes at once.
+        let (_frames, gone) = t.source();
+        let mut c = TcpStream::connect(t.addr).await.expect("connect");
+        c.write_all(b"GET /live HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .expect("send");
+        head(&mut c).await;
+        c.shutdown().await.expect("half-close");
+        tokio::time::timeout(WAIT, gone)
+            .await
+            .expect("stream dropped")
+            .expect_err("dropped");
+    }
+
+    #[tokio::test]
+    async fn http_1_0_streams_stay_with_hyper() {
+        let t = Test::start().await;
+        let (frames, _gone) = t.source();
+        let mut c = TcpStream::connect(t.addr).await.expect("connect");
+        c.write_all(b"GET /live HTTP/1.0\r\n\r\n")
+            .await
+            .expect("send");
+        let h = head(&mut c).await;
+        assert!(h.starts_with("HTTP/1.0 200 OK\r\n"), "{h}");
+        assert!(!h.contains("transfer-encoding"), "{h}");
+        frames.send(Bytes::from("data: 1\n\n")).await.expect("send");
+        assert_eq!(exactly(&mut c, 9).await, "data: 1\n\n");
+        drop(frames);
+        closed(&mut c).await;
+    }
+
+    #[tokio::test]
+    async fn a_stop_ends_detached_streams_cleanly() {
+        let mut t = Test::start().await;
+        let (_frames, gone) = t.source();
+        let mut c = TcpStream::connect(t.addr).await.expect("connect");
+        c.write_all(b"GET /live HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .expect("send");
+        head(&mut c).await;
+        t.stop.take().expect("once").send(()).expect("serving");
+        assert_eq!(exactly(&mut c, 5).await, "0\r\n\r\n");
+        closed(&mut c).await;
+        tokio::time::timeout(WAIT, gone)
+            .await
+            .expect("stream dropped")
+            .expect_err("dropped");
+        // Well within the grace time: the stream counted as open, and ended.
+        tokio::time::timeout(Duration::from_secs(2), &mut t.served)
+            .await
+            .expect("serve returns")
+            .expect("no panic")
+            .expect("served");
+    }
 }

@@ -8,6 +8,7 @@
 pub mod api;
 pub mod captive;
 pub mod conn;
+pub mod detach;
 pub mod error;
 pub mod extract;
 pub mod pages;

@@ -17,24 +17,24 @@
 //! board) format per stream.
 
 use std::collections::{HashMap, VecDeque};
-use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use futures_util::stream;
+use futures_util::{StreamExt, stream};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::time::{Interval, MissedTickBehavior};
 
 use super::AppState;
+use super::detach::detachable;
 use super::error::ApiError;
 use super::extract::{Device, Peer, Shopkeeper, cookie};
 use super::pages::board;
@@ -460,10 +460,10 @@ impl Feed {
 
     /// The next bytes to send, waiting for the broadcast when none are
     /// queued; a keep-alive when the stream has been quiet.
-    async fn next(mut self) -> Option<(Result<Bytes, Infallible>, Self)> {
+    async fn next(mut self) -> Option<(Bytes, Self)> {
         loop {
             if let Some(e) = self.queue.pop_front() {
-                return Some((Ok(e), self));
+                return Some((e, self));
             }
             let received = tokio::select! {
                 r = self.rx.recv() => Some(r),
@@ -471,7 +471,7 @@ impl Feed {
                 _ = self.stopping.wait_for(|s| *s) => return None,
             };
             let Some(received) = received else {
-                return Some((Ok(Bytes::from_static(KEEP_ALIVE)), self));
+                return Some((Bytes::from_static(KEEP_ALIVE), self));
             };
             match received {
                 Ok(event) => {
@@ -525,8 +525,9 @@ fn open_feed(state: &AppState, peer: IpAddr, watch: Watch) -> Result<Feed, ApiEr
 
 fn respond(mut feed: Feed) -> Response {
     feed.queue.push_front(Bytes::from_static(HELLO));
-    let body = Body::from_stream(stream::unfold(feed, Feed::next));
-    (
+    // The connection driver sends it without hyper where it can.
+    let (body, detach) = detachable(stream::unfold(feed, Feed::next).boxed());
+    let mut response = (
         [
             (
                 header::CONTENT_TYPE,
@@ -536,7 +537,9 @@ fn respond(mut feed: Feed) -> Response {
         ],
         body,
     )
-        .into_response()
+        .into_response();
+    response.extensions_mut().insert(detach);
+    response
 }
 
 async fn order_stream(
