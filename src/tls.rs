@@ -169,6 +169,8 @@ impl Tls {
             .with_no_client_auth()
             .with_cert_resolver(Arc::clone(&self.resolver) as Arc<dyn ResolvesServerCert>);
         c.alpn_protocols = vec![b"http/1.1".to_vec()];
+        // Live streams keep only the sending key (src/web/wire.rs).
+        c.enable_secret_extraction = true;
         Ok(Arc::new(c))
     }
 }

@@ -34,6 +34,7 @@ use tokio::sync::watch;
 use tower_service::Service;
 
 use super::detach::{self, Gate, Handover};
+use super::wire::IntoWire;
 
 /// hyper's smallest allowed buffer; also the largest request head.
 pub const READ_BUFFER: usize = 8 * 1024;
@@ -51,6 +52,7 @@ pub async fn serve<L>(
 ) -> std::io::Result<()>
 where
     L: Listener<Addr = SocketAddr>,
+    L::Io: IntoWire,
 {
     let mut builder = http1::Builder::new();
     builder.max_buf_size(READ_BUFFER);
@@ -107,10 +109,12 @@ where
             // A live stream: hyper's state goes, the socket stays (in a
             // task of its own, as small as the stream).
             let io = conn.into_parts().io.into_inner().into_inner();
-            tokio::spawn(async move {
-                detach::run(io, stream, stop).await;
-                drop(open);
-            });
+            match io.into_wire().await {
+                Ok(wire) => {
+                    tokio::spawn(detach::run(wire, stream, stop, open));
+                }
+                Err(e) => tracing::debug!(%peer, error = %e, "live stream not handed over"),
+            }
         });
     }
     drop(listener);

@@ -6,8 +6,9 @@
 //! than the stream itself, and a venue holds thousands of them. So the
 //! connection driver ([`super::conn`]) takes the socket back from hyper,
 //! writes the head and the frames itself (chunked, as hyper would), and
-//! keeps only the socket (for HTTPS, rustls' state too) and the stream. This
-//! works on any request of a kept-alive connection, not only its first.
+//! keeps only the stream and the socket in its lightest form
+//! ([`super::wire`]: over TLS 1.3 just the sending key). This works on any
+//! request of a kept-alive connection, not only its first.
 //!
 //! A handler marks its body with [`detachable`]. The body still works
 //! wherever no driver takes it over: HTTP/1.0, `HEAD`, tests that call the
@@ -31,8 +32,10 @@ use std::time::{Duration, SystemTime};
 use axum::body::{Body, Bytes};
 use axum::http::{Method, Request, Response, Version, header};
 use futures_util::stream::{BoxStream, Stream, StreamExt};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{oneshot, watch};
+
+use super::wire::Wire;
 
 /// A client that takes no bytes for this long has gone; its stream ends.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -281,27 +284,24 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Gate<IO> {
     }
 }
 
-/// Sends a detached stream on `io` until it ends (see the module doc);
-/// `stop` turning true ends it cleanly.
-pub async fn run<IO>(mut io: IO, stream: Detached, mut stop: watch::Receiver<bool>)
-where
-    IO: AsyncRead + AsyncWrite + Unpin,
-{
+/// Sends a detached stream on `wire` until it ends (see the module doc);
+/// `stop` turning true ends it cleanly. `_guard` is dropped at the end.
+pub async fn run<G>(mut wire: Wire, stream: Detached, mut stop: watch::Receiver<bool>, _guard: G) {
     let Detached { head, mut frames } = stream;
-    if send(&mut io, &head).await.is_err() {
+    let sent = send(&mut wire, &head).await;
+    drop(head);
+    if sent.is_err() {
         return;
     }
-    // What the client sends is only read to notice it; nothing is kept.
-    let mut ignored = [0u8; 64];
     loop {
         let frame = tokio::select! {
             f = frames.next() => f,
-            _ = io.read(&mut ignored) => return,
+            () = wire.closed() => return,
             _ = stop.wait_for(|s| *s) => None,
         };
         let Some(frame) = frame else {
-            if send(&mut io, b"0\r\n\r\n").await.is_ok() {
-                let _ = tokio::time::timeout(WRITE_TIMEOUT, io.shutdown()).await;
+            if send(&mut wire, b"0\r\n\r\n").await.is_ok() {
+                let _ = tokio::time::timeout(WRITE_TIMEOUT, wire.finish()).await;
             }
             return;
         };
@@ -314,19 +314,15 @@ where
         chunk.extend_from_slice(size.as_bytes());
         chunk.extend_from_slice(&frame);
         chunk.extend_from_slice(b"\r\n");
-        if send(&mut io, &chunk).await.is_err() {
+        if send(&mut wire, &chunk).await.is_err() {
             return;
         }
     }
 }
 
-/// Writes and flushes `bytes`, within [`WRITE_TIMEOUT`].
-async fn send<IO: AsyncWrite + Unpin>(io: &mut IO, bytes: &[u8]) -> io::Result<()> {
-    let write = async {
-        io.write_all(bytes).await?;
-        io.flush().await
-    };
-    tokio::time::timeout(WRITE_TIMEOUT, write)
+/// Writes `bytes`, within [`WRITE_TIMEOUT`].
+async fn send(wire: &mut Wire, bytes: &[u8]) -> io::Result<()> {
+    tokio::time::timeout(WRITE_TIMEOUT, wire.send(bytes))
         .await
         .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into()))
 }

@@ -14,6 +14,7 @@ pub mod extract;
 pub mod pages;
 pub mod redirect;
 pub mod sse;
+pub mod wire;
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -211,6 +212,7 @@ pub async fn serve<L>(
 ) -> std::io::Result<()>
 where
     L: axum::serve::Listener<Addr = SocketAddr>,
+    L::Io: wire::IntoWire,
 {
     conn::serve(listener, router, shutdown).await
 }

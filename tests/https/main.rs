@@ -10,6 +10,7 @@
 mod certificates;
 mod daemon;
 mod redirect;
+mod streams;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
