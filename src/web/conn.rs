@@ -1,11 +1,14 @@
-//! Serving HTTP/1.1 connections: hyper's connection driver configured for
-//! thousands of mostly idle live-update streams, in place of `axum::serve`
-//! (which offers no settings). Each request carries the peer's
+//! Serving HTTP/1.1 connections, on every listener (portal, HTTPS, the
+//! captive redirect): hyper's connection driver configured for thousands
+//! of mostly idle live-update streams, in place of `axum::serve` (which
+//! offers no settings). Each request carries the peer's
 //! `ConnectInfo<SocketAddr>`, as with `into_make_service_with_connect_info`,
-//! so the peer extractors work the same.
+//! so the peer extractors work the same, and `ConnectInfo<LocalAddr>`.
 //!
-//! Memory per connection is what limits a venue's stream count: hyper keeps
-//! a read buffer and a header buffer for the life of a connection. Its read
+//! Memory per connection is what limits a venue's stream count. A live
+//! stream leaves hyper altogether once its head is decided
+//! ([`super::detach`]). Other connections keep hyper's read buffer and
+//! header buffer for their life. Its read
 //! buffer grows by doubling when a read finds it shared with the request
 //! being answered, which every long-lived response does; capping it at
 //! hyper's minimum ([`READ_BUFFER`]) keeps it at one 8 KiB allocation
@@ -34,7 +37,7 @@ use tokio::sync::watch;
 use tower_service::Service;
 
 use super::detach::{self, Gate, Handover};
-use super::wire::IntoWire;
+use super::wire::Socket;
 
 /// hyper's smallest allowed buffer; also the largest request head.
 pub const READ_BUFFER: usize = 8 * 1024;
@@ -42,6 +45,11 @@ pub const READ_BUFFER: usize = 8 * 1024;
 /// How long a stop waits for open connections to finish their responses;
 /// then the rest are dropped (a half-sent request must not hold up a stop).
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The local address of a connection: where the client reached us (in
+/// each request's extensions as `ConnectInfo<LocalAddr>`).
+#[derive(Clone, Copy, Debug)]
+pub struct LocalAddr(pub Option<SocketAddr>);
 
 /// Serves `router` on every connection `listener` accepts, until
 /// `shutdown` resolves and the open connections have closed.
@@ -52,7 +60,7 @@ pub async fn serve<L>(
 ) -> std::io::Result<()>
 where
     L: Listener<Addr = SocketAddr>,
-    L::Io: IntoWire,
+    L::Io: Socket,
 {
     let mut builder = http1::Builder::new();
     builder.max_buf_size(READ_BUFFER);
@@ -69,53 +77,15 @@ where
             c = listener.accept() => c,
             () = &mut shutdown => break,
         };
-        let router = router.clone();
-        let (handover, detached) = Handover::new();
-        let gate = Arc::clone(&handover);
-        let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-            let eligible = Handover::eligible(&req);
-            let mut req = req.map(Body::new);
-            req.extensions_mut().insert(ConnectInfo(peer));
-            let mut router = router.clone();
-            let handover = Arc::clone(&handover);
-            async move {
-                let response = router.call(req).await;
-                let response: Result<_, Infallible> = match response {
-                    Ok(r) if eligible => Ok(handover.offer(r)),
-                    r => r,
-                };
-                response
-            }
-        });
-        let conn = builder.serve_connection(TokioIo::new(Gate::new(io, gate)), service);
-        let mut stop = stop_rx.clone();
-        let open = open_rx.clone();
-        tokio::spawn(async move {
-            let mut conn = conn;
-            let stream = tokio::select! {
-                r = &mut conn => {
-                    if let Err(e) = r {
-                        tracing::trace!(%peer, error = %e, "connection ended");
-                    }
-                    return;
-                }
-                Ok(stream) = detached => stream,
-                _ = stop.wait_for(|s| *s).map(drop) => {
-                    Pin::new(&mut conn).graceful_shutdown();
-                    let _ = conn.await;
-                    return;
-                }
-            };
-            // A live stream: hyper's state goes, the socket stays (in a
-            // task of its own, as small as the stream).
-            let io = conn.into_parts().io.into_inner().into_inner();
-            match io.into_wire().await {
-                Ok(wire) => {
-                    tokio::spawn(detach::run(wire, stream, stop, open));
-                }
-                Err(e) => tracing::debug!(%peer, error = %e, "live stream not handed over"),
-            }
-        });
+        // One kind of socket for hyper, whatever the listener's.
+        spawn_connection(
+            &builder,
+            Box::new(io),
+            peer,
+            router.clone(),
+            stop_rx.clone(),
+            open_rx.clone(),
+        );
     }
     drop(listener);
     drop(open_rx);
@@ -127,6 +97,65 @@ where
         tracing::info!("connections still open at shutdown were dropped");
     }
     Ok(())
+}
+
+/// Serves one connection in a task of its own (not generic: hyper's code
+/// is in the binary once). `open` is held until the connection, or the
+/// live stream it became, has ended.
+fn spawn_connection(
+    builder: &http1::Builder,
+    io: Box<dyn Socket>,
+    peer: SocketAddr,
+    router: Router,
+    mut stop: watch::Receiver<bool>,
+    open: watch::Receiver<()>,
+) {
+    let (handover, detached) = Handover::new();
+    let gate = Arc::clone(&handover);
+    let local = LocalAddr(io.local_addr());
+    let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+        let eligible = Handover::eligible(&req);
+        let mut req = req.map(Body::new);
+        req.extensions_mut().insert(ConnectInfo(peer));
+        req.extensions_mut().insert(ConnectInfo(local));
+        let mut router = router.clone();
+        let handover = Arc::clone(&handover);
+        async move {
+            let response = router.call(req).await;
+            let response: Result<_, Infallible> = match response {
+                Ok(r) if eligible => Ok(handover.offer(r)),
+                r => r,
+            };
+            response
+        }
+    });
+    let conn = builder.serve_connection(TokioIo::new(Gate::new(io, gate)), service);
+    tokio::spawn(async move {
+        let mut conn = conn;
+        let stream = tokio::select! {
+            r = &mut conn => {
+                if let Err(e) = r {
+                    tracing::trace!(%peer, error = %e, "connection ended");
+                }
+                return;
+            }
+            Ok(stream) = detached => stream,
+            _ = stop.wait_for(|s| *s).map(drop) => {
+                Pin::new(&mut conn).graceful_shutdown();
+                let _ = conn.await;
+                return;
+            }
+        };
+        // A live stream: hyper's state goes, the socket stays (in a task of
+        // its own, as small as the stream).
+        let io = conn.into_parts().io.into_inner().into_inner();
+        match io.into_wire().await {
+            Ok(wire) => {
+                tokio::spawn(detach::run(wire, stream, stop, open));
+            }
+            Err(e) => tracing::debug!(%peer, error = %e, "live stream not handed over"),
+        }
+    });
 }
 
 #[cfg(test)]

@@ -212,7 +212,7 @@ pub async fn serve<L>(
 ) -> std::io::Result<()>
 where
     L: axum::serve::Listener<Addr = SocketAddr>,
-    L::Io: wire::IntoWire,
+    L::Io: wire::Socket,
 {
     conn::serve(listener, router, shutdown).await
 }

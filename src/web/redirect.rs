@@ -15,16 +15,15 @@
 //! the portal's front page.
 
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::extract::connect_info::{ConnectInfo, Connected};
+use axum::extract::connect_info::ConnectInfo;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use axum::serve::IncomingStream;
 use tokio::net::TcpListener;
 
 /// Where requests are sent.
@@ -58,15 +57,7 @@ pub fn url_host(ip: IpAddr) -> String {
     }
 }
 
-/// The local address of a connection: where the client reached us.
-#[derive(Clone, Copy, Debug)]
-pub struct LocalAddr(pub Option<SocketAddr>);
-
-impl Connected<IncomingStream<'_, TcpListener>> for LocalAddr {
-    fn connect_info(stream: IncomingStream<'_, TcpListener>) -> Self {
-        LocalAddr(stream.io().local_addr().ok())
-    }
-}
+pub use super::conn::LocalAddr;
 
 /// The host part of a `Host` header, lower-case, if it looks like one
 /// (`name`, `name:port`, `[v6]`, `[v6]:port`).
@@ -189,35 +180,14 @@ fn redirect(portal: &Portal, req: &Request) -> Response {
     r
 }
 
-/// Serves the redirect on `listener` until `shutdown` resolves.
+/// Serves the redirect on `listener` until `shutdown` resolves, with the
+/// portal's connection driver (its header timeout and stop grace).
 pub async fn serve(
     listener: TcpListener,
     portal: Portal,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // Stop like the portal's listeners: finish what is open, but never
-    // wait longer than the grace time.
-    let (fired, stopping) = tokio::sync::oneshot::channel::<()>();
-    let graceful = axum::serve(
-        listener,
-        router(portal).into_make_service_with_connect_info::<LocalAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = fired.send(());
-    });
-    tokio::select! {
-        r = graceful.into_future() => r,
-        () = async {
-            match stopping.await {
-                Ok(()) => tokio::time::sleep(super::conn::SHUTDOWN_GRACE).await,
-                Err(_) => std::future::pending().await,
-            }
-        } => {
-            tracing::info!("connections still open at shutdown were dropped");
-            Ok(())
-        }
-    }
+    super::conn::serve(listener, router(portal), shutdown).await
 }
 
 #[cfg(test)]

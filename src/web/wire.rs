@@ -16,10 +16,12 @@
 
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
 
 use rustls::crypto::cipher::{MessageEncrypter, OutboundChunks, OutboundPlainMessage};
 use rustls::{ContentType, ProtocolVersion, SupportedCipherSuite};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 
@@ -62,53 +64,70 @@ impl std::fmt::Debug for Sealed {
     }
 }
 
-/// A connection that can become a [`Wire`].
-pub trait IntoWire: Sized {
+/// A served connection, plain or TLS. The connection driver handles every
+/// kind through one `Box<dyn Socket>`, so hyper's connection code is in
+/// the binary once, not once per kind.
+pub trait Socket: AsyncRead + AsyncWrite + Unpin + Send + 'static {
     /// The lightest form for a stream; everything written so far has
     /// been flushed by the caller.
-    fn into_wire(self) -> impl Future<Output = io::Result<Wire>> + Send;
+    fn into_wire(self: Box<Self>) -> Pin<Box<dyn Future<Output = io::Result<Wire>> + Send>>;
+
+    /// Where the client reached us.
+    fn local_addr(&self) -> Option<SocketAddr>;
 }
 
-impl IntoWire for TcpStream {
-    async fn into_wire(self) -> io::Result<Wire> {
-        Ok(Wire::Tcp(self))
+impl Socket for TcpStream {
+    fn local_addr(&self) -> Option<SocketAddr> {
+        TcpStream::local_addr(self).ok()
+    }
+
+    fn into_wire(self: Box<Self>) -> Pin<Box<dyn Future<Output = io::Result<Wire>> + Send>> {
+        Box::pin(std::future::ready(Ok(Wire::Tcp(*self))))
     }
 }
 
-impl IntoWire for TlsStream<TcpStream> {
-    async fn into_wire(mut self) -> io::Result<Wire> {
-        // Records rustls still holds (session tickets) go out first: a key
-        // is only handed over with nothing left to send.
-        self.flush().await?;
-        let (_, conn) = self.get_ref();
-        let suite = match conn.negotiated_cipher_suite() {
-            Some(SupportedCipherSuite::Tls13(s))
-                if conn.protocol_version() == Some(ProtocolVersion::TLSv1_3)
-                    && !conn.wants_write() =>
-            {
-                s
-            }
-            _ => return Ok(Wire::Tls(Box::new(self))),
-        };
-        let (tcp, conn) = self.into_inner();
-        let secrets = conn
-            .dangerous_extract_secrets()
-            .map_err(|e| io::Error::other(format!("TLS key hand-over: {e}")))?;
-        let (seq, tx) = secrets.tx;
-        let (key, iv) = match tx {
-            rustls::ConnectionTrafficSecrets::Aes128Gcm { key, iv }
-            | rustls::ConnectionTrafficSecrets::Aes256Gcm { key, iv }
-            | rustls::ConnectionTrafficSecrets::Chacha20Poly1305 { key, iv } => (key, iv),
-            _ => return Err(io::Error::other("TLS key hand-over: unknown cipher")),
-        };
-        Ok(Wire::Sealed(Sealed {
-            tcp,
-            encrypter: suite.aead_alg.encrypter(key, iv),
-            seq,
-            // Well before the limit, whatever it is.
-            limit: suite.common.confidentiality_limit / 2,
-        }))
+impl Socket for TlsStream<TcpStream> {
+    fn local_addr(&self) -> Option<SocketAddr> {
+        self.get_ref().0.local_addr().ok()
     }
+
+    fn into_wire(self: Box<Self>) -> Pin<Box<dyn Future<Output = io::Result<Wire>> + Send>> {
+        Box::pin(tls_wire(self))
+    }
+}
+
+/// See [`Wire`]: TLS 1.3 becomes [`Wire::Sealed`], the rest stays whole.
+async fn tls_wire(mut tls: Box<TlsStream<TcpStream>>) -> io::Result<Wire> {
+    // Records rustls still holds (session tickets) go out first: a key is
+    // only handed over with nothing left to send.
+    tls.flush().await?;
+    let (_, conn) = tls.get_ref();
+    let suite = match conn.negotiated_cipher_suite() {
+        Some(SupportedCipherSuite::Tls13(s))
+            if conn.protocol_version() == Some(ProtocolVersion::TLSv1_3) && !conn.wants_write() =>
+        {
+            s
+        }
+        _ => return Ok(Wire::Tls(tls)),
+    };
+    let (tcp, conn) = tls.into_inner();
+    let secrets = conn
+        .dangerous_extract_secrets()
+        .map_err(|e| io::Error::other(format!("TLS key hand-over: {e}")))?;
+    let (seq, tx) = secrets.tx;
+    let (key, iv) = match tx {
+        rustls::ConnectionTrafficSecrets::Aes128Gcm { key, iv }
+        | rustls::ConnectionTrafficSecrets::Aes256Gcm { key, iv }
+        | rustls::ConnectionTrafficSecrets::Chacha20Poly1305 { key, iv } => (key, iv),
+        _ => return Err(io::Error::other("TLS key hand-over: unknown cipher")),
+    };
+    Ok(Wire::Sealed(Sealed {
+        tcp,
+        encrypter: suite.aead_alg.encrypter(key, iv),
+        seq,
+        // Well before the limit, whatever it is.
+        limit: suite.common.confidentiality_limit / 2,
+    }))
 }
 
 impl Sealed {
