@@ -464,6 +464,13 @@ async fn fanout(d: &Daemon, n: usize, rounds: usize) -> Fanout {
         }
         let cpu = cpu_time(pid).saturating_sub(cpu_before);
         lat.sort_unstable();
+        eprintln!(
+            "  fan-out round: {} reached, p50 {}, p99 {}, daemon CPU {}",
+            lat.len(),
+            ms(percentile(&lat, 0.5)),
+            ms(percentile(&lat, 0.99)),
+            ms(cpu)
+        );
         results.push(Fanout {
             reached: lat.len(),
             p50: percentile(&lat, 0.5),
