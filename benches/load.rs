@@ -231,21 +231,48 @@ async fn request(
 }
 
 /// `conns` connections hammering `path` for `secs`; (requests/s, p50, p99).
+///
+/// Without `rate` each connection sends its next request as soon as the
+/// last is answered (closed loop: the maximum rate, and at many
+/// connections the latency is mostly the wait for a turn on the cores).
+/// With `rate` (requests/s over all connections) requests go out on a
+/// schedule, as independent guests would send them (open loop, as `wrk2`
+/// does): a request whose turn came while its connection was still busy
+/// is timed from its turn, so a slow server cannot hide its queue.
 async fn hammer(
     d: &Daemon,
     conns: usize,
     secs: f64,
+    rate: Option<f64>,
     path: &'static str,
     expect: u16,
 ) -> (f64, Duration, Duration) {
-    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs_f64(secs);
+    let every = rate.map(|r| Duration::from_secs_f64(conns as f64 / r));
     let mut tasks = Vec::new();
-    for _ in 0..conns {
+    for k in 0..conns {
         let mut c = connect(d, false).await.expect("connect");
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
-            while Instant::now() < deadline {
-                let t = Instant::now();
+            // Connections take their turns spread over one interval.
+            let offset = every.map(|e| e.mul_f64(k as f64 / conns as f64));
+            for i in 0u32.. {
+                let t = match (every, offset) {
+                    (Some(e), Some(o)) => {
+                        let turn = start + o + e * i;
+                        if Instant::now() < turn {
+                            tokio::time::sleep_until(turn.into()).await;
+                            Instant::now()
+                        } else {
+                            turn
+                        }
+                    }
+                    _ => Instant::now(),
+                };
+                if t >= deadline {
+                    break;
+                }
                 let (status, _) = request(&mut c, "GET", path, "", &[])
                     .await
                     .expect("request");
@@ -255,12 +282,11 @@ async fn hammer(
             lat
         }));
     }
-    let t0 = Instant::now();
     let mut all = Vec::new();
     for t in tasks {
         all.extend(t.await.expect("task"));
     }
-    let took = t0.elapsed().as_secs_f64().max(secs);
+    let took = start.elapsed().as_secs_f64().max(secs);
     all.sort_unstable();
     (
         all.len() as f64 / took,
@@ -513,6 +539,28 @@ fn fanout_rows(f: &Fanout, n: usize, note: &str) -> Vec<(String, String)> {
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let smoke = std::env::args().any(|a| a == "--smoke");
+    // `--redirect N [R]`: only the redirect at N connections (for profiling).
+    if let Some(conns) = std::env::args()
+        .skip_while(|a| a != "--redirect")
+        .nth(1)
+        .and_then(|a| a.parse::<usize>().ok())
+    {
+        // `--redirect N R`: at R requests/s, on a schedule.
+        let rate = std::env::args()
+            .skip_while(|a| a != "--redirect")
+            .nth(2)
+            .and_then(|a| a.parse::<f64>().ok());
+        let d = start("").await;
+        for _ in 0..3 {
+            let (rps, p50, p99) = hammer(&d, conns, 3.0, rate, "/generate_204", 302).await;
+            println!(
+                "redirect, {conns} connections: {rps:.0} req/s, p50 {}, p99 {}",
+                ms(p50),
+                ms(p99)
+            );
+        }
+        return;
+    }
     // `--sse N`: only the fan-out to N streams (for profiling).
     if let Some(n) = std::env::args()
         .skip_while(|a| a != "--sse")
@@ -554,7 +602,7 @@ async fn main() {
     for conns in [1usize, 16, 256] {
         let mut results = Vec::new();
         for _ in 0..runs {
-            results.push(hammer(&d, conns, secs, "/generate_204", 302).await);
+            results.push(hammer(&d, conns, secs, None, "/generate_204", 302).await);
         }
         results.sort_by(|a, b| a.0.total_cmp(&b.0));
         let (rps, p50, p99) = results[results.len() / 2];
@@ -563,6 +611,17 @@ async fn main() {
             format!("{rps:.0} req/s, p50 {}, p99 {}", ms(p50), ms(p99)),
         ));
     }
+    // The target's load on a schedule: 20,000 req/s from 256 guests.
+    let mut results = Vec::new();
+    for _ in 0..runs {
+        results.push(hammer(&d, 256, secs, Some(20_000.0), "/generate_204", 302).await);
+    }
+    results.sort_by_key(|r| r.2);
+    let (rps, p50, p99) = results[results.len() / 2];
+    rows.push((
+        "redirect, 256 connections at 20,000 req/s (open loop)".into(),
+        format!("{rps:.0} req/s, p50 {}, p99 {}", ms(p50), ms(p99)),
+    ));
 
     // Durable orders over HTTPS, 64 clients.
     let clients = if smoke { 8 } else { 64 };
