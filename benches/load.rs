@@ -645,6 +645,10 @@ async fn main() {
         format!("{:.0}", without[without.len() / 2]),
     ));
     drop(single);
+    rows.push((
+        "RSS after the order runs (database cache limit 16 MiB)".into(),
+        format!("{} KiB", rss_kib(d.child.id())),
+    ));
     let (sold, left, off) =
         oversell(&d, u32::try_from(clients * 2).unwrap_or(u32::MAX), clients).await;
     rows.push((

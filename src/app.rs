@@ -116,6 +116,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let settings = StoreSettings {
         group_commit: config.group_commit,
         utc_offset_minutes: config.utc_offset_minutes,
+        cache_bytes: usize::try_from(config.database_cache_mib)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(1024 * 1024),
         ..StoreSettings::default()
     };
     let path = db_path.clone();

@@ -32,6 +32,8 @@ pub struct Layer {
     pub auto_cancel_seconds: Option<u32>,
     /// Batch concurrent writes into one commit.
     pub group_commit: Option<bool>,
+    /// Most memory the database may keep as page cache, in MiB.
+    pub database_cache_mib: Option<u32>,
     /// How long a staff login lasts.
     pub login_hours: Option<u32>,
     /// Login and registration attempts per minute from one address.
@@ -99,6 +101,8 @@ pub struct Config {
     pub auto_cancel_seconds: u32,
     /// Group commit on.
     pub group_commit: bool,
+    /// The database's page cache limit, MiB.
+    pub database_cache_mib: u32,
     /// Staff login length.
     pub login_hours: u32,
     /// Login attempts per minute per address.
@@ -142,6 +146,7 @@ pub fn defaults() -> Config {
         auto_approve_shops: false,
         auto_cancel_seconds: 900,
         group_commit: true,
+        database_cache_mib: 16,
         login_hours: 12,
         login_attempts_per_minute: 10,
         secure_cookies: false,
@@ -282,6 +287,9 @@ pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> 
         if let Some(v) = l.group_commit {
             c.group_commit = v;
         }
+        if let Some(v) = l.database_cache_mib {
+            c.database_cache_mib = v;
+        }
         if let Some(v) = l.login_hours {
             c.login_hours = v;
         }
@@ -320,6 +328,11 @@ pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> 
     if !(-14 * 60..=14 * 60).contains(&c.utc_offset_minutes) {
         return Err(ConfigError::Invalid(
             "utc_offset_minutes must be between -840 and 840".into(),
+        ));
+    }
+    if c.database_cache_mib == 0 {
+        return Err(ConfigError::Invalid(
+            "database_cache_mib must be at least 1".into(),
         ));
     }
     if c.login_hours == 0 || c.login_attempts_per_minute == 0 {
@@ -469,6 +482,11 @@ mod tests {
             ..Layer::default()
         };
         assert!(merge(defaults(), &[bad]).is_err());
+        let no_cache: Layer = toml::from_str("database_cache_mib = 0").expect("toml");
+        let err = merge(defaults(), &[no_cache]).expect_err("no cache");
+        assert!(err.to_string().contains("database_cache_mib"), "{err}");
+        let cache: Layer = toml::from_str("database_cache_mib = 4").expect("toml");
+        assert_eq!(merge(defaults(), &[cache]).expect("merges").database_cache_mib, 4);
     }
 
     #[test]

@@ -134,6 +134,7 @@ impl Default for WriterSettings {
             group_commit: true,
             max_batch: 256,
             utc_offset_minutes: 0,
+            cache_bytes: 16 * 1024 * 1024,
         }
     }
 }
@@ -161,7 +162,9 @@ impl Store {
     /// Opens (or creates) the database at `path`, checks or migrates its
     /// schema, and starts the writer thread. Blocking: call it at start-up.
     pub fn open(path: &Path, settings: StoreSettings) -> Result<Self, StoreError> {
-        let db = Database::create(path)?;
+        let db = Database::builder()
+            .set_cache_size(settings.cache_bytes)
+            .create(path)?;
         prepare_schema(&db)?;
         let db = Arc::new(db);
         let (jobs, rx) = mpsc::channel(1024);

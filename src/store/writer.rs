@@ -117,6 +117,10 @@ pub struct WriterSettings {
     pub max_batch: usize,
     /// Venue-local time is UTC plus this many minutes.
     pub utc_offset_minutes: i32,
+    /// Most memory redb keeps as page cache. Its own default is 1 GiB,
+    /// which a busy day's database would grow into on a 128 MB router;
+    /// the kernel's page cache still holds the file.
+    pub cache_bytes: usize,
 }
 
 /// Runs the writer until every sender is gone.
