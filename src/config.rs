@@ -486,7 +486,12 @@ mod tests {
         let err = merge(defaults(), &[no_cache]).expect_err("no cache");
         assert!(err.to_string().contains("database_cache_mib"), "{err}");
         let cache: Layer = toml::from_str("database_cache_mib = 4").expect("toml");
-        assert_eq!(merge(defaults(), &[cache]).expect("merges").database_cache_mib, 4);
+        assert_eq!(
+            merge(defaults(), &[cache])
+                .expect("merges")
+                .database_cache_mib,
+            4
+        );
     }
 
     #[test]

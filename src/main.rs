@@ -44,8 +44,27 @@ async fn shutdown_signal() {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// Most threads for blocking work (database reads and writes' answers,
+/// password hashing). tokio allows 512; a burst of guests would start one
+/// per concurrent read, each with its own stack and allocator arena, and
+/// the memory stays with the process after the rush.
+const BLOCKING_THREADS: usize = 8;
+
+fn main() -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(BLOCKING_THREADS)
+        .build();
+    match runtime {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(e) => {
+            eprintln!("queueless: starting the runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
     let result = async {
