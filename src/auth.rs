@@ -68,7 +68,7 @@ fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| hash_password("not a real password").unwrap_or_default())
 }
 
-/// Hashing on the blocking pool, at most [`CONCURRENT_HASHES`] at a time.
+/// Hashing on the blocking pool, at most `CONCURRENT_HASHES` (2) at a time.
 #[derive(Clone, Debug)]
 pub struct Passwords {
     permits: Arc<Semaphore>,

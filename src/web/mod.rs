@@ -3,7 +3,10 @@
 //! middleware stack (body limit, CSRF guard, device cookie).
 //!
 //! `serve(listener, state, shutdown)` takes a bound listener so tests can
-//! bind port 0.
+//! bind port 0. Every listener is served by one connection driver
+//! ([`conn`]); live streams leave hyper once their head is decided
+//! ([`detach`]) and keep the lightest socket their connection allows
+//! ([`wire`]).
 
 pub mod api;
 pub mod captive;
