@@ -44,8 +44,8 @@ async fn shutdown_signal() {
     }
 }
 
-/// Most threads for blocking work (database reads and writes' answers,
-/// password hashing). tokio allows 512; a burst of guests would start one
+/// Most threads for blocking work (database reads, password hashing,
+/// firewall commands). tokio allows 512; a burst of guests would start one
 /// per concurrent read, each with its own stack and allocator arena, and
 /// the memory stays with the process after the rush.
 const BLOCKING_THREADS: usize = 8;

@@ -8,9 +8,8 @@
 //! Memory per connection is what limits a venue's stream count. A live
 //! stream leaves hyper altogether once its head is decided
 //! ([`super::detach`]). Other connections keep hyper's read buffer and
-//! header buffer for their life. Its read
-//! buffer grows by doubling when a read finds it shared with the request
-//! being answered, which every long-lived response does; capping it at
+//! header buffer for their life. The read buffer grows by doubling when a
+//! read finds it shared with the request being answered; capping it at
 //! hyper's minimum ([`READ_BUFFER`]) keeps it at one 8 KiB allocation
 //! instead of a 16 KiB one plus a freed 8 KiB hole. A request head (line and
 //! headers) must fit in it; browsers send well under 2 KiB to the portal.
@@ -141,7 +140,7 @@ fn spawn_connection(
             }
             Ok(stream) = detached => stream,
             _ = stop.wait_for(|s| *s).map(drop) => {
-                Pin::new(&mut conn).graceful_shutdown();
+                std::pin::Pin::new(&mut conn).graceful_shutdown();
                 let _ = conn.await;
                 return;
             }

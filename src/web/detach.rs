@@ -13,8 +13,8 @@
 //! A handler marks its body with [`detachable`]. The body still works
 //! wherever no driver takes it over: HTTP/1.0, `HEAD`, tests that call the
 //! router directly, or hyper still flushing an earlier response on the
-//! connection. Detaching only ever saves memory; it never changes the bytes
-//! a client gets, apart from hyper's own ordering of headers.
+//! connection. Detaching saves memory and changes nothing a browser sees:
+//! the same headers (in another order) and the same chunks.
 //!
 //! A detached stream ends when its source ends, when the server stops, when
 //! a write stalls for [`WRITE_TIMEOUT`], or when the client sends anything
