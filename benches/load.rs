@@ -247,12 +247,17 @@ async fn hammer(
     path: &'static str,
     expect: u16,
 ) -> (f64, Duration, Duration) {
+    let mut open = Vec::with_capacity(conns);
+    for _ in 0..conns {
+        open.push(connect(d, false).await.expect("connect"));
+    }
+    // The clock starts once every connection is open: no turn is missed
+    // while the others connect.
     let start = Instant::now();
     let deadline = start + Duration::from_secs_f64(secs);
     let every = rate.map(|r| Duration::from_secs_f64(conns as f64 / r));
     let mut tasks = Vec::new();
-    for k in 0..conns {
-        let mut c = connect(d, false).await.expect("connect");
+    for (k, mut c) in open.into_iter().enumerate() {
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             // Connections take their turns spread over one interval.
