@@ -1,7 +1,9 @@
 //! Guests and shopkeepers in real headless Chromium: a two-shop checkout,
 //! the dashboard and the order page updating without reload, a sold-out
-//! item greying out on another guest's open menu, a closed table, and
-//! hostile names shown as text. Screenshots of each main page are saved.
+//! item greying out on another guest's open menu (over plain HTTP and over
+//! HTTPS, where a live stream keeps only its TLS sending key), a closed
+//! table, and hostile names shown as text. Screenshots of each main page
+//! are saved.
 
 use fantoccini::{Client, Locator};
 use serde_json::json;
@@ -165,6 +167,48 @@ async fn sold_out_item_greys_out_on_an_open_menu() {
         .send("POST", "/api/shop/items/5/stock", Some(json!({"delta": 3})))
         .await;
     wait_for(&guest, "li[data-item=\"5\"]:not(.soldout)").await;
+    guest.close().await.expect("close");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_menu_follows_stock_over_https() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start_https().await;
+    let driver = Driver::start().await;
+    // The certificate is the self-signed one a venue starts with.
+    let guest = driver
+        .browser_with("https-guest", &["--ignore-certificate-errors"])
+        .await;
+    guest.goto(&server.url("/shops/2")).await.expect("menu");
+    wait_for(&guest, "li[data-item=\"5\"]:not(.soldout)").await;
+    let stock = |change| {
+        let store = server.running.store.clone();
+        async move {
+            store
+                .write(move |tx| {
+                    queueless::store::catalog::change_item_stock(
+                        tx,
+                        queueless::domain::ShopId(2),
+                        queueless::domain::ItemId(5),
+                        change,
+                    )
+                })
+                .await
+                .expect("stock changes");
+        }
+    };
+    use queueless::domain::menu::StockChange;
+    // Several events on the one stream: each record must open in order.
+    for _ in 0..3 {
+        stock(StockChange::Set(0)).await;
+        wait_for(&guest, "li[data-item=\"5\"].soldout").await;
+        stock(StockChange::Delta(2)).await;
+        wait_text(&guest, "li[data-item=\"5\"] .left", "2").await;
+    }
+    screenshot(&guest, "menu-over-https").await;
     guest.close().await.expect("close");
     server.stop().await;
 }

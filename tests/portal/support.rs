@@ -34,6 +34,25 @@ impl Server {
         }
     }
 
+    /// The same, served over HTTPS (the self-signed certificate for
+    /// `localhost`); `base` is the HTTPS address.
+    pub async fn start_https() -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = queueless::config::defaults();
+        config.data_dir = dir.path().join("data");
+        config.http = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.https = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
+        config.demo = true;
+        let running = app::start(config).await.expect("server starts");
+        let port = running.https_addr.expect("https").port();
+        let base = format!("https://localhost:{port}");
+        Server {
+            running,
+            base,
+            _dir: dir,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -248,21 +267,34 @@ impl Driver {
 
     /// A new browser with its own profile (its own cookies): one person.
     pub async fn browser(&self, name: &str) -> Client {
+        self.browser_with(name, &[]).await
+    }
+
+    /// A browser with `extra` command-line switches.
+    pub async fn browser_with(&self, name: &str, extra: &[&str]) -> Client {
         let profile = self.profiles.path().join(name);
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--window-size=412,915",
+            "--autoplay-policy=no-user-gesture-required",
+        ]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .map(str::to_owned)
+        .collect();
+        args.push(format!("--user-data-dir={}", profile.display()));
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
-            json!({
-                "binary": "/usr/bin/chromium",
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--window-size=412,915",
-                    "--autoplay-policy=no-user-gesture-required",
-                    format!("--user-data-dir={}", profile.display()),
-                ]
-            }),
+            json!({ "binary": "/usr/bin/chromium", "args": args }),
         );
         ClientBuilder::new(HttpConnector::new())
             .capabilities(caps)
