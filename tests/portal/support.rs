@@ -2,6 +2,7 @@
 //! client that keeps its cookies, and headless Chromium via chromedriver.
 
 use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -232,7 +233,8 @@ pub fn browser_available() -> bool {
     false
 }
 
-/// A chromedriver child process on a free port; killed (by PID) on drop.
+/// A chromedriver child process on a free port; it and the browsers it
+/// started are killed (by its process group) on drop.
 pub struct Driver {
     child: Child,
     pub url: String,
@@ -246,10 +248,13 @@ impl Driver {
             .local_addr()
             .expect("addr")
             .port();
+        // Its own process group: the browsers it starts are ended with it,
+        // even when a failing test never closes its session.
         let child = Command::new("chromedriver")
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .expect("chromedriver starts");
         let url = format!("http://127.0.0.1:{port}");
@@ -306,6 +311,11 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // The group this driver leads: chromedriver and its browsers.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
