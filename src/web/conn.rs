@@ -148,11 +148,14 @@ fn spawn_connection(
         // A live stream: hyper's state goes, the socket stays (in a task of
         // its own, as small as the stream).
         let io = conn.into_parts().io.into_inner().into_inner();
-        match io.into_wire().await {
-            Ok(wire) => {
+        // Handing over may flush what TLS still holds: a client that takes
+        // nothing must not hold this task (and hyper's buffers) forever.
+        match tokio::time::timeout(detach::WRITE_TIMEOUT, io.into_wire()).await {
+            Ok(Ok(wire)) => {
                 tokio::spawn(detach::run(wire, stream, stop, open));
             }
-            Err(e) => tracing::debug!(%peer, error = %e, "live stream not handed over"),
+            Ok(Err(e)) => tracing::debug!(%peer, error = %e, "live stream not handed over"),
+            Err(_) => tracing::debug!(%peer, "live stream not handed over in time"),
         }
     });
 }
