@@ -76,6 +76,9 @@ async fn start(extra_config: &str) -> Daemon {
         .arg("--config")
         .arg(&config)
         .arg("serve")
+        // As systemd/queueless.service runs it (large blocks go back to
+        // the system when freed).
+        .env("MALLOC_MMAP_THRESHOLD_", "262144")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -447,7 +450,9 @@ async fn fanout(d: &Daemon, n: usize, rounds: usize) -> Fanout {
         );
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let per_stream = rss_kib(pid).saturating_sub(before) * 1024 / n.max(1) as u64;
+    let opened = rss_kib(pid);
+    let per_stream = opened.saturating_sub(before) * 1024 / n.max(1) as u64;
+    eprintln!("  RSS before the streams {before} KiB, with them open {opened} KiB");
     let mut keeper = login(d, "dumplings@demo.queueless").await;
     let mut results = Vec::with_capacity(rounds);
     for _ in 0..rounds {
@@ -496,11 +501,12 @@ async fn fanout(d: &Daemon, n: usize, rounds: usize) -> Fanout {
         let cpu = cpu_time(pid).saturating_sub(cpu_before);
         lat.sort_unstable();
         eprintln!(
-            "  fan-out round: {} reached, p50 {}, p99 {}, daemon CPU {}",
+            "  fan-out round: {} reached, p50 {}, p99 {}, daemon CPU {}, RSS {} KiB",
             lat.len(),
             ms(percentile(&lat, 0.5)),
             ms(percentile(&lat, 0.99)),
-            ms(cpu)
+            ms(cpu),
+            rss_kib(pid)
         );
         results.push(Fanout {
             reached: lat.len(),

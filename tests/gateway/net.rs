@@ -297,6 +297,8 @@ impl Net {
             ])
             .args(extra)
             .env("QUEUELESS_LOG", "info")
+            // As systemd/queueless.service runs it.
+            .env("MALLOC_MMAP_THRESHOLD_", "262144")
             .stdout(Stdio::null())
             .stderr(Stdio::from(
                 std::fs::File::create(self.dir.path().join("queueless.log")).expect("log file"),
