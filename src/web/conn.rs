@@ -239,6 +239,27 @@ mod tests {
 
     const WAIT: Duration = Duration::from_secs(5);
 
+    /// Sends `request` on `c` and reads the response head.
+    async fn ask(c: &mut TcpStream, request: &str) -> String {
+        c.write_all(request.as_bytes()).await.expect("send");
+        head(c).await
+    }
+
+    /// A new connection that asked for the live stream; its response head.
+    async fn subscribe(t: &Test) -> (TcpStream, String) {
+        let mut c = TcpStream::connect(t.addr).await.expect("connect");
+        let h = ask(&mut c, "GET /live HTTP/1.1\r\nhost: x\r\n\r\n").await;
+        (c, h)
+    }
+
+    /// Waits until the server has dropped the stream `gone` belongs to.
+    async fn dropped(gone: oneshot::Receiver<()>) {
+        tokio::time::timeout(WAIT, gone)
+            .await
+            .expect("stream dropped in time")
+            .expect_err("dropped, not signalled");
+    }
+
     async fn head(c: &mut TcpStream) -> String {
         let mut h = Vec::new();
         while !h.ends_with(b"\r\n\r\n") {
@@ -274,17 +295,11 @@ mod tests {
         let t = Test::start().await;
         let (frames, gone) = t.source();
         let mut c = TcpStream::connect(t.addr).await.expect("connect");
-        c.write_all(b"GET /page HTTP/1.1\r\nhost: x\r\n\r\n")
-            .await
-            .expect("send");
-        let h = head(&mut c).await;
+        let h = ask(&mut c, "GET /page HTTP/1.1\r\nhost: x\r\n\r\n").await;
         assert!(h.contains("content-length: 2\r\n"), "{h}");
         assert_eq!(exactly(&mut c, 2).await, "ok");
 
-        c.write_all(b"GET /live HTTP/1.1\r\nhost: x\r\n\r\n")
-            .await
-            .expect("send");
-        let h = head(&mut c).await;
+        let h = ask(&mut c, "GET /live HTTP/1.1\r\nhost: x\r\n\r\n").await;
         assert!(h.starts_with("HTTP/1.1 200 OK\r\n"), "{h}");
         assert!(h.contains("content-type: text/event-stream\r\n"), "{h}");
         assert!(h.contains("\r\ndate: "), "{h}");
@@ -302,10 +317,7 @@ mod tests {
         drop(frames);
         assert_eq!(exactly(&mut c, 5).await, "0\r\n\r\n");
         closed(&mut c).await;
-        tokio::time::timeout(WAIT, gone)
-            .await
-            .expect("stream dropped")
-            .expect_err("dropped, not sent");
+        dropped(gone).await;
     }
 
     #[tokio::test]
@@ -313,30 +325,17 @@ mod tests {
         let t = Test::start().await;
         // Sends a byte: nothing can follow an endless response.
         let (_frames, gone) = t.source();
-        let mut c = TcpStream::connect(t.addr).await.expect("connect");
-        c.write_all(b"GET /live HTTP/1.1\r\nhost: x\r\n\r\n")
-            .await
-            .expect("send");
-        assert!(head(&mut c).await.ends_with("chunked\r\n\r\n"));
+        let (mut c, h) = subscribe(&t).await;
+        assert!(h.ends_with("chunked\r\n\r\n"), "{h}");
         c.write_all(b"G").await.expect("send");
         closed(&mut c).await;
-        tokio::time::timeout(WAIT, gone)
-            .await
-            .expect("stream dropped")
-            .expect_err("dropped");
+        dropped(gone).await;
 
         // Closes its side: the stream (and what it holds) goes at once.
         let (_frames, gone) = t.source();
-        let mut c = TcpStream::connect(t.addr).await.expect("connect");
-        c.write_all(b"GET /live HTTP/1.1\r\nhost: x\r\n\r\n")
-            .await
-            .expect("send");
-        head(&mut c).await;
+        let (mut c, _) = subscribe(&t).await;
         c.shutdown().await.expect("half-close");
-        tokio::time::timeout(WAIT, gone)
-            .await
-            .expect("stream dropped")
-            .expect_err("dropped");
+        dropped(gone).await;
     }
 
     #[tokio::test]
@@ -344,10 +343,7 @@ mod tests {
         let t = Test::start().await;
         let (frames, _gone) = t.source();
         let mut c = TcpStream::connect(t.addr).await.expect("connect");
-        c.write_all(b"GET /live HTTP/1.0\r\n\r\n")
-            .await
-            .expect("send");
-        let h = head(&mut c).await;
+        let h = ask(&mut c, "GET /live HTTP/1.0\r\n\r\n").await;
         assert!(h.starts_with("HTTP/1.0 200 OK\r\n"), "{h}");
         assert!(!h.contains("transfer-encoding"), "{h}");
         frames.send(Bytes::from("data: 1\n\n")).await.expect("send");
@@ -360,18 +356,11 @@ mod tests {
     async fn a_stop_ends_detached_streams_cleanly() {
         let mut t = Test::start().await;
         let (_frames, gone) = t.source();
-        let mut c = TcpStream::connect(t.addr).await.expect("connect");
-        c.write_all(b"GET /live HTTP/1.1\r\nhost: x\r\n\r\n")
-            .await
-            .expect("send");
-        head(&mut c).await;
+        let (mut c, _) = subscribe(&t).await;
         t.stop.take().expect("once").send(()).expect("serving");
         assert_eq!(exactly(&mut c, 5).await, "0\r\n\r\n");
         closed(&mut c).await;
-        tokio::time::timeout(WAIT, gone)
-            .await
-            .expect("stream dropped")
-            .expect_err("dropped");
+        dropped(gone).await;
         // Well within the grace time: the stream counted as open, and ended.
         tokio::time::timeout(Duration::from_secs(2), &mut t.served)
             .await

@@ -96,6 +96,14 @@ pub fn get(path: &str, host: &str) -> String {
 
 /// A client that trusts exactly `trusted` and offers h2 and http/1.1.
 fn client(trusted: &[CertificateDer<'static>]) -> tokio_rustls::TlsConnector {
+    client_for(trusted, rustls::DEFAULT_VERSIONS)
+}
+
+/// The same, speaking only the TLS `versions` given.
+pub fn client_for(
+    trusted: &[CertificateDer<'static>],
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> tokio_rustls::TlsConnector {
     let mut roots = rustls::RootCertStore::empty();
     for c in trusted {
         roots.add(c.clone()).expect("usable as a trust anchor");
@@ -103,7 +111,7 @@ fn client(trusted: &[CertificateDer<'static>]) -> tokio_rustls::TlsConnector {
     let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
-    .with_safe_default_protocol_versions()
+    .with_protocol_versions(versions)
     .expect("TLS versions")
     .with_root_certificates(roots)
     .with_no_client_auth();

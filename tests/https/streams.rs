@@ -4,8 +4,6 @@
 //! real TLS client, in order, and a stop must end the stream with a valid
 //! `close_notify` (the client reads a clean end, not a truncation).
 
-use std::sync::Arc;
-
 use queueless::app;
 use queueless::domain::menu::StockChange;
 use queueless::domain::{ItemId, ShopId};
@@ -15,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
-use crate::{IO_LIMIT, cert_of, config};
+use crate::{IO_LIMIT, cert_of, client_for, config};
 
 /// The demo's dumpling shop and its counted item.
 const SHOP: u64 = 2;
@@ -26,18 +24,9 @@ async fn connect(
     trusted: CertificateDer<'static>,
     version: &'static rustls::SupportedProtocolVersion,
 ) -> TlsStream<TcpStream> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(trusted).expect("a trust anchor");
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_protocol_versions(&[version])
-    .expect("TLS version")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
     let tcp = TcpStream::connect(addr).await.expect("connect");
     let name = ServerName::try_from("localhost").expect("name");
-    tokio_rustls::TlsConnector::from(Arc::new(config))
+    client_for(&[trusted], &[version])
         .connect(name, tcp)
         .await
         .expect("handshake")

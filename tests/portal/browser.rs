@@ -6,6 +6,9 @@
 //! are saved.
 
 use fantoccini::{Client, Locator};
+use queueless::domain::menu::StockChange;
+use queueless::domain::{ItemId, ShopId};
+use queueless::store::catalog;
 use serde_json::json;
 
 use crate::support::{Api, Driver, Server, browser_available, screenshot, wait_for, wait_text};
@@ -188,19 +191,11 @@ async fn an_open_menu_follows_stock_over_https() {
         let store = server.running.store.clone();
         async move {
             store
-                .write(move |tx| {
-                    queueless::store::catalog::change_item_stock(
-                        tx,
-                        queueless::domain::ShopId(2),
-                        queueless::domain::ItemId(5),
-                        change,
-                    )
-                })
+                .write(move |tx| catalog::change_item_stock(tx, ShopId(2), ItemId(5), change))
                 .await
                 .expect("stock changes");
         }
     };
-    use queueless::domain::menu::StockChange;
     // Several events on the one stream: each record must open in order.
     for _ in 0..3 {
         stock(StockChange::Set(0)).await;
