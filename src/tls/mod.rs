@@ -225,7 +225,10 @@ async fn accept_loop(
             continue;
         };
         if let Some(oldest) = ticket.shed {
-            tracing::debug!(pending = admission.pending(), "TLS handshakes full; the oldest is shed");
+            tracing::debug!(
+                pending = admission.pending(),
+                "TLS handshakes full; the oldest is shed"
+            );
             oldest.abort();
         }
         let acceptor = acceptor.clone();
