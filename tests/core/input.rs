@@ -258,3 +258,48 @@ async fn stock_policies_refuse_fields_they_do_not_have() {
     }
     dump.assert_same(&server.dump().await, "refused items");
 }
+
+/// One text rule: a cancel reason with control characters is refused like
+/// any other field (it reached the guest's page raw), and names and e-mail
+/// addresses refuse what hides or reorders characters.
+#[tokio::test]
+async fn control_and_invisible_characters_are_refused_everywhere() {
+    let server = TestServer::start().await;
+    let pork = server.item_id(PORK);
+    let mut keeper = server.login(DUMPLINGS).await;
+    let mut guest = server.guest();
+    let order = guest.place(&[(pork, 1)], "reasons").await;
+    let status = format!("/api/shop/orders/{}/status", order["id"]);
+    let dump = server.dump().await;
+    for reason in [
+        "sold\u{0} out",
+        "\u{1b}[2Jsold out",
+        "sold out\r\nX-Injected: 1",
+    ] {
+        let r = keeper
+            .post(&status, json!({"status": "cancelled", "reason": reason}))
+            .await;
+        assert_eq!(r.error(422), "invalid_input", "{reason:?}");
+    }
+    for (field, value) in [
+        ("shop_name", "Bubble\u{200b} Lab"),
+        ("shop_name", "Tea \u{202e}baL"),
+        ("email", "tea\u{200b}@demo.queueless"),
+        ("email", "ｔｅａ@demo.queueless"),
+        ("email", "tеa@demo.queueless"),
+    ] {
+        let mut body = json!({"shop_name": "New Stall", "name": "Kim", "email": "kim@example.org",
+            "password": "long enough"});
+        body[field] = json!(value);
+        let r = server.guest().post("/api/shops/register", body).await;
+        assert_eq!(r.error(422), "invalid_input", "{field} {value:?}");
+    }
+    dump.assert_same(&server.dump().await, "refused text");
+    let r = keeper
+        .post(
+            &status,
+            json!({"status": "cancelled", "reason": "sold out,\nsorry"}),
+        )
+        .await;
+    assert_eq!(r.expect(200)["cancel_reason"], "sold out,\nsorry");
+}
