@@ -239,7 +239,7 @@ pub(crate) async fn register(
 
 /// Registers a shop and its shopkeeper account.
 #[utoipa::path(post, path = "/api/shops/register", tag = "account", request_body = RegisterShopRequest,
-    responses((status = 201, body = RegisteredDto), (status = 409, body = ErrorBody, description = "Email taken"),
+    responses((status = 201, body = RegisteredDto), (status = 409, body = ErrorBody, description = "The email or the shop name is taken"),
         (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn register_shop(
     State(state): State<AppState>,

@@ -1,18 +1,19 @@
-//! Operator routes: every shop, approving and rejecting shops.
+//! Operator routes: every shop, approving, rejecting and renaming shops.
 
 use axum::Json;
 use axum::extract::State;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::dto::ShopDto;
 use super::guest::shop_dto;
+use super::schemas;
 use crate::domain::ShopId;
 use crate::domain::shop::Approval;
 use crate::store::catalog;
 use crate::web::AppState;
 use crate::web::error::{ApiResult, ErrorBody};
-use crate::web::extract::{Admin, ApiPath};
+use crate::web::extract::{Admin, ApiJson, ApiPath};
 
 /// A shop with its owner, for the operator.
 #[derive(Debug, Serialize, ToSchema)]
@@ -85,4 +86,37 @@ pub async fn reject(
     ApiPath(shop): ApiPath<u64>,
 ) -> ApiResult<Json<ShopDto>> {
     decide(state, shop, Approval::Rejected).await
+}
+
+/// The operator's change to a shop.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdminShopPatch {
+    /// The shop's new name (unique in the venue, compared ignoring case,
+    /// spacing and look-alike forms such as fullwidth letters).
+    #[schema(schema_with = schemas::name)]
+    pub name: String,
+}
+
+/// Renames a shop. An approved shop cannot rename itself (so that no shop
+/// takes another's name once approved); the operator does it here.
+#[utoipa::path(patch, path = "/api/admin/shops/{shop_id}", tag = "admin",
+    params(("shop_id" = u64, Path)), request_body = AdminShopPatch,
+    responses((status = 200, body = ShopDto), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "Another shop has that name")))]
+pub async fn rename(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiPath(shop): ApiPath<u64>,
+    ApiJson(req): ApiJson<AdminShopPatch>,
+) -> ApiResult<Json<ShopDto>> {
+    let (s, open) = state
+        .store
+        .write(move |tx| {
+            let s = catalog::rename_shop(tx, ShopId(shop), &req.name)?;
+            Ok((s, catalog::open_order_count(&**tx, ShopId(shop))?))
+        })
+        .await?;
+    tracing::info!(shop, name = %s.name, "shop renamed by the operator");
+    Ok(Json(shop_dto(&state, &s, open)))
 }

@@ -79,4 +79,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::list_shops))
         .routes(routes!(admin::approve))
         .routes(routes!(admin::reject))
+        .routes(routes!(admin::rename))
 }

@@ -162,7 +162,8 @@ pub struct ShopPatchRequest {
 
 /// Changes the shop: details, pause, opening hours, open-order limit.
 #[utoipa::path(patch, path = "/api/shop", tag = "shop", request_body = ShopPatchRequest,
-    responses((status = 200, body = ShopDto), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ShopDto), (status = 422, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "The name is taken, or the shop is approved (the operator renames it)")))]
 pub async fn patch_shop(
     State(state): State<AppState>,
     k: Shopkeeper,
