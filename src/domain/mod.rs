@@ -11,6 +11,7 @@ pub mod account;
 pub mod ids;
 pub mod menu;
 pub mod money;
+pub mod options;
 pub mod order;
 pub mod service;
 pub mod shop;
@@ -18,8 +19,8 @@ pub mod stock;
 pub mod time;
 
 pub use ids::{
-    CategoryId, GuestId, IngredientId, ItemId, NotificationId, OrderId, SessionId, ShopId, Token,
-    UserId,
+    CategoryId, GuestId, IngredientId, ItemId, NotificationId, OptionGroupId, OptionId, OrderId,
+    SessionId, ShopId, Token, UserId,
 };
 pub use money::Cents;
 pub use time::Timestamp;

@@ -14,6 +14,7 @@ pub mod conn;
 pub mod detach;
 pub mod error;
 pub mod extract;
+pub mod ops;
 pub mod pages;
 pub mod redirect;
 pub mod sse;

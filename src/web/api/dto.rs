@@ -7,9 +7,10 @@ use utoipa::ToSchema;
 
 use crate::domain::Timestamp;
 use crate::domain::menu::{Category, Ingredient, StockPolicy};
-use crate::domain::order::{Order, OrderStatus};
+use crate::domain::order::{Order, OrderLine, OrderStatus};
 use crate::domain::service::{OrderSession, Payment, PaymentMethod, PaymentStatus};
 use crate::domain::shop::{Approval, Shop, Window};
+use crate::store::options::{GroupView, OptionView};
 use crate::store::{ItemView, OrderView};
 
 /// A shop as guests see it in the list.
@@ -61,6 +62,12 @@ pub fn approval_str(a: Approval) -> &'static str {
         Approval::Pending => "pending",
         Approval::Approved => "approved",
         Approval::Rejected => "rejected",
+    }
+}
+
+impl From<&crate::web::ops::ShopStatus> for ShopDto {
+    fn from(s: &crate::web::ops::ShopStatus) -> Self {
+        Self::new(&s.shop, s.refusal.clone())
     }
 }
 
@@ -189,6 +196,73 @@ pub struct ItemDto {
     /// How stock is kept (shop views only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stock: Option<StockDto>,
+    /// The option groups offered with this item, in display order.
+    pub option_groups: Vec<OptionGroupDto>,
+}
+
+/// An option group offered with an item.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OptionGroupDto {
+    pub id: u64,
+    pub name: String,
+    /// Fewest options to choose (0 = optional).
+    pub min: u8,
+    /// Most options to choose.
+    pub max: u8,
+    pub options: Vec<OptionDto>,
+}
+
+/// One option of a group.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OptionDto {
+    pub id: u64,
+    pub name: String,
+    /// Change of the item's unit price, in minor units (may be negative).
+    pub price_delta_cents: i64,
+    /// Can be chosen now (switched on and in stock).
+    pub available: bool,
+    /// Portions left (counted or through ingredients); `null` when unlimited.
+    pub stock_left: Option<u64>,
+    /// Preselected for guests.
+    pub default: bool,
+    /// The shopkeeper's switch (shop views only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// How stock is kept (shop views only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stock: Option<StockDto>,
+}
+
+impl OptionDto {
+    pub fn new(v: &OptionView, for_shop: bool) -> Self {
+        let o = &v.option;
+        Self {
+            id: o.id.0,
+            name: o.name.clone(),
+            price_delta_cents: o.price_delta,
+            available: v.available,
+            stock_left: v.left,
+            default: o.default,
+            enabled: for_shop.then_some(o.enabled),
+            stock: for_shop.then(|| StockDto::from(&o.stock)),
+        }
+    }
+}
+
+impl OptionGroupDto {
+    pub fn new(g: &GroupView, for_shop: bool) -> Self {
+        Self {
+            id: g.group.id.0,
+            name: g.group.name.clone(),
+            min: g.group.min,
+            max: g.group.max,
+            options: g
+                .options
+                .iter()
+                .map(|o| OptionDto::new(o, for_shop))
+                .collect(),
+        }
+    }
 }
 
 impl ItemDto {
@@ -208,6 +282,11 @@ impl ItemDto {
             stock_left: v.left,
             enabled: for_shop.then_some(i.enabled),
             stock: for_shop.then(|| StockDto::from(&i.stock)),
+            option_groups: v
+                .options
+                .iter()
+                .map(|g| OptionGroupDto::new(g, for_shop))
+                .collect(),
         }
     }
 }
@@ -278,8 +357,45 @@ impl From<&Order> for OrderSummaryDto {
 pub struct OrderLineDto {
     pub item_id: u64,
     pub name: String,
+    /// The item's price with every option's change, when ordered (never below 0).
     pub unit_price_cents: u64,
     pub quantity: u32,
+    /// `unit_price_cents` × `quantity`.
+    pub line_total_cents: u64,
+    /// The options chosen, as they were when ordered.
+    pub options: Vec<LineOptionDto>,
+}
+
+/// An option of an order line, as it was when ordered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LineOptionDto {
+    pub option_id: u64,
+    /// The group's name when ordered.
+    pub group: String,
+    pub name: String,
+    pub price_delta_cents: i64,
+}
+
+impl From<&OrderLine> for OrderLineDto {
+    fn from(l: &OrderLine) -> Self {
+        Self {
+            item_id: l.item.0,
+            name: l.name.clone(),
+            unit_price_cents: l.unit_price.0,
+            quantity: l.quantity,
+            line_total_cents: l.total().0,
+            options: l
+                .options
+                .iter()
+                .map(|o| LineOptionDto {
+                    option_id: o.option.0,
+                    group: o.group.clone(),
+                    name: o.name.clone(),
+                    price_delta_cents: o.price_delta,
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -337,16 +453,7 @@ impl From<&OrderView> for OrderDto {
         Self {
             summary: o.into(),
             shop_name: v.shop_name.clone(),
-            lines: o
-                .lines
-                .iter()
-                .map(|l| OrderLineDto {
-                    item_id: l.item.0,
-                    name: l.name.clone(),
-                    unit_price_cents: l.unit_price.0,
-                    quantity: l.quantity,
-                })
-                .collect(),
+            lines: o.lines.iter().map(OrderLineDto::from).collect(),
             note: o.note.clone(),
             pickup_name: o.pickup_name.clone(),
             updated_at_ms: o.updated_at.0,

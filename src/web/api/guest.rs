@@ -10,52 +10,22 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::dto::{CategoryDto, ItemDto, MenuDto, OrderDto, OrderSummaryDto, ShopDto, TableDto};
-use crate::domain::ItemId;
 use crate::domain::order::OrderStatus;
 use crate::domain::service::PaymentMethod;
-use crate::domain::shop::Approval;
+use crate::domain::{ItemId, OptionId};
 use crate::domain::{NotificationId, ShopId, Token};
-use crate::store::{Checkout, CheckoutLine, Scope, catalog, checkout, orders, service};
+use crate::store::{Checkout, CheckoutLine, Scope, checkout, orders, service};
 use crate::web::AppState;
 use crate::web::error::{ApiError, ApiResult, ErrorBody};
 use crate::web::extract::{ApiJson, ApiPath, ApiQuery, Device};
-
-pub(crate) fn shop_dto(
-    state: &AppState,
-    s: &crate::domain::shop::Shop,
-    open_orders: u32,
-) -> ShopDto {
-    let refusal = s
-        .accepts_orders(
-            state.store.now(),
-            state.store.settings().utc_offset_minutes,
-            open_orders,
-        )
-        .err()
-        .map(|r| r.to_string());
-    ShopDto::new(s, refusal)
-}
+use crate::web::ops::{self, Audience};
 
 /// Every approved shop.
 #[utoipa::path(get, path = "/api/shops", tag = "guest",
     responses((status = 200, body = [ShopDto])))]
 pub async fn list_shops(State(state): State<AppState>) -> ApiResult<Json<Vec<ShopDto>>> {
-    let shops = state
-        .store
-        .read(|r| {
-            let shops = catalog::shops(r, true)?;
-            shops
-                .into_iter()
-                .map(|s| Ok((catalog::open_order_count(r, s.id)?, s)))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await?;
-    Ok(Json(
-        shops
-            .iter()
-            .map(|(open, s)| shop_dto(&state, s, *open))
-            .collect(),
-    ))
+    let shops = ops::shops(&state, true).await?;
+    Ok(Json(shops.iter().map(ShopDto::from).collect()))
 }
 
 /// A shop's menu with live availability.
@@ -66,19 +36,9 @@ pub async fn shop_menu(
     State(state): State<AppState>,
     ApiPath(shop_id): ApiPath<u64>,
 ) -> ApiResult<Json<MenuDto>> {
-    let (menu, open) = state
-        .store
-        .read(move |r| {
-            let menu = catalog::menu(r, ShopId(shop_id))?;
-            let open = catalog::open_order_count(r, ShopId(shop_id))?;
-            Ok((menu, open))
-        })
-        .await?;
-    if menu.shop.approval != Approval::Approved {
-        return Err(ApiError::not_found("shop"));
-    }
+    let (menu, status) = ops::menu(&state, ShopId(shop_id), Audience::Guest).await?;
     Ok(Json(MenuDto {
-        shop: shop_dto(&state, &menu.shop, open),
+        shop: ShopDto::from(&status),
         categories: menu.categories.iter().map(CategoryDto::from).collect(),
         items: menu.items.iter().map(|i| ItemDto::new(i, false)).collect(),
         ingredients: None,
@@ -91,6 +51,9 @@ pub struct LineRequest {
     pub item_id: u64,
     /// 1 to 99.
     pub quantity: u32,
+    /// Ids of the options chosen for the item (from its `option_groups`), each once.
+    #[serde(default)]
+    pub options: Vec<u64>,
 }
 
 /// A checkout: items of one or several shops.
@@ -125,8 +88,8 @@ pub struct PlaceOrderResponse {
 #[utoipa::path(post, path = "/api/orders", tag = "guest", request_body = PlaceOrderRequest,
     responses(
         (status = 201, body = PlaceOrderResponse, description = "Placed (or the replay of an earlier identical request, with `Idempotent-Replayed: true`)"),
-        (status = 409, body = ErrorBody, description = "An item ran out (`item_id` says which), or a shop is not taking orders"),
-        (status = 422, body = ErrorBody, description = "Malformed input")))]
+        (status = 409, body = ErrorBody, description = "An item or option ran out or is switched off (`item_id` or `option_id` says which), or a shop is not taking orders"),
+        (status = 422, body = ErrorBody, description = "Malformed input, or options that break the item's groups (`option_id` or `group_id` says which)")))]
 pub async fn place_order(
     State(state): State<AppState>,
     Device(guest): Device,
@@ -147,6 +110,7 @@ pub async fn place_order(
             .map(|l| CheckoutLine {
                 item: ItemId(l.item_id),
                 quantity: l.quantity,
+                options: l.options.iter().map(|&o| OptionId(o)).collect(),
             })
             .collect(),
         idempotency_key: req.idempotency_key,

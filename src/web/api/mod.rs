@@ -7,6 +7,7 @@ pub mod admin;
 pub mod dto;
 pub mod guest;
 pub mod menu;
+pub mod options;
 pub mod shop;
 
 use utoipa::OpenApi;
@@ -66,6 +67,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(menu::item_stock))
         .routes(routes!(menu::create_ingredient))
         .routes(routes!(menu::ingredient_stock))
+        .routes(routes!(options::list_groups, options::create_group))
+        .routes(routes!(options::patch_group, options::delete_group))
+        .routes(routes!(options::create_option))
+        .routes(routes!(options::patch_option, options::delete_option))
+        .routes(routes!(options::option_stock))
+        .routes(routes!(options::attach, options::detach))
         .routes(routes!(admin::list_shops))
         .routes(routes!(admin::approve))
         .routes(routes!(admin::reject))

@@ -2,12 +2,13 @@
 //! so it needs no server memory and survives restarts, and checkout, which
 //! turns it into one order per shop through the same store call as the API.
 
+use crate::web::error::Failure;
 use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -21,10 +22,7 @@ use crate::store::{
 use crate::web::AppState;
 use crate::web::extract::{Device, cookie, set_cookie};
 
-/// The cart cookie.
-pub const CART_COOKIE: &str = "ql_cart";
-/// The table (order session) cookie, set by a table's QR code.
-pub const TABLE_COOKIE: &str = "ql_table";
+pub use crate::web::extract::cookies::{CART as CART_COOKIE, TABLE as TABLE_COOKIE};
 
 /// Lines of the cart, in the order they were added.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -170,12 +168,8 @@ async fn cart_page(
         })
         .await?;
     let (by_shop, total) = shops;
-    let key = Token::random().map_err(|e| {
-        PageError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("no randomness: {e}"),
-        )
-    })?;
+    let key = Token::random()
+        .map_err(|e| PageError::new(Failure::Internal, format!("no randomness: {e}")))?;
     Ok(CartPage {
         c,
         shops: by_shop.into_values().collect(),
@@ -235,7 +229,7 @@ async fn add(
     let found = state.store.read(move |r| catalog::item(r, id)).await?;
     if found.is_none() {
         return Err(
-            PageError::new(StatusCode::NOT_FOUND, "That item is no longer on the menu.").back("/"),
+            PageError::new(Failure::NotFound, "That item is no longer on the menu.").back("/"),
         );
     }
     let mut cart = Cart::from_headers(&headers);
@@ -294,7 +288,11 @@ async fn place(
         lines: cart
             .0
             .iter()
-            .map(|&(item, quantity)| CheckoutLine { item, quantity })
+            .map(|&(item, quantity)| CheckoutLine {
+                item,
+                quantity,
+                options: Vec::new(),
+            })
             .collect(),
         idempotency_key: f.idempotency_key,
         note: f.note,
@@ -330,7 +328,7 @@ async fn place(
             let table = table_label(&state, &headers).await;
             let page = cart_page(&state, c, &cart, table, Some(e.to_string())).await?;
             let mut r = render(&page)?;
-            *r.status_mut() = StatusCode::CONFLICT;
+            *r.status_mut() = crate::web::error::ApiError::from(e).status();
             Ok(r.into_response())
         }
         Err(e) => Err(e.into()),

@@ -2,22 +2,23 @@
 //! (pickup code, stage, queue position, status link as QR code), "my
 //! orders" for this device, and joining a table from its QR code.
 
+use crate::web::error::Failure;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::cart::TABLE_COOKIE;
-use super::{Chrome, PageError, PageForm, PageResult, money, render, see_other};
+use super::{Chrome, PageError, PageForm, PageResult, done, money, render};
 use crate::domain::order::OrderStatus;
-use crate::domain::shop::Approval;
 use crate::domain::{ShopId, Token};
-use crate::store::{OrderView, Scope, catalog, orders, service};
+use crate::store::{OrderView, Scope, StoreError, catalog, orders, service};
 use crate::web::AppState;
 use crate::web::extract::{Device, Peer, set_cookie};
+use crate::web::ops::{self, Audience};
 
 /// Guest routes.
 pub fn router() -> Router<AppState> {
@@ -68,28 +69,17 @@ async fn landing(State(state): State<AppState>, c: Chrome, Peer(peer): Peer) -> 
             .unwrap_or(false),
         _ => false,
     };
-    let now = state.store.now();
-    let offset = state.store.settings().utc_offset_minutes;
-    let shops = state
-        .store
-        .read(move |r| {
-            let mut out = Vec::new();
-            for s in catalog::shops(r, true)? {
-                let open = catalog::open_order_count(r, s.id)?;
-                out.push(ShopCard {
-                    id: s.id.0,
-                    name: s.name.clone(),
-                    location: s.location.clone(),
-                    refusal: s
-                        .accepts_orders(now, offset, open)
-                        .err()
-                        .map(|e| e.to_string()),
-                    wait_minutes: s.average_prep_seconds().div_ceil(60),
-                });
-            }
-            Ok(out)
+    let shops = ops::shops(&state, true)
+        .await?
+        .into_iter()
+        .map(|s| ShopCard {
+            id: s.shop.id.0,
+            wait_minutes: s.shop.average_prep_seconds().div_ceil(60),
+            name: s.shop.name,
+            location: s.shop.location,
+            refusal: s.refusal,
         })
-        .await?;
+        .collect();
     render(&Landing { c, shops, join })
 }
 
@@ -122,24 +112,15 @@ struct MenuPage {
 async fn menu(State(state): State<AppState>, c: Chrome, Path(shop_id): Path<String>) -> PageResult {
     let id = shop_id
         .parse::<u64>()
-        .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such shop."))?;
-    let now = state.store.now();
-    let offset = state.store.settings().utc_offset_minutes;
-    let (menu, open) = state
-        .store
-        .read(move |r| {
-            Ok((
-                catalog::menu(r, ShopId(id))?,
-                catalog::open_order_count(r, ShopId(id))?,
-            ))
-        })
-        .await?;
-    if menu.shop.approval != Approval::Approved {
-        return Err(PageError::new(
-            StatusCode::NOT_FOUND,
-            "There is no such shop.",
-        ));
-    }
+        .map_err(|_| PageError::new(Failure::NotFound, "There is no such shop."))?;
+    let (menu, status) = ops::menu(&state, ShopId(id), Audience::Guest)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound { .. } => {
+                PageError::new(Failure::NotFound, "There is no such shop.")
+            }
+            e => e.into(),
+        })?;
     let row = |v: &crate::store::ItemView| MenuItemRow {
         id: v.item.id.0,
         name: v.item.name.clone(),
@@ -186,11 +167,7 @@ async fn menu(State(state): State<AppState>, c: Chrome, Path(shop_id): Path<Stri
     render(&MenuPage {
         c,
         shop_id: id,
-        refusal: menu
-            .shop
-            .accepts_orders(now, offset, open)
-            .err()
-            .map(|e| e.to_string()),
+        refusal: status.refusal,
         name: menu.shop.name,
         location: menu.shop.location,
         sections,
@@ -256,7 +233,7 @@ pub(crate) fn qr_svg(text: &str) -> String {
 
 fn parse_token(t: &str) -> Result<Token, PageError> {
     t.parse()
-        .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no order at this link."))
+        .map_err(|_| PageError::new(Failure::NotFound, "There is no order at this link."))
 }
 
 async fn order(
@@ -286,7 +263,7 @@ async fn cancel(
 ) -> PageResult {
     let token = parse_token(&token)?;
     let back = format!("/o/{token}");
-    state
+    let result = state
         .store
         .write(move |tx| {
             let order = orders::order_by_token(&**tx, token)?;
@@ -298,9 +275,8 @@ async fn cancel(
                 None,
             )
         })
-        .await
-        .map_err(|e| PageError::from(e).back(back.clone()))?;
-    Ok(see_other(&back))
+        .await;
+    done(result, &back)
 }
 
 struct MyOrder {
@@ -358,7 +334,7 @@ struct TablePage {
 async fn table(State(state): State<AppState>, c: Chrome, Path(code): Path<String>) -> PageResult {
     let code: Token = code
         .parse()
-        .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "This table code is not known."))?;
+        .map_err(|_| PageError::new(Failure::NotFound, "This table code is not known."))?;
     let (session, shop) = state
         .store
         .read(move |r| {

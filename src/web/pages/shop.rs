@@ -2,20 +2,21 @@
 //! without reload, one tap moves an order to its next stage, reject with a
 //! reason), and today's report.
 
+use crate::web::error::Failure;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{Chrome, PageError, PageForm, PageResult, ShopPage, money, render, see_other};
+use super::{Chrome, PageError, PageForm, PageResult, ShopPage, done, money, render};
 use crate::domain::OrderId;
 use crate::domain::order::OrderStatus;
 use crate::domain::shop::Approval;
 use crate::store::{OrderView, Scope, catalog, orders, service};
 use crate::web::AppState;
 use crate::web::api::dto::parse_status;
+use crate::web::ops;
 
 /// Dashboard routes.
 pub fn router() -> Router<AppState> {
@@ -182,16 +183,14 @@ async fn set_status(
     Path(order_id): Path<u64>,
     PageForm(f): PageForm<StatusForm>,
 ) -> PageResult {
-    let to = parse_status(&f.status).ok_or_else(|| {
-        PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "That is not a stage.").back("/shop")
-    })?;
+    let to = parse_status(&f.status)
+        .ok_or_else(|| PageError::new(Failure::Invalid, "That is not a stage.").back("/shop"))?;
     let reason = (!f.reason.trim().is_empty()).then(|| f.reason.trim().to_owned());
-    state
+    let result = state
         .store
         .write(move |tx| orders::set_status(tx, Scope::Shop(k.shop), OrderId(order_id), to, reason))
-        .await
-        .map_err(|e| PageError::from(e).back("/shop"))?;
-    Ok(see_other("/shop"))
+        .await;
+    done(result, "/shop")
 }
 
 #[derive(Template)]
@@ -206,12 +205,7 @@ struct ReportPage {
 }
 
 async fn report(State(state): State<AppState>, c: Chrome, k: ShopPage) -> PageResult {
-    let now = state.store.now();
-    let offset = state.store.settings().utc_offset_minutes;
-    let r = state
-        .store
-        .read(move |r| orders::report(r, k.shop, now, offset))
-        .await?;
+    let r = ops::report(&state, k.shop).await?;
     render(&ReportPage {
         c,
         orders: r.orders,

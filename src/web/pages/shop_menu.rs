@@ -9,14 +9,14 @@
 //! of editing its name or price: saving details must not overwrite a count
 //! that orders lowered meanwhile.
 
+use crate::web::error::Failure;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{Chrome, PageError, PageForm, PageResult, ShopPage, money, render, see_other};
+use super::{Chrome, PageError, PageForm, PageResult, ShopPage, done, money, render, see_other};
 use crate::domain::menu::{Ingredient, RecipeLine, StockChange, StockPolicy};
 use crate::domain::{CategoryId, Cents, IngredientId, ItemId};
 use crate::store::{ItemDraft, ItemPatch, catalog};
@@ -208,7 +208,7 @@ async fn page(State(state): State<AppState>, c: Chrome, k: ShopPage) -> PageResu
 }
 
 fn invalid(msg: impl Into<String>) -> PageError {
-    PageError::new(StatusCode::UNPROCESSABLE_ENTITY, msg).back("/shop/menu")
+    PageError::new(Failure::Invalid, msg).back("/shop/menu")
 }
 
 #[derive(Deserialize)]
@@ -235,7 +235,7 @@ async fn add_item(
 ) -> PageResult {
     let price = parse_price(&f.price).map_err(invalid)?;
     let category = category(&f.category).map_err(invalid)?;
-    state
+    let result = state
         .store
         .write(move |tx| {
             let ingredients = catalog::menu(&**tx, k.shop)?.ingredients;
@@ -254,9 +254,8 @@ async fn add_item(
             };
             catalog::create_item(tx, k.shop, draft)
         })
-        .await
-        .map_err(|e| PageError::from(e).back("/shop/menu"))?;
-    Ok(see_other("/shop/menu"))
+        .await;
+    done(result, "/shop/menu")
 }
 
 #[derive(Template)]
@@ -421,12 +420,11 @@ async fn item_stock(
     PageForm(f): PageForm<StockForm>,
 ) -> PageResult {
     let change = stock_change(&f)?;
-    state
+    let result = state
         .store
         .write(move |tx| catalog::change_item_stock(tx, k.shop, ItemId(item_id), change))
-        .await
-        .map_err(|e| PageError::from(e).back("/shop/menu"))?;
-    Ok(see_other("/shop/menu"))
+        .await;
+    done(result, "/shop/menu")
 }
 
 #[derive(Deserialize)]
@@ -445,12 +443,11 @@ async fn item_available(
         enabled: Some(f.available),
         ..ItemPatch::default()
     };
-    state
+    let result = state
         .store
         .write(move |tx| catalog::update_item(tx, k.shop, ItemId(item_id), patch))
-        .await
-        .map_err(|e| PageError::from(e).back("/shop/menu"))?;
-    Ok(see_other("/shop/menu"))
+        .await;
+    done(result, "/shop/menu")
 }
 
 #[derive(Deserialize)]
@@ -463,12 +460,11 @@ async fn delete_item(
     Path(item_id): Path<u64>,
     PageForm(Empty {}): PageForm<Empty>,
 ) -> PageResult {
-    state
+    let result = state
         .store
         .write(move |tx| catalog::delete_item(tx, k.shop, ItemId(item_id)))
-        .await
-        .map_err(|e| PageError::from(e).back("/shop/menu"))?;
-    Ok(see_other("/shop/menu"))
+        .await;
+    done(result, "/shop/menu")
 }
 
 #[derive(Deserialize)]
@@ -482,15 +478,14 @@ async fn add_category(
     k: ShopPage,
     PageForm(f): PageForm<CategoryForm>,
 ) -> PageResult {
-    state
+    let result = state
         .store
         .write(move |tx| {
             let n = catalog::menu(&**tx, k.shop)?.categories.len();
             catalog::create_category(tx, k.shop, &f.name, u32::try_from(n).unwrap_or(u32::MAX))
         })
-        .await
-        .map_err(|e| PageError::from(e).back("/shop/menu"))?;
-    Ok(see_other("/shop/menu"))
+        .await;
+    done(result, "/shop/menu")
 }
 
 #[derive(Deserialize)]
@@ -514,12 +509,11 @@ async fn add_ingredient(
             .parse::<u64>()
             .map_err(|_| invalid(format!("{n:?} is not a number of units")))?,
     };
-    state
+    let result = state
         .store
         .write(move |tx| catalog::create_ingredient(tx, k.shop, &f.name, &f.unit, stock))
-        .await
-        .map_err(|e| PageError::from(e).back("/shop/menu"))?;
-    Ok(see_other("/shop/menu"))
+        .await;
+    done(result, "/shop/menu")
 }
 
 async fn ingredient_stock(
@@ -529,12 +523,11 @@ async fn ingredient_stock(
     PageForm(f): PageForm<StockForm>,
 ) -> PageResult {
     let change = stock_change(&f)?;
-    state
+    let result = state
         .store
         .write(move |tx| catalog::change_ingredient_stock(tx, k.shop, IngredientId(id), change))
-        .await
-        .map_err(|e| PageError::from(e).back("/shop/menu"))?;
-    Ok(see_other("/shop/menu"))
+        .await;
+    done(result, "/shop/menu")
 }
 
 #[cfg(test)]
