@@ -22,6 +22,8 @@ pub struct ShopStatus {
     pub open_orders: u32,
     /// Why it does not take orders now; `None` when it does.
     pub refusal: Option<String>,
+    /// The venue's currency.
+    pub currency: crate::domain::currency::Currency,
 }
 
 impl ShopStatus {
@@ -39,6 +41,7 @@ impl ShopStatus {
             shop,
             open_orders,
             refusal,
+            currency: state.web.currency,
         }
     }
 }

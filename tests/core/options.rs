@@ -428,3 +428,34 @@ async fn totals_merging_and_orders_keep_options_as_ordered() {
     assert_eq!(item["option_groups"][1]["options"][1]["stock_left"], 5);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_venue_currency_is_on_shops_orders_and_pages() {
+    let server = TestServer::start_with(|c| c.currency = "JPY".parse().expect("known")).await;
+    let mut d = drink(&server, 0).await;
+    let menu = server.menu(server.shop_id(TEA_SHOP)).await;
+    assert_eq!(menu["shop"]["currency"], "JPY");
+    let mut guest = server.guest();
+    let body = checkout(&mut guest, vec![line(d.item, 1, &[d.large])], "yen")
+        .await
+        .expect(201);
+    assert_eq!(body["orders"][0]["currency"], "JPY");
+    let view = guest.view(&body["orders"][0]).await;
+    assert_eq!(view["currency"], "JPY");
+    // 450 + 80 minor units of a currency without decimals.
+    let token = body["orders"][0]["token"].as_str().expect("token");
+    let html = reqwest::get(format!("{}/o/{token}", server.base))
+        .await
+        .expect("the order page answers")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("¥530"), "the order page shows yen: {html}");
+    assert!(
+        html.contains("Large (+¥80)"),
+        "with the option's change: {html}"
+    );
+    let orders = d.keeper.shop_orders().await;
+    assert_eq!(orders[0]["currency"], "JPY");
+    server.stop().await;
+}

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::Timestamp;
+use crate::domain::currency::Currency;
 use crate::domain::menu::{Category, Ingredient, StockPolicy};
 use crate::domain::order::{Order, OrderLine, OrderStatus};
 use crate::domain::service::{OrderSession, Payment, PaymentMethod, PaymentStatus};
@@ -33,6 +34,8 @@ pub struct ShopDto {
     pub open_order_limit: Option<u32>,
     /// Average preparation time of recent orders, in seconds.
     pub average_prep_seconds: u32,
+    /// The venue's ISO 4217 currency; every `*_cents` amount is in its minor units.
+    pub currency: String,
 }
 
 /// One opening window, in venue-local minutes of the day.
@@ -67,12 +70,12 @@ pub fn approval_str(a: Approval) -> &'static str {
 
 impl From<&crate::web::ops::ShopStatus> for ShopDto {
     fn from(s: &crate::web::ops::ShopStatus) -> Self {
-        Self::new(&s.shop, s.refusal.clone())
+        Self::new(&s.shop, s.refusal.clone(), s.currency)
     }
 }
 
 impl ShopDto {
-    pub fn new(s: &Shop, refusal: Option<String>) -> Self {
+    pub fn new(s: &Shop, refusal: Option<String>, currency: Currency) -> Self {
         Self {
             id: s.id.0,
             name: s.name.clone(),
@@ -94,6 +97,7 @@ impl ShopDto {
                 .collect(),
             open_order_limit: s.open_order_limit,
             average_prep_seconds: s.average_prep_seconds(),
+            currency: currency.code.to_owned(),
         }
     }
 }
@@ -333,14 +337,17 @@ pub struct OrderSummaryDto {
     /// `placed`, `accepted`, `preparing`, `ready`, `completed` or `cancelled`.
     pub status: String,
     pub total_cents: u64,
+    /// The venue's ISO 4217 currency of `total_cents` and every line.
+    pub currency: String,
     /// Unguessable status-link token: `GET /api/orders/{token}`.
     pub token: String,
     pub created_at_ms: u64,
 }
 
-impl From<&Order> for OrderSummaryDto {
-    fn from(o: &Order) -> Self {
+impl OrderSummaryDto {
+    pub fn new(o: &Order, currency: Currency) -> Self {
         Self {
+            currency: currency.code.to_owned(),
             id: o.id.0,
             shop_id: o.shop.0,
             number: o.number,
@@ -447,11 +454,11 @@ pub struct OrderDto {
     pub payment: Option<PaymentDto>,
 }
 
-impl From<&OrderView> for OrderDto {
-    fn from(v: &OrderView) -> Self {
+impl OrderDto {
+    pub fn new(v: &OrderView, currency: Currency) -> Self {
         let o = &v.order;
         Self {
-            summary: o.into(),
+            summary: OrderSummaryDto::new(o, currency),
             shop_name: v.shop_name.clone(),
             lines: o.lines.iter().map(OrderLineDto::from).collect(),
             note: o.note.clone(),

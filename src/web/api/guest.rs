@@ -130,7 +130,11 @@ pub async fn place_order(
         }
     }
     let body = PlaceOrderResponse {
-        orders: placed.orders.iter().map(OrderSummaryDto::from).collect(),
+        orders: placed
+            .orders
+            .iter()
+            .map(|o| OrderSummaryDto::new(o, state.web.currency))
+            .collect(),
     };
     Ok((StatusCode::CREATED, headers, Json(body)))
 }
@@ -152,7 +156,7 @@ pub async fn get_order(
         .store
         .read(move |r| orders::view(r, orders::order_by_token(r, token)?))
         .await?;
-    Ok(Json(OrderDto::from(&view)))
+    Ok(Json(OrderDto::new(&view, state.web.currency)))
 }
 
 /// The guest cancels an order that no shop has accepted yet.
@@ -179,7 +183,7 @@ pub async fn cancel_order(
             orders::view(&**tx, order)
         })
         .await?;
-    Ok(Json(OrderDto::from(&view)))
+    Ok(Json(OrderDto::new(&view, state.web.currency)))
 }
 
 /// This device's orders, newest first.
@@ -193,7 +197,11 @@ pub async fn my_orders(
         .store
         .read(move |r| orders::guest_orders(r, guest))
         .await?;
-    Ok(Json(list.iter().map(OrderSummaryDto::from).collect()))
+    Ok(Json(
+        list.iter()
+            .map(|o| OrderSummaryDto::new(o, state.web.currency))
+            .collect(),
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

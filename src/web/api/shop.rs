@@ -48,7 +48,12 @@ pub async fn list_orders(
                 .collect::<Result<Vec<_>, _>>()
         })
         .await?;
-    Ok(Json(views.iter().map(OrderDto::from).collect()))
+    Ok(Json(
+        views
+            .iter()
+            .map(|v| OrderDto::new(v, state.web.currency))
+            .collect(),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -83,7 +88,7 @@ pub async fn set_status(
         })
         .await?;
     tracing::info!(order = order_id, status = %to, "order status changed");
-    Ok(Json(OrderDto::from(&view)))
+    Ok(Json(OrderDto::new(&view, state.web.currency)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -286,5 +291,10 @@ pub async fn table_orders(
                 .collect::<Result<Vec<_>, _>>()
         })
         .await?;
-    Ok(Json(views.iter().map(OrderDto::from).collect()))
+    Ok(Json(
+        views
+            .iter()
+            .map(|v| OrderDto::new(v, state.web.currency))
+            .collect(),
+    ))
 }

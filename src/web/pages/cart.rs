@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{Chrome, PageError, PageForm, PageResult, money, render, see_other};
+use super::{Chrome, PageError, PageForm, PageResult, render, see_other};
+use crate::domain::currency::Currency;
 use crate::domain::service::PaymentMethod;
 use crate::domain::{Cents, ItemId, ShopId, Token};
 use crate::store::{
@@ -99,11 +100,12 @@ struct CartShop {
     refusal: Option<String>,
     lines: Vec<CartLine>,
     sum: Cents,
+    currency: Currency,
 }
 
 impl CartShop {
     fn subtotal(&self) -> String {
-        money(self.sum)
+        self.currency.format(self.sum)
     }
 }
 
@@ -128,6 +130,7 @@ async fn cart_page(
     let lines = cart.0.clone();
     let now = state.store.now();
     let offset = state.store.settings().utc_offset_minutes;
+    let cur = state.web.currency;
     let shops = state
         .store
         .read(move |r| {
@@ -153,14 +156,15 @@ async fn cart_page(
                         .map(|e| e.to_string()),
                     lines: Vec::new(),
                     sum: Cents(0),
+                    currency: cur,
                 });
                 entry.sum = entry.sum.plus(sub).unwrap_or(entry.sum);
                 entry.lines.push(CartLine {
                     item: id.0,
                     name: item.name.clone(),
                     quantity: q,
-                    price: money(item.price),
-                    subtotal: money(sub),
+                    price: cur.format(item.price),
+                    subtotal: cur.format(sub),
                     available: view.available && view.left.is_none_or(|l| l >= u64::from(q)),
                 });
             }
@@ -173,7 +177,7 @@ async fn cart_page(
     Ok(CartPage {
         c,
         shops: by_shop.into_values().collect(),
-        total: money(total),
+        total: state.money(total),
         idempotency_key: key.to_string(),
         table,
         problem,

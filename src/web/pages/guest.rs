@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::cart::TABLE_COOKIE;
-use super::{Chrome, PageError, PageForm, PageResult, done, money, render};
+use super::{Chrome, PageError, PageForm, PageResult, done, render};
 use crate::domain::order::OrderStatus;
 use crate::domain::{ShopId, Token};
 use crate::store::{OrderView, Scope, StoreError, catalog, orders, service};
@@ -125,7 +125,7 @@ async fn menu(State(state): State<AppState>, c: Chrome, Path(shop_id): Path<Stri
         id: v.item.id.0,
         name: v.item.name.clone(),
         description: v.item.description.clone(),
-        price: money(v.item.price),
+        price: state.money(v.item.price),
         available: v.available,
         left: v.left,
         tags: v.item.tags.join(" · "),
@@ -181,9 +181,16 @@ struct OrderPage {
     v: OrderView,
     link: String,
     qr_svg: String,
+    currency: crate::domain::currency::Currency,
 }
 
 impl OrderPage {
+    fn money(&self, amount: crate::domain::Cents) -> String {
+        self.currency.format(amount)
+    }
+    fn options(&self, line: &crate::domain::order::OrderLine) -> String {
+        line.options_text(|c| self.currency.format(c))
+    }
     fn stage(&self) -> &'static str {
         stage_label(self.v.order.status)
     }
@@ -191,7 +198,7 @@ impl OrderPage {
         self.v.estimated_wait_seconds.map(|s| s.div_ceil(60))
     }
     fn total(&self) -> String {
-        money(self.v.order.total)
+        self.currency.format(self.v.order.total)
     }
     fn can_cancel(&self) -> bool {
         self.v.order.status == OrderStatus::Placed
@@ -249,7 +256,13 @@ async fn order(
         .await?;
     let link = format!("{}/o/{}", origin(&state, &headers), v.order.token);
     let qr_svg = qr_svg(&link);
-    render(&OrderPage { c, v, link, qr_svg })
+    render(&OrderPage {
+        c,
+        v,
+        link,
+        qr_svg,
+        currency: state.web.currency,
+    })
 }
 
 #[derive(Deserialize)]
@@ -298,6 +311,7 @@ struct MyOrders {
 }
 
 async fn my_orders(State(state): State<AppState>, c: Chrome, Device(guest): Device) -> PageResult {
+    let cur = state.web.currency;
     let list = state
         .store
         .read(move |r| {
@@ -312,7 +326,7 @@ async fn my_orders(State(state): State<AppState>, c: Chrome, Device(guest): Devi
                     pickup_code: o.pickup_code.clone(),
                     status: o.status.as_str(),
                     status_label: stage_label(o.status),
-                    total: money(o.total),
+                    total: cur.format(o.total),
                 });
             }
             Ok(out)

@@ -263,8 +263,3 @@ impl FromRequestParts<AppState> for AdminPage {
         }
     }
 }
-
-/// Money for people: `4.50`.
-pub fn money(cents: crate::domain::Cents) -> String {
-    cents.to_string()
-}

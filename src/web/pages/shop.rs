@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{Chrome, PageError, PageForm, PageResult, ShopPage, done, money, render};
+use super::{Chrome, PageError, PageForm, PageResult, ShopPage, done, render};
 use crate::domain::OrderId;
 use crate::domain::order::OrderStatus;
 use crate::domain::shop::Approval;
@@ -42,6 +42,17 @@ struct Card {
     /// The next stage and its button label.
     next: Option<(&'static str, &'static str)>,
     can_reject: bool,
+}
+
+/// A line for the counter: the item and, after a dash, its options.
+pub fn line_text(
+    l: &crate::domain::order::OrderLine,
+    currency: crate::domain::currency::Currency,
+) -> String {
+    if l.options.is_empty() {
+        return l.name.clone();
+    }
+    format!("{} — {}", l.name, l.options_text(|c| currency.format(c)))
 }
 
 /// A stage column.
@@ -113,9 +124,9 @@ async fn columns(state: &AppState, shop: crate::domain::ShopId) -> Result<Vec<Co
             lines: o
                 .lines
                 .iter()
-                .map(|l| (l.quantity, l.name.clone()))
+                .map(|l| (l.quantity, line_text(l, state.web.currency)))
                 .collect(),
-            total: money(o.total),
+            total: state.money(o.total),
             age_minutes: now.since(o.created_at) / 60_000,
             table,
             next: next_step(o.status),
@@ -210,11 +221,11 @@ async fn report(State(state): State<AppState>, c: Chrome, k: ShopPage) -> PageRe
         c,
         orders: r.orders,
         cancelled: r.cancelled,
-        revenue: money(r.revenue),
+        revenue: state.money(r.revenue),
         lines: r
             .lines
             .iter()
-            .map(|l| (l.name.clone(), l.quantity, money(l.revenue)))
+            .map(|l| (l.name.clone(), l.quantity, state.money(l.revenue)))
             .collect(),
         prep_minutes: r
             .average_prep_seconds

@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::guest::{origin, qr_svg};
-use super::{Chrome, PageError, PageForm, PageResult, ShopPage, done, money, render};
+use super::{Chrome, PageError, PageForm, PageResult, ShopPage, done, render};
 use crate::domain::SessionId;
 use crate::domain::shop::{OpeningHours, Window};
 use crate::store::{ShopPatch, catalog, service};
@@ -272,7 +272,7 @@ async fn table_rows(
                 open: s.closed_at.is_none(),
                 orders: orders
                     .iter()
-                    .map(|o| (o.number, o.status.as_str().to_owned(), money(o.total)))
+                    .map(|o| (o.number, o.status.as_str().to_owned(), state.money(o.total)))
                     .collect(),
             }
         })
