@@ -151,6 +151,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         store.clone(),
         WebSettings {
             venue_name: config.venue_name.clone(),
+            currency: config.currency,
             secure_cookies: config.secure_cookies,
             login_seconds: u64::from(config.login_hours) * 3600,
             auto_approve_shops: config.auto_approve_shops,

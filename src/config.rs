@@ -24,6 +24,8 @@ pub struct Layer {
     pub https: Option<SocketAddr>,
     /// The venue's name, shown on the portal.
     pub venue_name: Option<String>,
+    /// The venue's currency, an ISO 4217 code ("EUR", "JPY", "KWD").
+    pub currency: Option<String>,
     /// Venue-local time is UTC plus this many minutes.
     pub utc_offset_minutes: Option<i32>,
     /// Approve newly registered shops without the operator.
@@ -93,6 +95,8 @@ pub struct Config {
     pub https: Option<SocketAddr>,
     /// The venue's name.
     pub venue_name: String,
+    /// The venue's currency: every price is in its minor units.
+    pub currency: crate::domain::currency::Currency,
     /// Venue-local time is UTC plus this many minutes.
     pub utc_offset_minutes: i32,
     /// Approve new shops without the operator.
@@ -142,6 +146,7 @@ pub fn defaults() -> Config {
         http: SocketAddr::from(([127, 0, 0, 1], 8080)),
         https: None,
         venue_name: "queueless venue".into(),
+        currency: crate::domain::currency::Currency::default(),
         utc_offset_minutes: 0,
         auto_approve_shops: false,
         auto_cancel_seconds: 900,
@@ -222,6 +227,7 @@ pub fn env_layer(vars: impl IntoIterator<Item = (String, String)>) -> Result<Lay
             "QUEUELESS_HTTP" => l.http = Some(parse(&name, v, "an address like 0.0.0.0:80")?),
             "QUEUELESS_HTTPS" => l.https = Some(parse(&name, v, "an address like 0.0.0.0:443")?),
             "QUEUELESS_VENUE_NAME" => l.venue_name = Some(value.clone()),
+            "QUEUELESS_CURRENCY" => l.currency = Some(value.clone()),
             "QUEUELESS_UTC_OFFSET_MINUTES" => {
                 l.utc_offset_minutes = Some(parse(&name, v, "minutes, like 330 or -300")?)
             }
@@ -274,6 +280,13 @@ pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> 
         }
         if let Some(v) = l.venue_name {
             c.venue_name = v;
+        }
+        if let Some(v) = l.currency {
+            c.currency = v
+                .parse()
+                .map_err(|e: crate::domain::currency::UnknownCurrency| {
+                    ConfigError::Invalid(e.to_string())
+                })?;
         }
         if let Some(v) = l.utc_offset_minutes {
             c.utc_offset_minutes = v;

@@ -60,6 +60,8 @@ pub struct ItemView {
     pub available: bool,
     /// Units left where counted.
     pub left: Option<u64>,
+    /// The option groups it offers, with live availability.
+    pub options: Vec<super::options::GroupView>,
 }
 
 /// A shop's whole menu.
@@ -86,8 +88,12 @@ pub fn menu(v: &impl View, shop_id: ShopId) -> Result<MenuView, StoreError> {
     let items: Vec<MenuItem> = v.many(ID_TO_ITEM, &v.ids(SHOP_TO_ITEM, shop_id.0)?)?;
     let items = items
         .into_iter()
-        .map(|item| view_item(item, &ingredients))
-        .collect();
+        .map(|item| {
+            let mut view = view_item(item, &ingredients);
+            view.options = super::options::item_group_views(v, view.item.id, &ingredients)?;
+            Ok(view)
+        })
+        .collect::<Result<_, StoreError>>()?;
     Ok(MenuView {
         shop,
         categories,
@@ -104,6 +110,7 @@ fn view_item(item: MenuItem, ingredients: &[Ingredient]) -> ItemView {
         available: available(&item, left),
         left,
         item,
+        options: Vec::new(),
     }
 }
 

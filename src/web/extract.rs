@@ -8,22 +8,30 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
 use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, Failure};
 use crate::auth::token_hash;
 use crate::domain::account::{Role, User};
 use crate::domain::{GuestId, ShopId, Token};
 use crate::store::accounts;
 
-/// Cookie holding the guest's device id.
-pub const DEVICE_COOKIE: &str = "ql_device";
-/// Cookie holding a staff login token.
-pub const SESSION_COOKIE: &str = "ql_session";
+/// Every cookie the portal sets, named in one place.
+pub mod cookies {
+    /// The guest's device id.
+    pub const DEVICE: &str = "ql_device";
+    /// A staff login token.
+    pub const SESSION: &str = "ql_session";
+    /// The guest's cart (`item x quantity` pairs).
+    pub const CART: &str = "ql_cart";
+    /// The table (order session) code, set by a table's QR code.
+    pub const TABLE: &str = "ql_table";
+}
+pub use cookies::{DEVICE as DEVICE_COOKIE, SESSION as SESSION_COOKIE};
 
 /// A JSON body; malformed input becomes a 4xx in our error shape.
 ///
@@ -63,28 +71,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 integral_floats_as_integers(&mut v);
                 serde_path_to_error::deserialize(v).map(Self).map_err(|e| {
                     ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
+                        Failure::Invalid,
                         "invalid_body",
                         format!("the body does not fit: {}: {}", e.path(), e.inner()),
                     )
                 })
             }
             Err(rejection) => {
-                let status = rejection.status();
-                Err(match status {
-                    StatusCode::PAYLOAD_TOO_LARGE => {
-                        ApiError::new(status, "body_too_large", "the request body is too large")
+                let failure = Failure::of_rejection(rejection.status());
+                Err(match failure {
+                    Failure::TooLarge => {
+                        ApiError::new(failure, "body_too_large", "the request body is too large")
                     }
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
-                        status,
+                    Failure::WrongMediaType => ApiError::new(
+                        failure,
                         "unsupported_media_type",
                         "send the body as JSON with Content-Type: application/json",
                     ),
-                    _ => ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "invalid_body",
-                        rejection.body_text(),
-                    ),
+                    _ => ApiError::new(Failure::Invalid, "invalid_body", rejection.body_text()),
                 })
             }
         }

@@ -14,6 +14,7 @@ pub mod conn;
 pub mod detach;
 pub mod error;
 pub mod extract;
+pub mod ops;
 pub mod pages;
 pub mod redirect;
 pub mod sse;
@@ -40,6 +41,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct WebSettings {
     /// The venue's name.
     pub venue_name: String,
+    /// The venue's currency.
+    pub currency: crate::domain::currency::Currency,
     /// Cookies carry `Secure`.
     pub secure_cookies: bool,
     /// Staff login length in seconds.
@@ -60,6 +63,7 @@ impl Default for WebSettings {
     fn default() -> Self {
         Self {
             venue_name: "queueless venue".into(),
+            currency: crate::domain::currency::Currency::default(),
             secure_cookies: false,
             login_seconds: 12 * 3600,
             auto_approve_shops: false,
@@ -121,6 +125,11 @@ impl LoginLimiter {
 }
 
 impl AppState {
+    /// An amount for people, in the venue's currency (`€4.50`, `¥450`).
+    pub fn money(&self, amount: crate::domain::Cents) -> String {
+        self.web.currency.format(amount)
+    }
+
     /// State over a store.
     pub fn new(store: Store, web: WebSettings) -> Self {
         Self {

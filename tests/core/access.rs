@@ -48,6 +48,11 @@ fn body_for(method: &str, template: &str) -> Option<Value> {
         }
         ("POST", "/api/shop/ingredients") => json!({"name": "salt", "unit": "g"}),
         ("POST", "/api/shop/tables") => json!({"label": "Table 9"}),
+        ("POST", "/api/shop/option-groups") => json!({"name": "Stolen", "max": 1}),
+        ("PATCH", "/api/shop/option-groups/{group_id}") => json!({"name": "Mine now"}),
+        ("POST", "/api/shop/option-groups/{group_id}/options") => json!({"name": "Stolen"}),
+        ("PATCH", "/api/shop/options/{option_id}") => json!({"name": "Mine now"}),
+        ("POST", "/api/shop/options/{option_id}/stock") => json!({"set": 0}),
         _ => return None,
     })
 }
@@ -82,6 +87,8 @@ async fn staff_routes_refuse_guests_and_the_wrong_role() {
         ("ingredient_id", &json!(1)),
         ("table_id", &json!(1)),
         ("shop_id", &json!(server.shop_id(TEA_SHOP))),
+        ("group_id", &json!(1)),
+        ("option_id", &json!(1)),
     ];
     let dump = server.dump().await;
     let mut guest = server.guest();
@@ -136,11 +143,27 @@ async fn a_shopkeeper_cannot_touch_another_shops_things() {
         .expect(201);
     let cup = tea.ingredient("cup").await;
     let category = tea.get("/api/shop/menu").await.expect(200)["categories"][0]["id"].clone();
+    let group = tea
+        .post(
+            "/api/shop/option-groups",
+            json!({"name": "Sugar", "max": 1}),
+        )
+        .await
+        .expect(201);
+    let option = tea
+        .post(
+            &format!("/api/shop/option-groups/{}/options", group["id"]),
+            json!({"name": "50 %", "stock": {"kind": "counted", "left": 3}}),
+        )
+        .await
+        .expect(201);
     let ids = [
         ("order_id", &order["id"]),
         ("item_id", &json!(server.item_id(CLASSIC))),
         ("ingredient_id", &cup["id"]),
         ("table_id", &table["id"]),
+        ("group_id", &group["id"]),
+        ("option_id", &option["id"]),
     ];
     let routes = staff_routes(&server).await;
     let targeted: Vec<&(String, String)> = routes
@@ -153,13 +176,21 @@ async fn a_shopkeeper_cannot_touch_another_shops_things() {
         names,
         [
             "DELETE /api/shop/items/{item_id}",
+            "DELETE /api/shop/items/{item_id}/option-groups/{group_id}",
+            "DELETE /api/shop/option-groups/{group_id}",
+            "DELETE /api/shop/options/{option_id}",
             "GET /api/shop/tables/{table_id}/orders",
             "PATCH /api/shop/items/{item_id}",
+            "PATCH /api/shop/option-groups/{group_id}",
+            "PATCH /api/shop/options/{option_id}",
             "POST /api/shop/ingredients/{ingredient_id}/stock",
             "POST /api/shop/items/{item_id}/stock",
+            "POST /api/shop/option-groups/{group_id}/options",
+            "POST /api/shop/options/{option_id}/stock",
             "POST /api/shop/orders/{order_id}/payment",
             "POST /api/shop/orders/{order_id}/status",
             "POST /api/shop/tables/{table_id}/close",
+            "PUT /api/shop/items/{item_id}/option-groups/{group_id}",
         ],
         "a new route that names a shop's thing needs a case here"
     );
@@ -204,6 +235,10 @@ async fn a_shopkeeper_cannot_touch_another_shops_things() {
             .all(|i| i["shop_id"] == dumplings)
     );
     assert_eq!(menu["ingredients"], json!([]));
+    assert_eq!(
+        other.get("/api/shop/option-groups").await.expect(200),
+        json!([])
+    );
     assert_eq!(tea.shop_orders().await.len(), 1);
     server.stop().await;
 }

@@ -7,6 +7,9 @@
 //! - `orders`: idempotent placement; the stage machine, allowed and refused;
 //!   stage events.
 //! - `cancel`: cancelling returns stock once; reasons; auto-cancel.
+//! - `options`: item options: stock of options under a rush (counted and
+//!   through ingredients the drink shares), every refused choice, totals,
+//!   merging, orders keeping options as ordered.
 //! - `input`: malformed checkouts and shops that refuse orders write nothing.
 //! - `access`: roles, other shops, other devices, CSRF, login rate limits.
 //! - `shops`: registration and approval, the OpenAPI document, a newer
@@ -19,6 +22,7 @@ mod cancel;
 mod client;
 mod daemon;
 mod input;
+mod options;
 mod orders;
 mod shops;
 mod stock;

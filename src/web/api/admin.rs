@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::dto::ShopDto;
-use super::guest::shop_dto;
 use super::schemas;
 use crate::domain::ShopId;
 use crate::domain::shop::Approval;
@@ -14,6 +13,7 @@ use crate::store::catalog;
 use crate::web::AppState;
 use crate::web::error::{ApiResult, ErrorBody};
 use crate::web::extract::{Admin, ApiJson, ApiPath};
+use crate::web::ops;
 
 /// A shop with its owner, for the operator.
 #[derive(Debug, Serialize, ToSchema)]
@@ -31,37 +31,26 @@ pub async fn list_shops(
     State(state): State<AppState>,
     _admin: Admin,
 ) -> ApiResult<Json<Vec<AdminShopDto>>> {
-    let shops = state
-        .store
-        .read(|r| {
-            catalog::shops(r, false)?
-                .into_iter()
-                .map(|s| Ok((catalog::open_order_count(r, s.id)?, s)))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await?;
+    let shops = ops::shops(&state, false).await?;
     Ok(Json(
         shops
             .iter()
-            .map(|(open, s)| AdminShopDto {
-                shop: shop_dto(&state, s, *open),
-                owner_user_id: s.owner.0,
-                created_at_ms: s.created_at.0,
+            .map(|s| AdminShopDto {
+                shop: ShopDto::from(s),
+                owner_user_id: s.shop.owner.0,
+                created_at_ms: s.shop.created_at.0,
             })
             .collect(),
     ))
 }
 
 async fn decide(state: AppState, shop: u64, approval: Approval) -> ApiResult<Json<ShopDto>> {
-    let (s, open) = state
-        .store
-        .write(move |tx| {
-            let s = catalog::set_approval(tx, ShopId(shop), approval)?;
-            Ok((s, catalog::open_order_count(&**tx, ShopId(shop))?))
-        })
-        .await?;
+    let s = ops::write_shop(&state, move |tx| {
+        catalog::set_approval(tx, ShopId(shop), approval)
+    })
+    .await?;
     tracing::info!(shop, ?approval, "shop approval changed");
-    Ok(Json(shop_dto(&state, &s, open)))
+    Ok(Json(ShopDto::from(&s)))
 }
 
 /// Approves a shop: it is listed and takes orders.
@@ -110,13 +99,7 @@ pub async fn rename(
     ApiPath(shop): ApiPath<u64>,
     ApiJson(req): ApiJson<AdminShopPatch>,
 ) -> ApiResult<Json<ShopDto>> {
-    let (s, open) = state
-        .store
-        .write(move |tx| {
-            let s = catalog::rename_shop(tx, ShopId(shop), &req.name)?;
-            Ok((s, catalog::open_order_count(&**tx, ShopId(shop))?))
-        })
-        .await?;
-    tracing::info!(shop, name = %s.name, "shop renamed by the operator");
-    Ok(Json(shop_dto(&state, &s, open)))
+    let s = ops::write_shop(&state, move |tx| catalog::rename_shop(tx, ShopId(shop), &req.name)).await?;
+    tracing::info!(shop, name = %s.shop.name, "shop renamed by the operator");
+    Ok(Json(ShopDto::from(&s)))
 }

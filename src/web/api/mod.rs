@@ -8,6 +8,7 @@ pub mod contract;
 pub mod dto;
 pub mod guest;
 pub mod menu;
+pub mod options;
 pub mod schemas;
 pub mod shop;
 
@@ -76,6 +77,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(menu::item_stock))
         .routes(routes!(menu::create_ingredient))
         .routes(routes!(menu::ingredient_stock))
+        .routes(routes!(options::list_groups, options::create_group))
+        .routes(routes!(options::patch_group, options::delete_group))
+        .routes(routes!(options::create_option))
+        .routes(routes!(options::patch_option, options::delete_option))
+        .routes(routes!(options::option_stock))
+        .routes(routes!(options::attach, options::detach))
         .routes(routes!(admin::list_shops))
         .routes(routes!(admin::approve))
         .routes(routes!(admin::reject))

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::dto::{OrderDto, PaymentDto, ShopDto, TableDto, WindowDto, parse_status};
-use super::guest::shop_dto;
 use super::schemas;
 use crate::domain::service::{PaymentMethod, PaymentStatus};
 use crate::domain::shop::OpeningHours;
@@ -18,6 +17,7 @@ use crate::store::{Scope, ShopPatch, catalog, orders, service};
 use crate::web::AppState;
 use crate::web::error::{ApiError, ApiResult, ErrorBody};
 use crate::web::extract::{ApiJson, ApiPath, ApiQuery, Shopkeeper};
+use crate::web::ops;
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -54,7 +54,12 @@ pub async fn list_orders(
                 .collect::<Result<Vec<_>, _>>()
         })
         .await?;
-    Ok(Json(views.iter().map(OrderDto::from).collect()))
+    Ok(Json(
+        views
+            .iter()
+            .map(|v| OrderDto::new(v, state.web.currency))
+            .collect(),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -91,7 +96,7 @@ pub async fn set_status(
         })
         .await?;
     tracing::info!(order = order_id, status = %to, "order status changed");
-    Ok(Json(OrderDto::from(&view)))
+    Ok(Json(OrderDto::new(&view, state.web.currency)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -129,16 +134,7 @@ pub async fn set_payment(
 #[utoipa::path(get, path = "/api/shop", tag = "shop",
     responses((status = 200, body = ShopDto), (status = 401, body = ErrorBody)))]
 pub async fn get_shop(State(state): State<AppState>, k: Shopkeeper) -> ApiResult<Json<ShopDto>> {
-    let (s, open) = state
-        .store
-        .read(move |r| {
-            Ok((
-                catalog::shop(r, k.shop)?,
-                catalog::open_order_count(r, k.shop)?,
-            ))
-        })
-        .await?;
-    Ok(Json(shop_dto(&state, &s, open)))
+    Ok(Json(ShopDto::from(&ops::shop(&state, k.shop).await?)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -179,14 +175,8 @@ pub async fn patch_shop(
         }),
         open_order_limit: req.open_order_limit.map(|n| (n > 0).then_some(n)),
     };
-    let (s, open) = state
-        .store
-        .write(move |tx| {
-            let s = catalog::update_shop(tx, k.shop, patch)?;
-            Ok((s, catalog::open_order_count(&**tx, k.shop)?))
-        })
-        .await?;
-    Ok(Json(shop_dto(&state, &s, open)))
+    let s = ops::write_shop(&state, move |tx| catalog::update_shop(tx, k.shop, patch)).await?;
+    Ok(Json(ShopDto::from(&s)))
 }
 
 /// Starts order numbers again from 1.
@@ -224,12 +214,7 @@ pub struct ReportDto {
 #[utoipa::path(get, path = "/api/shop/report", tag = "shop",
     responses((status = 200, body = ReportDto), (status = 401, body = ErrorBody)))]
 pub async fn report(State(state): State<AppState>, k: Shopkeeper) -> ApiResult<Json<ReportDto>> {
-    let now = state.store.now();
-    let offset = state.store.settings().utc_offset_minutes;
-    let r = state
-        .store
-        .read(move |r| orders::report(r, k.shop, now, offset))
-        .await?;
+    let r = ops::report(&state, k.shop).await?;
     Ok(Json(ReportDto {
         since_ms: r.since.0,
         orders: r.orders,
@@ -321,5 +306,10 @@ pub async fn table_orders(
                 .collect::<Result<Vec<_>, _>>()
         })
         .await?;
-    Ok(Json(views.iter().map(OrderDto::from).collect()))
+    Ok(Json(
+        views
+            .iter()
+            .map(|v| OrderDto::new(v, state.web.currency))
+            .collect(),
+    ))
 }

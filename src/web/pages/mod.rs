@@ -20,18 +20,18 @@ use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use blake2::{Blake2b256, Digest};
 use serde::de::DeserializeOwned;
 
 use super::AppState;
-use super::error::ApiError;
+pub use super::error::PageError;
+use super::error::{ApiError, Failure};
 use super::extract::{Device, Login};
 use crate::domain::account::Role;
 use crate::domain::{ShopId, Token};
-use crate::store::StoreError;
 
 /// Name of the hidden form field carrying the CSRF token.
 pub const CSRF_FIELD: &str = "_csrf";
@@ -55,7 +55,7 @@ pub async fn not_found(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {
         ApiError::not_found("route").into_response()
     } else {
-        PageError::new(StatusCode::NOT_FOUND, "There is no page at this address.").into_response()
+        PageError::new(Failure::NotFound, "There is no page at this address.").into_response()
     }
 }
 
@@ -111,46 +111,6 @@ pub fn csrf_token(state: &AppState, device: Token) -> String {
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A page that failed: the status and a sentence a person can act on.
-#[derive(Debug)]
-pub struct PageError {
-    /// The HTTP status.
-    pub status: StatusCode,
-    /// What went wrong and what to do.
-    pub message: String,
-    /// Where "go back" leads.
-    pub back: Option<String>,
-}
-
-impl PageError {
-    /// An error page with `status`.
-    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            message: message.into(),
-            back: None,
-        }
-    }
-
-    /// Adds the link back to where the person came from.
-    pub fn back(mut self, to: impl Into<String>) -> Self {
-        self.back = Some(to.into());
-        self
-    }
-}
-
-impl From<ApiError> for PageError {
-    fn from(e: ApiError) -> Self {
-        Self::new(e.status, e.message)
-    }
-}
-
-impl From<StoreError> for PageError {
-    fn from(e: StoreError) -> Self {
-        ApiError::from(e).into()
-    }
-}
-
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
@@ -161,15 +121,16 @@ struct ErrorPage<'a> {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let title = self.status.canonical_reason().unwrap_or("Error");
+        let status = self.failure.status();
+        let title = status.canonical_reason().unwrap_or("Error");
         let page = ErrorPage {
             title,
             message: &self.message,
             back: self.back.as_deref().unwrap_or("/"),
         };
         match page.render() {
-            Ok(html) => (self.status, Html(html)).into_response(),
-            Err(_) => (self.status, self.message).into_response(),
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(_) => (status, self.message).into_response(),
         }
     }
 }
@@ -181,7 +142,16 @@ pub type PageResult<T = Response> = Result<T, PageError>;
 pub fn render(t: &impl Template) -> PageResult {
     t.render()
         .map(|html| Html(html).into_response())
-        .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}")))
+        .map_err(|e| PageError::new(Failure::Internal, format!("{e}")))
+}
+
+/// The end of every form handler: on success the POST → 303 → GET step to
+/// `to`; on failure an error page whose "go back" leads there too.
+pub fn done<T, E: Into<PageError>>(result: Result<T, E>, to: &str) -> PageResult {
+    match result {
+        Ok(_) => Ok(see_other(to)),
+        Err(e) => Err(e.into().back(to)),
+    }
 }
 
 /// The POST → 303 → GET step.
@@ -205,34 +175,31 @@ impl<T: DeserializeOwned> FromRequest<AppState> for PageForm<T> {
         let device = req.extensions().get::<Device>().map(|d| d.0);
         if !is_form {
             return Err(PageError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                Failure::WrongMediaType,
                 "Send this form from the page.",
             ));
         }
-        let body = Bytes::from_request(req, state).await.map_err(|_| {
-            PageError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "That form was too large to accept.",
-            )
-        })?;
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| PageError::new(Failure::TooLarge, "That form was too large to accept."))?;
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-            .map_err(|_| PageError::new(StatusCode::BAD_REQUEST, "The form was garbled."))?;
+            .map_err(|_| PageError::new(Failure::Garbled, "The form was garbled."))?;
         let expected = device.map(|d| csrf_token(state, d));
         let sent = pairs.iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v);
         if expected.is_none() || sent != expected.as_ref() {
             return Err(PageError::new(
-                StatusCode::FORBIDDEN,
+                Failure::Forbidden,
                 "This form has expired or did not come from this site. Reload the page and try again.",
             ));
         }
         let rest: Vec<&(String, String)> = pairs.iter().filter(|(k, _)| k != CSRF_FIELD).collect();
         let encoded = serde_urlencoded::to_string(&rest)
-            .map_err(|_| PageError::new(StatusCode::BAD_REQUEST, "The form was garbled."))?;
+            .map_err(|_| PageError::new(Failure::Garbled, "The form was garbled."))?;
         serde_urlencoded::from_str(&encoded)
             .map(PageForm)
             .map_err(|e| {
                 PageError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Failure::Invalid,
                     format!("Some of the form's fields are not right: {e}."),
                 )
             })
@@ -258,13 +225,13 @@ impl FromRequestParts<AppState> for ShopPage {
                     shop,
                 }),
                 _ => Err(PageError::new(
-                    StatusCode::FORBIDDEN,
+                    Failure::Forbidden,
                     "This page is for shopkeepers. Log in with your shop's account.",
                 )
                 .back("/staff/login")
                 .into_response()),
             },
-            Err(e) if e.status == StatusCode::UNAUTHORIZED => Err(see_other(&format!(
+            Err(e) if e.failure == Failure::LoginRequired => Err(see_other(&format!(
                 "/staff/login?next={}",
                 parts.uri.path()
             ))),
@@ -283,21 +250,16 @@ impl FromRequestParts<AppState> for AdminPage {
         match Login::from_request_parts(parts, state).await {
             Ok(login) if login.user.role == Role::Admin => Ok(AdminPage(login.user)),
             Ok(_) => Err(PageError::new(
-                StatusCode::FORBIDDEN,
+                Failure::Forbidden,
                 "This page is for the venue operator.",
             )
             .back("/staff/login")
             .into_response()),
-            Err(e) if e.status == StatusCode::UNAUTHORIZED => Err(see_other(&format!(
+            Err(e) if e.failure == Failure::LoginRequired => Err(see_other(&format!(
                 "/staff/login?next={}",
                 parts.uri.path()
             ))),
             Err(e) => Err(PageError::from(e).into_response()),
         }
     }
-}
-
-/// Money for people: `4.50`.
-pub fn money(cents: crate::domain::Cents) -> String {
-    cents.to_string()
 }

@@ -2,20 +2,21 @@
 //! without reload, one tap moves an order to its next stage, reject with a
 //! reason), and today's report.
 
+use crate::web::error::Failure;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{Chrome, PageError, PageForm, PageResult, ShopPage, money, render, see_other};
+use super::{Chrome, PageError, PageForm, PageResult, ShopPage, done, render};
 use crate::domain::OrderId;
 use crate::domain::order::OrderStatus;
 use crate::domain::shop::Approval;
 use crate::store::{OrderView, Scope, catalog, orders, service};
 use crate::web::AppState;
 use crate::web::api::dto::parse_status;
+use crate::web::ops;
 
 /// Dashboard routes.
 pub fn router() -> Router<AppState> {
@@ -41,6 +42,17 @@ struct Card {
     /// The next stage and its button label.
     next: Option<(&'static str, &'static str)>,
     can_reject: bool,
+}
+
+/// A line for the counter: the item and, after a dash, its options.
+pub fn line_text(
+    l: &crate::domain::order::OrderLine,
+    currency: crate::domain::currency::Currency,
+) -> String {
+    if l.options.is_empty() {
+        return l.name.clone();
+    }
+    format!("{} — {}", l.name, l.options_text(|c| currency.format(c)))
 }
 
 /// A stage column.
@@ -112,9 +124,9 @@ async fn columns(state: &AppState, shop: crate::domain::ShopId) -> Result<Vec<Co
             lines: o
                 .lines
                 .iter()
-                .map(|l| (l.quantity, l.name.clone()))
+                .map(|l| (l.quantity, line_text(l, state.web.currency)))
                 .collect(),
-            total: money(o.total),
+            total: state.money(o.total),
             age_minutes: now.since(o.created_at) / 60_000,
             table,
             next: next_step(o.status),
@@ -182,16 +194,14 @@ async fn set_status(
     Path(order_id): Path<u64>,
     PageForm(f): PageForm<StatusForm>,
 ) -> PageResult {
-    let to = parse_status(&f.status).ok_or_else(|| {
-        PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "That is not a stage.").back("/shop")
-    })?;
+    let to = parse_status(&f.status)
+        .ok_or_else(|| PageError::new(Failure::Invalid, "That is not a stage.").back("/shop"))?;
     let reason = (!f.reason.trim().is_empty()).then(|| f.reason.trim().to_owned());
-    state
+    let result = state
         .store
         .write(move |tx| orders::set_status(tx, Scope::Shop(k.shop), OrderId(order_id), to, reason))
-        .await
-        .map_err(|e| PageError::from(e).back("/shop"))?;
-    Ok(see_other("/shop"))
+        .await;
+    done(result, "/shop")
 }
 
 #[derive(Template)]
@@ -206,21 +216,16 @@ struct ReportPage {
 }
 
 async fn report(State(state): State<AppState>, c: Chrome, k: ShopPage) -> PageResult {
-    let now = state.store.now();
-    let offset = state.store.settings().utc_offset_minutes;
-    let r = state
-        .store
-        .read(move |r| orders::report(r, k.shop, now, offset))
-        .await?;
+    let r = ops::report(&state, k.shop).await?;
     render(&ReportPage {
         c,
         orders: r.orders,
         cancelled: r.cancelled,
-        revenue: money(r.revenue),
+        revenue: state.money(r.revenue),
         lines: r
             .lines
             .iter()
-            .map(|l| (l.name.clone(), l.quantity, money(l.revenue)))
+            .map(|l| (l.name.clone(), l.quantity, state.money(l.revenue)))
             .collect(),
         prep_minutes: r
             .average_prep_seconds
