@@ -58,7 +58,7 @@ ok ".ipk contents, modes, control fields and conffiles"
 
 # ---- init script: shellcheck and the command line from sample UCI ------
 if command -v shellcheck >/dev/null; then
-    shellcheck -s sh -e SC2034,SC3043 openwrt/files/queueless.init packaging/build.sh packaging/test.sh packaging/openwrt.sh packaging/openwrt-model/*.sh .ci/run
+    shellcheck -s sh -e SC2034,SC3043 openwrt/files/queueless.init packaging/build.sh packaging/test.sh packaging/openwrt.sh packaging/luci.sh packaging/openwrt-model/*.sh .ci/run
     ok "shellcheck"
 else
     [ -n "${CI:-}" ] && fail "shellcheck missing (apt install shellcheck)"
@@ -67,6 +67,8 @@ fi
 # The init script against models of OpenWrt's uci, functions.sh,
 # network.sh and procd (the eight findings of issue 18).
 sh packaging/openwrt.sh
+# The LuCI app: JSON, views under node --check, the ACL.
+sh packaging/luci.sh
 
 # ---- systemd unit ---------------------------------------------------------
 if command -v systemd-analyze >/dev/null; then
