@@ -235,17 +235,14 @@ impl Gateway {
     /// The MAC of the client at `ip` on a guest interface, from the kernel's
     /// neighbour table.
     pub fn mac_of(&self, ip: IpAddr) -> Option<Mac> {
-        self.neighbours.lookup(ip)
+        self.neighbours.lookup(canonical(ip))
     }
 
     /// Whether `ip` is a guest: a neighbour on a guest interface, or an
     /// address inside a guest network (so a client whose neighbour entry
     /// has not been seen yet counts as a guest too).
     pub fn is_guest(&self, ip: IpAddr) -> bool {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-            v4 => v4,
-        };
+        let ip = canonical(ip);
         self.neighbours.on_guest_network(ip) || self.mac_of(ip).is_some()
     }
 
@@ -295,6 +292,7 @@ impl Gateway {
 
     /// Whether the client at `ip` is still held by the portal.
     pub async fn state_of(&self, ip: IpAddr) -> Result<CaptiveState, GatewayError> {
+        let ip = canonical(ip);
         self.ask(|reply| Command::State { ip, reply }).await
     }
 
@@ -371,6 +369,14 @@ async fn forget_connections(ips: &[IpAddr]) {
         Ok(Ok(n)) => tracing::debug!(connections = n, "tracked connections dropped"),
         Ok(Err(e)) => tracing::warn!(error = %e, "tracked connections not dropped"),
         Err(e) => tracing::warn!(error = %e, "conntrack task failed"),
+    }
+}
+
+/// An IPv4 peer of a dual-stack (`[::]`) listener as IPv4.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
     }
 }
 

@@ -276,7 +276,8 @@ impl Net {
     }
 
     /// Starts `queueless serve` in the router with the gateway on `guest0`
-    /// and waits until the portal answers.
+    /// and waits until the portal answers. It listens on `[::]` (IPv4 too)
+    /// as the OpenWrt package starts it.
     pub fn start_queueless(&mut self, extra: &[&str]) {
         self.start_queueless_with(extra, &[]);
     }
@@ -292,9 +293,9 @@ impl Net {
                 "serve",
                 "--demo",
                 "--http",
-                &format!("0.0.0.0:{HTTP_PORT}"),
+                &format!("[::]:{HTTP_PORT}"),
                 "--https",
-                &format!("0.0.0.0:{HTTPS_PORT}"),
+                &format!("[::]:{HTTPS_PORT}"),
                 "--guest-interface",
                 "guest0",
                 "--portal-host",
