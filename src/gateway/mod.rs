@@ -10,6 +10,7 @@
 //! not caught by an old redirect.
 
 pub mod conntrack;
+pub mod guests;
 pub mod mac;
 pub mod neigh;
 pub mod nft;
@@ -29,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::Timestamp;
 use crate::domain::service::WifiSession;
 use crate::store::{Store, StoreError, wifi};
+pub use guests::Guests;
 use mac::Mac;
 use policy::{Internet, Net, Policy};
 use reconcile::{Command, Reconciler};
