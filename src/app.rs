@@ -111,6 +111,16 @@ async fn hsts(mut response: axum::response::Response) -> axum::response::Respons
 
 /// Opens everything and starts serving; returns once the listeners are bound.
 pub async fn start(config: Config) -> anyhow::Result<Running> {
+    start_with(config, None).await
+}
+
+/// Like [`start`], with the web side's gateway given (a fake in tests,
+/// which need no root): no firewall is touched then, whatever the config
+/// says about guest interfaces.
+pub async fn start_with(
+    config: Config,
+    guests: Option<Arc<dyn crate::gateway::Guests>>,
+) -> anyhow::Result<Running> {
     create_data_dir(&config)?;
     let db_path = config.database_path();
     let settings = StoreSettings {
@@ -163,6 +173,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     );
     let mut tasks = Vec::new();
     let gateway = match &config.gateway {
+        _ if guests.is_some() => None,
         Some(g) => {
             let ports: Vec<u16> = std::iter::once(http_addr.port())
                 .chain(https_addr.map(|a| a.port()))
@@ -177,11 +188,14 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             .await
             .context("starting the captive gateway")?;
             tasks.extend(gw.spawn_tasks().context("watching the guest interfaces")?);
-            state = state.with_gateway(gw.clone());
+            state = state.with_gateway(Arc::new(gw.clone()));
             Some(gw)
         }
         None => None,
     };
+    if let Some(fake) = guests {
+        state = state.with_gateway(fake);
+    }
     if config.demo && crate::demo::seed_if_empty(&store, &state.passwords).await? {
         tracing::info!("seeded the demo venue");
     }

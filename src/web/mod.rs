@@ -90,8 +90,9 @@ pub struct AppState {
     pub csrf_key: Arc<[u8; 32]>,
     /// Open event streams per client address.
     pub streams: Arc<sse::Streams>,
-    /// The captive gateway, when guest interfaces are configured.
-    pub gateway: Option<crate::gateway::Gateway>,
+    /// The captive gateway, when guest interfaces are configured (the
+    /// narrow trait: the real one on this router, a fake in tests).
+    pub gateway: Option<Arc<dyn crate::gateway::Guests>>,
     /// Set at shutdown: live streams end so the server can stop.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
@@ -150,7 +151,7 @@ impl AppState {
     }
 
     /// The same state with the captive gateway.
-    pub fn with_gateway(mut self, gateway: crate::gateway::Gateway) -> Self {
+    pub fn with_gateway(mut self, gateway: Arc<dyn crate::gateway::Guests>) -> Self {
         self.gateway = Some(gateway);
         self
     }

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -27,6 +28,24 @@ impl Server {
         config.http = SocketAddr::from(([127, 0, 0, 1], 0));
         config.demo = true;
         let running = app::start(config).await.expect("server starts");
+        let base = format!("http://{}", running.http_addr);
+        Server {
+            running,
+            base,
+            _dir: dir,
+        }
+    }
+
+    /// The same, with the web side's gateway given (a fake: no root).
+    pub async fn start_with_guests(guests: Arc<dyn queueless::gateway::Guests>) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = queueless::config::defaults();
+        config.data_dir = dir.path().join("data");
+        config.http = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.demo = true;
+        let running = app::start_with(config, Some(guests))
+            .await
+            .expect("server starts");
         let base = format!("http://{}", running.http_addr);
         Server {
             running,
