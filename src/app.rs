@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::gateway::Gateway;
-use crate::store::{Store, StoreSettings, accounts, checkout, orders};
+use crate::store::{Clock, SpaceLevels, Store, StoreSettings, accounts, checkout, orders};
 use crate::tls::{Tls, TlsListener};
 use crate::web::{self, AppState, WebSettings};
 
@@ -111,6 +111,11 @@ async fn hsts(mut response: axum::response::Response) -> axum::response::Respons
 
 /// Opens everything and starts serving; returns once the listeners are bound.
 pub async fn start(config: Config) -> anyhow::Result<Running> {
+    start_with_clock(config, Clock::system()).await
+}
+
+/// [`start`] with the store reading time from `clock` (tests move it).
+pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Running> {
     create_data_dir(&config)?;
     let db_path = config.database_path();
     let settings = StoreSettings {
@@ -119,10 +124,14 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         cache_bytes: usize::try_from(config.database_cache_mib)
             .unwrap_or(usize::MAX)
             .saturating_mul(1024 * 1024),
+        space: SpaceLevels {
+            warning_bytes: u64::from(config.space_warning_mib) * 1024 * 1024,
+            floor_bytes: u64::from(config.space_floor_mib) * 1024 * 1024,
+        },
         ..StoreSettings::default()
     };
     let path = db_path.clone();
-    let store = tokio::task::spawn_blocking(move || Store::open(&path, settings))
+    let store = tokio::task::spawn_blocking(move || Store::open_with_clock(&path, settings, clock))
         .await
         .context("opening the database")?
         .with_context(|| format!("opening database {}", db_path.display()))?;
@@ -209,6 +218,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         )));
     }
     tasks.push(tokio::spawn(sweep(state.clone())));
+    tasks.push(tokio::spawn(watch_space(store.clone())));
 
     let (stop, stopped) = watch::channel(false);
     let app = web::router(state.clone());
@@ -348,6 +358,19 @@ async fn auto_cancel(store: Store, max_age_ms: u64) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "auto-cancel sweep failed"),
         }
+    }
+}
+
+/// Measures free space while nothing is written (the writer measures
+/// before every batch): logs level changes, and lets orders in again once
+/// space was freed even if no write came to notice.
+async fn watch_space(store: Store) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let s = store.clone();
+        let _ = tokio::task::spawn_blocking(move || s.check_space()).await;
     }
 }
 

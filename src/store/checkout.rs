@@ -107,6 +107,7 @@ pub fn validate(c: &Checkout) -> Result<(), StoreError> {
 /// Places a checkout inside the writer's transaction.
 pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
     validate(&c)?;
+    tx.admit_new_order()?;
     let key = format!("{}:{}", c.guest, c.idempotency_key);
     let request = fingerprint(&c)?;
     if let Some(record) =
