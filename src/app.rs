@@ -19,6 +19,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::gateway::Gateway;
+use crate::store::retention::{self, RetentionSettings};
 use crate::store::{Clock, SpaceLevels, Store, StoreSettings, accounts, checkout, orders};
 use crate::tls::{Tls, TlsListener};
 use crate::web::{self, AppState, WebSettings};
@@ -219,6 +220,14 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     }
     tasks.push(tokio::spawn(sweep(state.clone())));
     tasks.push(tokio::spawn(watch_space(store.clone())));
+    tasks.push(tokio::spawn(retain(
+        store.clone(),
+        RetentionSettings {
+            order_days: config.order_retention_days,
+            notification_hours: config.notification_hours,
+            wifi_days: config.wifi_session_days,
+        },
+    )));
 
     let (stop, stopped) = watch::channel(false);
     let app = web::router(state.clone());
@@ -357,6 +366,27 @@ async fn auto_cancel(store: Store, max_age_ms: u64) {
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "auto-cancel sweep failed"),
+        }
+    }
+}
+
+/// Forgets what retention allows, a minute after start and then every ten
+/// minutes, in small writer batches (see [`retention`]).
+async fn retain(store: Store, settings: RetentionSettings) {
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match retention::run(&store, settings).await {
+            Ok(s) if s.any() => tracing::info!(
+                orders = s.orders,
+                notifications = s.notifications,
+                wifi_sessions = s.wifi_sessions,
+                "retention: folded old orders and removed old records"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
         }
     }
 }

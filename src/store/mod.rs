@@ -14,6 +14,7 @@ pub mod catalog;
 pub mod checkout;
 pub mod clock;
 pub mod orders;
+pub mod retention;
 pub mod service;
 pub mod space;
 pub mod tables;

@@ -22,6 +22,7 @@ mod client;
 mod daemon;
 mod input;
 mod orders;
+mod retention;
 mod shops;
 mod stock;
 mod storage;
