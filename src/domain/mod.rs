@@ -15,6 +15,7 @@ pub mod order;
 pub mod service;
 pub mod shop;
 pub mod stock;
+pub mod text;
 pub mod time;
 
 pub use ids::{
