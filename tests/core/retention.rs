@@ -55,15 +55,21 @@ async fn after_the_retention_details_go_and_totals_stay() {
     let mut staff = server.login(JUICE).await;
     let mut done = Vec::new();
     for i in 0..3u32 {
-        let o = guest.place(&[(orange, i + 1)], &format!("done-{i}")).await;
+        let o = guest
+            .place(&[(orange, i + 1)], &format!("retention-done-{i:05}"))
+            .await;
         for stage in ["accepted", "preparing", "ready", "completed"] {
             staff.set_status(&o, stage).await.expect(200);
         }
         done.push(o);
     }
-    let cancelled = guest.place(&[(orange, 5)], "cancelled").await;
+    let cancelled = guest
+        .place(&[(orange, 5)], "retention-cancelled-0001")
+        .await;
     staff.set_status(&cancelled, "cancelled").await.expect(200);
-    let open = guest.place(&[(orange, 1)], "still-open").await;
+    let open = guest
+        .place(&[(orange, 1)], "retention-still-open-0001")
+        .await;
     server
         .store()
         .write(|tx| {

@@ -115,7 +115,9 @@ async fn below_the_floor_new_orders_wait_while_placed_ones_are_finished() {
     let filler = fs.path().join("filler");
     let free = fs.free();
     fill(&filler, free.saturating_sub(6 * 1024 * 1024));
-    let refused = guest.order(&[(orange, 1)], "at-the-floor").await;
+    let refused = guest
+        .order(&[(orange, 1)], "storage-at-the-floor-0001")
+        .await;
     assert_eq!(refused.error(503), "out_of_storage", "{}", refused.body);
     assert!(
         refused.message().contains("out of storage") && refused.message().contains("counter"),
@@ -184,7 +186,9 @@ async fn a_full_disk_is_survived_without_a_restart_or_a_lost_order() {
     // Orders until one meets the full disk; every 201 is kept.
     let mut failure = None;
     for i in 0..5000 {
-        let r = guest.order(&[(orange, 2)], &format!("full-{i}")).await;
+        let r = guest
+            .order(&[(orange, 2)], &format!("storage-until-full-{i:05}"))
+            .await;
         if r.status == 201 {
             acknowledged.push(r.body["orders"][0].clone());
         } else {
@@ -200,7 +204,7 @@ async fn a_full_disk_is_survived_without_a_restart_or_a_lost_order() {
         failure.message()
     );
     // While the disk stays full, requests keep getting the honest error.
-    let still = guest.order(&[(orange, 1)], "still-full").await;
+    let still = guest.order(&[(orange, 1)], "storage-still-full-0001").await;
     assert_eq!(still.error(503), "storage_failed");
 
     // Space comes back: the store re-opens the file by itself.
@@ -209,7 +213,7 @@ async fn a_full_disk_is_survived_without_a_restart_or_a_lost_order() {
     eventually("orders are taken again", || {
         n += 1;
         let mut g = guest.clone();
-        let key = format!("after-{n}");
+        let key = format!("storage-after-freeing-{n:05}");
         async move { g.order(&[(orange, 1)], &key).await.status == 201 }
     })
     .await;
