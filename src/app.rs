@@ -19,7 +19,8 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::gateway::Gateway;
-use crate::store::{Store, StoreSettings, accounts, checkout, orders};
+use crate::store::retention::{self, RetentionSettings};
+use crate::store::{Clock, SpaceLevels, Store, StoreSettings, accounts, checkout, orders};
 use crate::tls::{Tls, TlsListener};
 use crate::web::{self, AppState, WebSettings};
 
@@ -111,7 +112,7 @@ async fn hsts(mut response: axum::response::Response) -> axum::response::Respons
 
 /// Opens everything and starts serving; returns once the listeners are bound.
 pub async fn start(config: Config) -> anyhow::Result<Running> {
-    start_with(config, None).await
+    start_full(config, None, Clock::system()).await
 }
 
 /// Like [`start`], with the web side's gateway given (a fake in tests,
@@ -121,6 +122,19 @@ pub async fn start_with(
     config: Config,
     guests: Option<Arc<dyn crate::gateway::Guests>>,
 ) -> anyhow::Result<Running> {
+    start_full(config, guests, Clock::system()).await
+}
+
+/// [`start`] with the store reading time from `clock` (tests move it).
+pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Running> {
+    start_full(config, None, clock).await
+}
+
+async fn start_full(
+    config: Config,
+    guests: Option<Arc<dyn crate::gateway::Guests>>,
+    clock: Clock,
+) -> anyhow::Result<Running> {
     create_data_dir(&config)?;
     let db_path = config.database_path();
     let settings = StoreSettings {
@@ -129,10 +143,14 @@ pub async fn start_with(
         cache_bytes: usize::try_from(config.database_cache_mib)
             .unwrap_or(usize::MAX)
             .saturating_mul(1024 * 1024),
+        space: SpaceLevels {
+            warning_bytes: u64::from(config.space_warning_mib) * 1024 * 1024,
+            floor_bytes: u64::from(config.space_floor_mib) * 1024 * 1024,
+        },
         ..StoreSettings::default()
     };
     let path = db_path.clone();
-    let store = tokio::task::spawn_blocking(move || Store::open(&path, settings))
+    let store = tokio::task::spawn_blocking(move || Store::open_with_clock(&path, settings, clock))
         .await
         .context("opening the database")?
         .with_context(|| format!("opening database {}", db_path.display()))?;
@@ -224,6 +242,15 @@ pub async fn start_with(
         )));
     }
     tasks.push(tokio::spawn(sweep(state.clone())));
+    tasks.push(tokio::spawn(watch_space(store.clone())));
+    tasks.push(tokio::spawn(retain(
+        store.clone(),
+        RetentionSettings {
+            order_days: config.order_retention_days,
+            notification_hours: config.notification_hours,
+            wifi_days: config.wifi_session_days,
+        },
+    )));
 
     let (stop, stopped) = watch::channel(false);
     let app = web::router(state.clone());
@@ -363,6 +390,40 @@ async fn auto_cancel(store: Store, max_age_ms: u64) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "auto-cancel sweep failed"),
         }
+    }
+}
+
+/// Forgets what retention allows, a minute after start and then every ten
+/// minutes, in small writer batches (see [`retention`]).
+async fn retain(store: Store, settings: RetentionSettings) {
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match retention::run(&store, settings).await {
+            Ok(s) if s.any() => tracing::info!(
+                orders = s.orders,
+                notifications = s.notifications,
+                wifi_sessions = s.wifi_sessions,
+                "retention: folded old orders and removed old records"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
+        }
+    }
+}
+
+/// Measures free space while nothing is written (the writer measures
+/// before every batch): logs level changes, and lets orders in again once
+/// space was freed even if no write came to notice.
+async fn watch_space(store: Store) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let s = store.clone();
+        let _ = tokio::task::spawn_blocking(move || s.check_space()).await;
     }
 }
 

@@ -196,6 +196,21 @@ impl From<StoreError> for ApiError {
                 "shutting_down",
                 "the server is restarting; please try again in a moment",
             ),
+            // Honest: nothing is restarting; the storage is full or failing
+            // and the store re-opens the database by itself once it works.
+            E::StorageDown(_) => {
+                tracing::warn!(error = %message, "refused: the database cannot be written");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_failed",
+                    "the venue's system cannot save anything right now (its storage is full or failing); please ask at the counter",
+                )
+            }
+            E::OutOfSpace => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "out_of_storage",
+                "the venue's system is out of storage and takes no new orders; please ask at the counter",
+            ),
             E::Storage(_) | E::Codec(_) | E::NewerSchema { .. } | E::Internal(_) => {
                 ApiError::internal(message)
             }

@@ -15,6 +15,8 @@
 //! - `shops`: registration and approval, the OpenAPI document, a newer
 //!   schema refused.
 //! - `daemon`: SIGKILL mid-rush; the command line beside the daemon.
+//! - `storage`: a full disk (tmpfs): the floor refuses new orders only;
+//!   the store re-opens itself after a failed write; retention.
 //! - `support`, `client`: the harness.
 
 mod access;
@@ -24,6 +26,8 @@ mod daemon;
 mod input;
 mod options;
 mod orders;
+mod retention;
 mod shops;
 mod stock;
+mod storage;
 mod support;

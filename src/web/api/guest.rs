@@ -98,7 +98,8 @@ pub struct PlaceOrderResponse {
         (status = 201, body = PlaceOrderResponse, description = "Placed (or the replay of an earlier identical request, with `Idempotent-Replayed: true`)"),
         (status = 404, body = ErrorBody, description = "An item is not on any menu (the menu changed; reload it)"),
         (status = 409, body = ErrorBody, description = "An item or option ran out or is switched off (`item_id` or `option_id` says which), an item's quantity over all lines is above 99, or a shop is not taking orders"),
-        (status = 422, body = ErrorBody, description = "Malformed input, or options that break the item's groups (`option_id` or `group_id` says which)")))]
+        (status = 422, body = ErrorBody, description = "Malformed input, or options that break the item's groups (`option_id` or `group_id` says which)"),
+        (status = 503, body = ErrorBody, description = "No new orders now: `out_of_storage` (the venue's storage is near its floor; orders already placed are still served), `storage_failed` (the storage is full or failing; the store recovers by itself) or `shutting_down`")))]
 pub async fn place_order(
     State(state): State<AppState>,
     Device(guest): Device,
