@@ -201,13 +201,13 @@ impl From<StoreError> for ApiError {
             E::StorageDown(_) => {
                 tracing::warn!(error = %message, "refused: the database cannot be written");
                 ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
+                    Failure::Unavailable,
                     "storage_failed",
                     "the venue's system cannot save anything right now (its storage is full or failing); please ask at the counter",
                 )
             }
             E::OutOfSpace => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
+                Failure::Unavailable,
                 "out_of_storage",
                 "the venue's system is out of storage and takes no new orders; please ask at the counter",
             ),

@@ -99,7 +99,10 @@ pub async fn rename(
     ApiPath(shop): ApiPath<u64>,
     ApiJson(req): ApiJson<AdminShopPatch>,
 ) -> ApiResult<Json<ShopDto>> {
-    let s = ops::write_shop(&state, move |tx| catalog::rename_shop(tx, ShopId(shop), &req.name)).await?;
+    let s = ops::write_shop(&state, move |tx| {
+        catalog::rename_shop(tx, ShopId(shop), &req.name)
+    })
+    .await?;
     tracing::info!(shop, name = %s.shop.name, "shop renamed by the operator");
     Ok(Json(ShopDto::from(&s)))
 }

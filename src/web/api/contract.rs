@@ -237,7 +237,10 @@ mod tests {
     #[test]
     fn a_route_keeps_its_own_description() {
         let doc = document();
-        let d = &doc["paths"]["/api/orders"]["post"]["responses"]["422"]["description"];
-        assert_eq!(d, "Malformed input");
+        let d = doc["paths"]["/api/orders"]["post"]["responses"]["422"]["description"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(d.starts_with("Malformed input, or options"), "{d}");
     }
 }
