@@ -189,6 +189,10 @@ async fn start_full(
             staff_from_guest_network: config.staff_from_guest_network,
         },
     );
+    state.key = Arc::new(
+        crate::web::keys::PortalKey::load_or_create(&config.data_dir)
+            .context("the portal's key")?,
+    );
     let mut tasks = Vec::new();
     let gateway = match &config.gateway {
         _ if guests.is_some() => None,

@@ -14,6 +14,7 @@ pub mod conn;
 pub mod detach;
 pub mod error;
 pub mod extract;
+pub mod keys;
 pub mod ops;
 pub mod pages;
 pub mod redirect;
@@ -86,8 +87,9 @@ pub struct AppState {
     pub login_limiter: Arc<LoginLimiter>,
     /// Settings.
     pub web: Arc<WebSettings>,
-    /// Key of the forms' CSRF tokens (random per start).
-    pub csrf_key: Arc<[u8; 32]>,
+    /// The portal's secret key: signs device ids and form tokens (kept in
+    /// the data directory by the daemon, random per process otherwise).
+    pub key: Arc<keys::PortalKey>,
     /// Open event streams per client address.
     pub streams: Arc<sse::Streams>,
     /// The captive gateway, when guest interfaces are configured (the
@@ -137,7 +139,7 @@ impl AppState {
             store,
             passwords: Passwords::default(),
             login_limiter: Arc::new(LoginLimiter::new(web.login_attempts_per_minute)),
-            csrf_key: Arc::new(random_key()),
+            key: Arc::new(keys::PortalKey::random()),
             streams: Arc::new(sse::Streams::new(web.max_streams_per_client)),
             web: Arc::new(web),
             gateway: None,
@@ -155,15 +157,6 @@ impl AppState {
         self.gateway = Some(gateway);
         self
     }
-}
-
-fn random_key() -> [u8; 32] {
-    let mut key = [0u8; 32];
-    if let Err(e) = getrandom::fill(&mut key) {
-        // Without randomness no token is safe; refuse to run rather than guess.
-        panic!("the system has no randomness: {e}");
-    }
-    key
 }
 
 /// The whole router.
@@ -184,6 +177,10 @@ pub fn router(state: AppState) -> Router {
     .layer(middleware::from_fn_with_state(
         state.clone(),
         extract::device_cookie,
+    ))
+    .layer(middleware::from_fn_with_state(
+        state.clone(),
+        extract::cookie_prefix,
     ))
     .layer(middleware::from_fn(extract::csrf_guard))
     .layer(middleware::map_response(security_headers))

@@ -1,6 +1,7 @@
 //! The portal as people use it: guest, shopkeeper and pickup pages driven in
 //! real headless Chromium, and the live event streams read over HTTP.
 
+mod attacks;
 mod browser;
 mod guests;
 mod sse;

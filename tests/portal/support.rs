@@ -187,6 +187,47 @@ impl Api {
         (status, r.text().await.expect("body"), location)
     }
 
+    /// POST any body with any content type, as a browser or an attacker
+    /// could: status, body, redirect.
+    pub async fn post_raw(
+        &mut self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (u16, String, String) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(reqwest::header::COOKIE, self.cookie_header())
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request sent");
+        self.keep(&r);
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().expect("ascii").to_owned())
+            .unwrap_or_default();
+        (status, r.text().await.expect("body"), location)
+    }
+
+    /// Sets a cookie by hand (one someone planted, or copied).
+    pub fn plant_cookie(&mut self, name: &str, value: &str) {
+        self.cookies.retain(|(n, _)| n != name);
+        self.cookies.push((name.to_owned(), value.to_owned()));
+    }
+
+    /// The value of one of this client's cookies.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    }
+
     /// The CSRF token of this device, read from a page's form.
     pub async fn csrf(&mut self) -> String {
         let (_, body, _) = self.page("/staff/login").await;

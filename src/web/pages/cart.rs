@@ -217,7 +217,11 @@ fn one() -> u32 {
 
 /// Only local paths, never another site (no open redirect).
 pub fn local_path(p: &str, default: &str) -> String {
-    if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') {
+    // Browsers drop tabs and newlines from a `Location`, so `/\t/evil.example`
+    // would become `//evil.example`; control characters and spaces are
+    // refused, which also keeps the header valid.
+    let plain = !p.chars().any(|c| c.is_control() || c.is_whitespace());
+    if plain && p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') {
         p.to_owned()
     } else {
         default.to_owned()

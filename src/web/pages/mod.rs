@@ -23,7 +23,6 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use blake2::{Blake2b256, Digest};
 use serde::de::DeserializeOwned;
 
 use super::AppState;
@@ -94,21 +93,19 @@ impl FromRequestParts<AppState> for Chrome {
             });
         Ok(Chrome {
             venue: state.web.venue_name.clone(),
-            csrf: csrf_token(state, device),
+            csrf: csrf_token(state, device, &parts.headers),
             cart_count: cart::Cart::from_headers(&parts.headers).count(),
             staff,
         })
     }
 }
 
-/// The CSRF token of a device: a keyed hash, so nothing is stored.
-pub fn csrf_token(state: &AppState, device: Token) -> String {
-    let mut h = Blake2b256::new();
-    h.update(state.csrf_key.as_slice());
-    h.update(b"csrf");
-    h.update(device.to_string().as_bytes());
-    let digest = h.finalize();
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+/// The form (CSRF) token of a device: a keyed hash of the device id and,
+/// for staff, their login cookie, so nothing is stored and a form rendered
+/// for one login does not pass for another.
+pub fn csrf_token(state: &AppState, device: Token, headers: &header::HeaderMap) -> String {
+    let login = super::extract::cookie(headers, super::extract::SESSION_COOKIE);
+    state.key.form_token(device, login.as_deref())
 }
 
 #[derive(Template)]
@@ -171,8 +168,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for PageForm<T> {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+            .is_some_and(is_form_type);
         let device = req.extensions().get::<Device>().map(|d| d.0);
+        let expected = device.map(|d| csrf_token(state, d, req.headers()));
         if !is_form {
             return Err(PageError::new(
                 Failure::WrongMediaType,
@@ -182,9 +180,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for PageForm<T> {
         let body = Bytes::from_request(req, state)
             .await
             .map_err(|_| PageError::new(Failure::TooLarge, "That form was too large to accept."))?;
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-            .map_err(|_| PageError::new(Failure::Garbled, "The form was garbled."))?;
-        let expected = device.map(|d| csrf_token(state, d));
+        let pairs = form_pairs(&body).map_err(|e| PageError::new(Failure::Garbled, e))?;
         let sent = pairs.iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v);
         if expected.is_none() || sent != expected.as_ref() {
             return Err(PageError::new(
@@ -204,6 +200,46 @@ impl<T: DeserializeOwned> FromRequest<AppState> for PageForm<T> {
                 )
             })
     }
+}
+
+/// Whether a `Content-Type` is exactly a URL-encoded form, in UTF-8 if a
+/// charset is named (`application/x-www-form-urlencoded-foo` is not).
+pub fn is_form_type(content_type: &str) -> bool {
+    let mut parts = content_type.split(';').map(str::trim);
+    let essence = parts.next().unwrap_or_default();
+    essence.eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        && parts.all(|p| match p.split_once('=') {
+            Some((k, v)) => {
+                k.trim().eq_ignore_ascii_case("charset")
+                    && v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+            }
+            None => false,
+        })
+}
+
+/// The fields of a URL-encoded form body. Strict: bytes that are not UTF-8
+/// after decoding are refused, never turned into U+FFFD and stored.
+pub fn form_pairs(body: &[u8]) -> Result<Vec<(String, String)>, &'static str> {
+    fn decode(part: &[u8]) -> Result<String, &'static str> {
+        let spaced: Vec<u8> = part
+            .iter()
+            .map(|&b| if b == b'+' { b' ' } else { b })
+            .collect();
+        percent_encoding::percent_decode(&spaced)
+            .decode_utf8()
+            .map(|c| c.into_owned())
+            .map_err(|_| "The form was not sent as UTF-8 text. Reload the page and try again.")
+    }
+    body.split(|&b| b == b'&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = match pair.iter().position(|&b| b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &[][..]),
+            };
+            Ok((decode(k)?, decode(v)?))
+        })
+        .collect()
 }
 
 /// A logged-in shopkeeper on a page; anyone else is sent to the login page.
@@ -261,5 +297,49 @@ impl FromRequestParts<AppState> for AdminPage {
             ))),
             Err(e) => Err(PageError::from(e).into_response()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_url_encoded_form_in_utf8_is_a_form() {
+        for ok in [
+            "application/x-www-form-urlencoded",
+            "Application/X-WWW-Form-URLEncoded",
+            "application/x-www-form-urlencoded; charset=UTF-8",
+            "application/x-www-form-urlencoded;charset=\"utf-8\"",
+        ] {
+            assert!(is_form_type(ok), "{ok}");
+        }
+        for no in [
+            "application/x-www-form-urlencoded-evil",
+            "application/x-www-form-urlencodedx",
+            "application/x-www-form-urlencoded; charset=latin1",
+            "application/x-www-form-urlencoded; boundary=x",
+            "multipart/form-data",
+            "",
+        ] {
+            assert!(!is_form_type(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn form_fields_are_decoded_strictly() {
+        let pairs = form_pairs(b"name=Bubble+Lab&note=caf%C3%A9&empty=&flag").expect("form");
+        assert_eq!(
+            pairs,
+            [
+                ("name".into(), "Bubble Lab".into()),
+                ("note".into(), "caf\u{e9}".into()),
+                ("empty".into(), String::new()),
+                ("flag".into(), String::new()),
+            ]
+        );
+        assert!(form_pairs(b"name=%FF%FE").is_err(), "invalid UTF-8");
+        assert!(form_pairs(b"na%C3me=x").is_err(), "a cut sequence in a key");
+        assert!(form_pairs(b"name=\xff").is_err(), "raw bytes");
     }
 }
