@@ -209,6 +209,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         )));
     }
     tasks.push(tokio::spawn(sweep(state.clone())));
+    let (printers, printing) = crate::printer::start(store.clone(), config.utc_offset_minutes);
+    tasks.push(printing);
+    state = state.with_printers(printers);
 
     let (stop, stopped) = watch::channel(false);
     let app = web::router(state.clone());

@@ -12,6 +12,7 @@ pub mod ids;
 pub mod menu;
 pub mod money;
 pub mod order;
+pub mod payqr;
 pub mod service;
 pub mod shop;
 pub mod stock;

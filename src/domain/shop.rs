@@ -184,6 +184,111 @@ impl Shop {
     }
 }
 
+/// The stage at which an order's ticket prints.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrintOn {
+    /// As soon as the guest places it.
+    Placed,
+    /// When the shop accepts it.
+    #[default]
+    Accepted,
+}
+
+/// Where a shop's ESC/POS receipt printer is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PrinterTarget {
+    /// A network printer's raw port (`host:9100`).
+    Network {
+        /// Host name or address.
+        host: String,
+        /// TCP port.
+        port: u16,
+    },
+    /// A local device such as `/dev/usb/lp0`.
+    Device(String),
+}
+
+/// Device paths a printer may have: USB and parallel printers, serial ports.
+pub const DEVICE_PREFIXES: [&str; 5] = [
+    "/dev/usb/lp",
+    "/dev/lp",
+    "/dev/ttyUSB",
+    "/dev/ttyACM",
+    "/dev/ttyS",
+];
+
+/// The raw-printing port network printers listen on (JetDirect / AppSocket).
+pub const DEFAULT_PRINTER_PORT: u16 = 9100;
+
+impl PrinterTarget {
+    /// Reads `host:port`, `host` (port 9100), `[v6]:port` or an absolute `/dev/…` path.
+    pub fn parse(text: &str) -> Result<PrinterTarget, &'static str> {
+        let text = text.trim();
+        const HELP: &str = "printer must be host:port (port 9100 if left out) or a device path such as /dev/usb/lp0";
+        if text.starts_with('/') {
+            // Printer devices only: never a path that could be one of the
+            // daemon's own files. Outside /dev the sender accepts a FIFO only.
+            let ok = if text.starts_with("/dev/") {
+                DEVICE_PREFIXES.iter().any(|p| text.starts_with(p))
+            } else {
+                !text.contains("/../") && !text.ends_with("/..")
+            };
+            return if ok && text.len() <= 255 {
+                Ok(PrinterTarget::Device(text.to_owned()))
+            } else {
+                Err(HELP)
+            };
+        }
+        let (host, port) = match text.rsplit_once(':') {
+            // A bare IPv6 address has colons but no brackets.
+            Some((h, p)) if !h.contains(':') || h.starts_with('[') => {
+                (h, p.parse::<u16>().map_err(|_| HELP)?)
+            }
+            _ => (text, DEFAULT_PRINTER_PORT),
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let v6_ok = !host.contains(':') || host.parse::<std::net::Ipv6Addr>().is_ok();
+        let valid = v6_ok
+            && !host.is_empty()
+            && host.len() <= 253
+            && port != 0
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:".contains(c));
+        if valid {
+            Ok(PrinterTarget::Network {
+                host: host.to_owned(),
+                port,
+            })
+        } else {
+            Err(HELP)
+        }
+    }
+}
+
+impl std::fmt::Display for PrinterTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PrinterTarget::Network { host, port } if host.contains(':') => {
+                write!(f, "[{host}]:{port}")
+            }
+            PrinterTarget::Network { host, port } => write!(f, "{host}:{port}"),
+            PrinterTarget::Device(path) => f.write_str(path),
+        }
+    }
+}
+
+/// A shop's ticket printer settings (kept in their own table, keyed by
+/// shop, so the shop record's encoding stays as it is).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrinterSettings {
+    /// The printer, if any.
+    pub printer: Option<PrinterTarget>,
+    /// When a ticket prints.
+    pub print_on: PrintOn,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,5 +386,46 @@ mod tests {
         }
         assert_eq!(s.prep_seconds.len(), PREP_SAMPLES);
         assert_eq!(s.average_prep_seconds(), (10..30).sum::<u32>() / 20);
+    }
+
+    #[test]
+    fn printer_targets_parse_with_the_default_port() {
+        let net = |h: &str, port| PrinterTarget::Network {
+            host: h.into(),
+            port,
+        };
+        assert_eq!(
+            PrinterTarget::parse("192.0.2.7"),
+            Ok(net("192.0.2.7", 9100))
+        );
+        assert_eq!(
+            PrinterTarget::parse("kitchen.lan:9101"),
+            Ok(net("kitchen.lan", 9101))
+        );
+        assert_eq!(
+            PrinterTarget::parse("[2001:db8::7]:9100"),
+            Ok(net("2001:db8::7", 9100))
+        );
+        assert_eq!(
+            PrinterTarget::parse("2001:db8::7"),
+            Ok(net("2001:db8::7", 9100))
+        );
+        assert_eq!(
+            PrinterTarget::parse("/dev/usb/lp0"),
+            Ok(PrinterTarget::Device("/dev/usb/lp0".into()))
+        );
+        for bad in [
+            "",
+            "host:0",
+            "host:99999",
+            "ho st",
+            "/tmp/../etc/x",
+            "a:b:c:",
+            "/dev/sda",
+            "/dev/mem",
+        ] {
+            assert!(PrinterTarget::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(net("2001:db8::7", 9100).to_string(), "[2001:db8::7]:9100");
     }
 }

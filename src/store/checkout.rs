@@ -367,6 +367,7 @@ fn write_new_order(
     };
     tx.put(ORDER_ID_TO_PAYMENT, id.0, &payment)?;
     notify(tx, order, OrderStatus::Placed, None)?;
+    super::printing::on_stage(tx, order, OrderStatus::Placed)?;
     tx.publish(DomainEvent::OrderPlaced {
         order: id,
         shop: order.shop,

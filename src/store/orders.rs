@@ -118,6 +118,10 @@ pub fn set_status(
         reason: reason.clone(),
     };
     tx.put(ORDER_SEQ_TO_EVENT, (id.0, seq), &event)?;
+    if to == OrderStatus::Cancelled {
+        super::service::void_pending_payment(tx, id)?;
+    }
+    super::printing::on_stage(tx, &order, to)?;
     let notification = notify(tx, &order, to, reason.as_deref())?;
     tx.publish(DomainEvent::OrderStatusChanged {
         order: id,

@@ -12,6 +12,8 @@
 //! - `shops`: registration and approval, the OpenAPI document, a newer
 //!   schema refused.
 //! - `daemon`: SIGKILL mid-rush; the command line beside the daemon.
+//! - `printer`: tickets at a TCP or FIFO printer, waiting across a SIGKILL;
+//!   reprints; payment QR on the guest's order; voided payments.
 //! - `support`, `client`: the harness.
 
 mod access;
@@ -20,6 +22,7 @@ mod client;
 mod daemon;
 mod input;
 mod orders;
+mod printer;
 mod shops;
 mod stock;
 mod support;

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod dto;
 pub mod guest;
 pub mod menu;
+pub mod printing;
 pub mod shop;
 
 use utoipa::OpenApi;
@@ -53,6 +54,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(shop::list_orders))
         .routes(routes!(shop::set_status))
         .routes(routes!(shop::set_payment))
+        .routes(routes!(printing::reprint))
         .routes(routes!(shop::get_shop, shop::patch_shop))
         .routes(routes!(shop::reset_numbers))
         .routes(routes!(shop::report))

@@ -8,10 +8,11 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::dto::{OrderDto, PaymentDto, ShopDto, TableDto, WindowDto, parse_status};
+use super::dto::{OrderDto, PaymentDto, TableDto, WindowDto, parse_status};
 use super::guest::shop_dto;
+use super::printing::{self, OwnShopDto};
 use crate::domain::service::{PaymentMethod, PaymentStatus};
-use crate::domain::shop::OpeningHours;
+use crate::domain::shop::{OpeningHours, PrintOn};
 use crate::domain::{OrderId, SessionId};
 use crate::store::{Scope, ShopPatch, catalog, orders, service};
 use crate::web::AppState;
@@ -119,18 +120,23 @@ pub async fn set_payment(
 
 /// The caller's shop.
 #[utoipa::path(get, path = "/api/shop", tag = "shop",
-    responses((status = 200, body = ShopDto), (status = 401, body = ErrorBody)))]
-pub async fn get_shop(State(state): State<AppState>, k: Shopkeeper) -> ApiResult<Json<ShopDto>> {
-    let (s, open) = state
+    responses((status = 200, body = OwnShopDto), (status = 401, body = ErrorBody)))]
+pub async fn get_shop(State(state): State<AppState>, k: Shopkeeper) -> ApiResult<Json<OwnShopDto>> {
+    let (s, open, counter) = state
         .store
         .read(move |r| {
             Ok((
                 catalog::shop(r, k.shop)?,
                 catalog::open_order_count(r, k.shop)?,
+                printing::counter(r, k.shop)?,
             ))
         })
         .await?;
-    Ok(Json(shop_dto(&state, &s, open)))
+    Ok(Json(printing::own_shop(
+        &state,
+        shop_dto(&state, &s, open),
+        counter,
+    )))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -145,16 +151,29 @@ pub struct ShopPatchRequest {
     pub hours: Option<Vec<WindowDto>>,
     /// Refuse new orders while this many are open; 0 removes the limit.
     pub open_order_limit: Option<u32>,
+    /// Ticket printer: `"host:port"` (port 9100 if left out), `"/dev/usb/lp0"`, or `null` for none.
+    #[serde(default, deserialize_with = "printing::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub printer: Option<Option<String>>,
+    /// When a ticket prints: `placed` or `accepted`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub print_on: Option<PrintOn>,
+    /// The payment QR guests see on their order, or `null` for none.
+    #[serde(default, deserialize_with = "printing::nullable")]
+    #[schema(value_type = Option<printing::PaymentQrDto>)]
+    pub payment_qr: Option<Option<printing::PaymentQrDto>>,
 }
 
 /// Changes the shop: details, pause, opening hours, open-order limit.
 #[utoipa::path(patch, path = "/api/shop", tag = "shop", request_body = ShopPatchRequest,
-    responses((status = 200, body = ShopDto), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = OwnShopDto), (status = 422, body = ErrorBody)))]
 pub async fn patch_shop(
     State(state): State<AppState>,
     k: Shopkeeper,
     ApiJson(req): ApiJson<ShopPatchRequest>,
-) -> ApiResult<Json<ShopDto>> {
+) -> ApiResult<Json<OwnShopDto>> {
+    let counter = printing::CounterPatch::new(req.printer, req.print_on, req.payment_qr)?;
     let patch = ShopPatch {
         name: req.name,
         location: req.location,
@@ -165,14 +184,23 @@ pub async fn patch_shop(
         }),
         open_order_limit: req.open_order_limit.map(|n| (n > 0).then_some(n)),
     };
-    let (s, open) = state
+    let (s, open, counter) = state
         .store
         .write(move |tx| {
             let s = catalog::update_shop(tx, k.shop, patch)?;
-            Ok((s, catalog::open_order_count(&**tx, k.shop)?))
+            counter.apply(tx, k.shop)?;
+            Ok((
+                s,
+                catalog::open_order_count(&**tx, k.shop)?,
+                printing::counter(&**tx, k.shop)?,
+            ))
         })
         .await?;
-    Ok(Json(shop_dto(&state, &s, open)))
+    Ok(Json(printing::own_shop(
+        &state,
+        shop_dto(&state, &s, open),
+        counter,
+    )))
 }
 
 /// Starts order numbers again from 1.
