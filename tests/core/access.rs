@@ -158,6 +158,7 @@ async fn a_shopkeeper_cannot_touch_another_shops_things() {
             "POST /api/shop/ingredients/{ingredient_id}/stock",
             "POST /api/shop/items/{item_id}/stock",
             "POST /api/shop/orders/{order_id}/payment",
+            "POST /api/shop/orders/{order_id}/print",
             "POST /api/shop/orders/{order_id}/status",
             "POST /api/shop/tables/{table_id}/close",
         ],
