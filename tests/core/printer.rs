@@ -379,6 +379,29 @@ async fn the_guest_sees_a_payment_qr_and_cancelling_voids_the_payment() {
     );
     assert!(payload.starts_with("00020101021226"), "dynamic: {payload}");
 
+    let page = |token: String| {
+        let url = format!("{}/o/{token}", server.base);
+        async move {
+            reqwest::get(url)
+                .await
+                .expect("the order page")
+                .text()
+                .await
+                .expect("html")
+        }
+    };
+    let token = order["token"].as_str().expect("token").to_owned();
+    let html = page(token.clone()).await;
+    assert!(
+        html.contains("Pay by QR") && html.contains("not paid yet"),
+        "{html}"
+    );
+    assert_eq!(
+        html.matches("<svg").count(),
+        2,
+        "status link and payment QR"
+    );
+
     // Paid at the counter: no QR any more.
     keeper
         .post(
@@ -390,6 +413,11 @@ async fn the_guest_sees_a_payment_qr_and_cancelling_voids_the_payment() {
     let view = guest.view(&order).await;
     assert!(view.get("payment_qr").is_none(), "{view}");
     assert_eq!(view["payment"]["status"], "successful");
+    let html = page(token).await;
+    assert!(
+        html.contains(", paid") && !html.contains("Pay by QR"),
+        "{html}"
+    );
 
     // Cancelled before paying: nothing is owed.
     let other = guest.place(&[(server.item_id(PORK), 1)], "cancel").await;

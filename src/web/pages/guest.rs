@@ -204,6 +204,8 @@ struct OrderPage {
     v: OrderView,
     link: String,
     qr_svg: String,
+    /// The payment QR with the exact amount, while unpaid (if the shop set one up).
+    pay_qr_svg: Option<String>,
 }
 
 impl OrderPage {
@@ -218,6 +220,12 @@ impl OrderPage {
     }
     fn can_cancel(&self) -> bool {
         self.v.order.status == OrderStatus::Placed
+    }
+    fn paid(&self) -> bool {
+        self.v
+            .payment
+            .as_ref()
+            .is_some_and(|p| p.status == crate::domain::service::PaymentStatus::Successful)
     }
 }
 
@@ -266,13 +274,24 @@ async fn order(
     Path(token): Path<String>,
 ) -> PageResult {
     let token = parse_token(&token)?;
-    let v = state
+    let (v, pay) = state
         .store
-        .read(move |r| orders::view(r, orders::order_by_token(r, token)?))
+        .read(move |r| {
+            let v = orders::view(r, orders::order_by_token(r, token)?)?;
+            let pay = crate::web::api::printing::order_payment_qr(r, &v.order, v.payment.as_ref())?;
+            Ok((v, pay))
+        })
         .await?;
     let link = format!("{}/o/{}", origin(&state, &headers), v.order.token);
     let qr_svg = qr_svg(&link);
-    render(&OrderPage { c, v, link, qr_svg })
+    let pay_qr_svg = pay.map(|p| self::qr_svg(&p.payload));
+    render(&OrderPage {
+        c,
+        v,
+        link,
+        qr_svg,
+        pay_qr_svg,
+    })
 }
 
 #[derive(Deserialize)]
