@@ -15,6 +15,7 @@ pub mod checkout;
 pub mod orders;
 pub mod printing;
 pub mod service;
+pub mod staff;
 pub mod tables;
 pub mod wifi;
 mod writer;

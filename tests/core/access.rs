@@ -136,11 +136,13 @@ async fn a_shopkeeper_cannot_touch_another_shops_things() {
         .expect(201);
     let cup = tea.ingredient("cup").await;
     let category = tea.get("/api/shop/menu").await.expect(200)["categories"][0]["id"].clone();
+    let tea_login = tea.get("/api/shop/staff").await.expect(200)[0]["user_id"].clone();
     let ids = [
         ("order_id", &order["id"]),
         ("item_id", &json!(server.item_id(CLASSIC))),
         ("ingredient_id", &cup["id"]),
         ("table_id", &table["id"]),
+        ("user_id", &tea_login),
     ];
     let routes = staff_routes(&server).await;
     let targeted: Vec<&(String, String)> = routes
@@ -153,6 +155,7 @@ async fn a_shopkeeper_cannot_touch_another_shops_things() {
         names,
         [
             "DELETE /api/shop/items/{item_id}",
+            "DELETE /api/shop/staff/{user_id}",
             "GET /api/shop/tables/{table_id}/orders",
             "PATCH /api/shop/items/{item_id}",
             "POST /api/shop/ingredients/{ingredient_id}/stock",

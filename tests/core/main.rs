@@ -11,6 +11,8 @@
 //! - `access`: roles, other shops, other devices, CSRF, login rate limits.
 //! - `shops`: registration and approval, the OpenAPI document, a newer
 //!   schema refused.
+//! - `staff`: staff logins added and removed by the owner; the operator's
+//!   password reset.
 //! - `daemon`: SIGKILL mid-rush; the command line beside the daemon.
 //! - `printer`: tickets at a TCP or FIFO printer, waiting across a SIGKILL;
 //!   reprints; payment QR on the guest's order; voided payments.
@@ -24,5 +26,6 @@ mod input;
 mod orders;
 mod printer;
 mod shops;
+mod staff;
 mod stock;
 mod support;

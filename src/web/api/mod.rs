@@ -9,6 +9,7 @@ pub mod guest;
 pub mod menu;
 pub mod printing;
 pub mod shop;
+pub mod staff;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -71,4 +72,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::list_shops))
         .routes(routes!(admin::approve))
         .routes(routes!(admin::reject))
+        .routes(routes!(staff::list_staff, staff::add_staff))
+        .routes(routes!(staff::remove_staff))
+        .routes(routes!(staff::reset_password))
 }
