@@ -16,6 +16,18 @@ use crate::domain::shop::{DEVICE_PREFIXES, PrinterTarget};
 const CONNECT: Duration = Duration::from_secs(3);
 /// Longest wait for a ticket's bytes to be taken.
 const WRITE: Duration = Duration::from_secs(10);
+/// Device writes in progress (at most one, see `write_device`).
+static DEVICE_WRITES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
+/// Gives the device-write permit back when the blocking write ends.
+struct Release;
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        DEVICE_WRITES.add_permits(1);
+    }
+}
+
 /// Longest wait for the printer to close after our shutdown.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
 
@@ -124,9 +136,18 @@ async fn write_device(path: &str, bytes: &[u8]) -> Result<(), SendError> {
         return Err(SendError::NotADevice(path.to_owned()));
     }
     let (path, bytes) = (path.to_owned(), bytes.to_vec());
-    // The printer driver's write blocks while the printer is busy.
+    // The printer driver's write blocks while the printer is busy, maybe for
+    // good (out of paper): one such write at a time, so a stuck printer
+    // holds one blocking thread, never the pool the store reads on. The
+    // permit goes with the thread and is released when its write returns.
+    let permit = DEVICE_WRITES
+        .acquire()
+        .await
+        .map_err(|e| SendError::Write(std::io::Error::other(e)))?;
+    permit.forget();
     tokio::task::spawn_blocking(move || {
         use std::io::Write;
+        let _release = Release;
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .open(&path)
