@@ -246,7 +246,7 @@ impl Worker {
                     .ok()
                     .flatten();
                 let payment = r.get(crate::store::tables::ORDER_ID_TO_PAYMENT, order.id.0)?;
-                let t = Ticket::of(&order, &name, table, payment.as_ref(), offset, job.reprint);
+                let t = Ticket::of(&order, &name, table, payment.as_ref(), offset, job.kind);
                 Ok(t.render())
             })
             .await

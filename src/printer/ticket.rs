@@ -10,6 +10,7 @@ use super::escpos::{Escpos, Size};
 use crate::domain::Cents;
 use crate::domain::order::Order;
 use crate::domain::service::{Payment, PaymentStatus};
+use crate::store::printing::TicketKind;
 
 /// Characters per line of 80 mm paper in font A.
 pub const WIDTH: usize = 42;
@@ -48,8 +49,9 @@ pub struct Ticket {
     pub total: Cents,
     /// Whether it is paid (`None`: no payment record).
     pub paid: Option<bool>,
-    /// A reprint says so, so nobody makes it twice.
-    pub reprint: bool,
+    /// Above the number: `** REPRINT **` (so nobody makes it twice) or
+    /// `** CANCELLED **` with the reason (stop making it).
+    pub banner: Option<String>,
 }
 
 impl Ticket {
@@ -60,8 +62,16 @@ impl Ticket {
         table: Option<String>,
         payment: Option<&Payment>,
         utc_offset_minutes: i32,
-        reprint: bool,
+        kind: TicketKind,
     ) -> Ticket {
+        let banner = match kind {
+            TicketKind::New => None,
+            TicketKind::Reprint => Some("** REPRINT **".to_owned()),
+            TicketKind::Cancelled => Some(match &order.cancel_reason {
+                Some(r) => format!("** CANCELLED ** {r}"),
+                None => "** CANCELLED **".to_owned(),
+            }),
+        };
         Ticket {
             shop: shop.to_owned(),
             number: order.number,
@@ -82,7 +92,7 @@ impl Ticket {
             pickup_name: order.pickup_name.clone(),
             total: order.total,
             paid: payment.map(|p| p.status == PaymentStatus::Successful),
-            reprint,
+            banner,
         }
     }
 
@@ -90,8 +100,8 @@ impl Ticket {
     pub fn render(&self) -> Vec<u8> {
         let mut e = Escpos::new(WIDTH);
         e.center(true).bold(true).line(&self.shop, 0).bold(false);
-        if self.reprint {
-            e.line("** REPRINT **", 0);
+        if let Some(b) = &self.banner {
+            e.bold(true).line(b, 0).bold(false);
         }
         e.size(Size::Large)
             .line(&format!("#{}", self.number), 0)
@@ -183,7 +193,7 @@ mod tests {
             pickup_name: "Zoë".into(),
             total: Cents(2150),
             paid: Some(false),
-            reprint: false,
+            banner: None,
         }
     }
 
@@ -227,7 +237,7 @@ mod tests {
         assert!(bytes.windows(3).any(|w| w == b"Zo\x89"));
         assert!(!text.contains("REPRINT"));
         let mut again = ticket();
-        again.reprint = true;
+        again.banner = Some("** REPRINT **".into());
         assert!(String::from_utf8_lossy(&again.render()).contains("** REPRINT **"));
     }
 }

@@ -37,13 +37,24 @@ pub fn visit_tables(visitor: &mut impl TableVisitor) -> Result<(), StoreError> {
     visitor.visit(SHOP_TO_PRINT_JOB)
 }
 
+/// What a ticket is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TicketKind {
+    /// The order to make.
+    New,
+    /// Asked for again from the dashboard.
+    Reprint,
+    /// The order was cancelled after its ticket printed: stop making it.
+    Cancelled,
+}
+
 /// One ticket waiting to print.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrintJob {
     /// The order to print.
     pub order: OrderId,
-    /// Asked for again from the dashboard.
-    pub reprint: bool,
+    /// What the ticket is for.
+    pub kind: TicketKind,
     /// When it was queued.
     pub queued_at: Timestamp,
 }
@@ -80,15 +91,45 @@ pub fn shops_with_printers(v: &impl View) -> Result<Vec<ShopId>, StoreError> {
 }
 
 /// Queues the order's ticket if its shop prints at this stage. Called by
-/// the stage change itself, inside its transaction.
+/// the stage change itself, inside its transaction. A cancelled order's
+/// waiting tickets are dropped; if one may have printed (or be printing:
+/// the head of the queue), a cancellation slip follows.
 pub fn on_stage(tx: &mut Tx<'_>, order: &Order, status: OrderStatus) -> Result<(), StoreError> {
     let settings = printer_settings(&**tx, order.shop)?;
+    if status == OrderStatus::Cancelled {
+        let queue_ids = tx.ids(SHOP_TO_PRINT_JOB, order.shop.0)?;
+        let mut mine = Vec::new();
+        for &seq in &queue_ids {
+            if tx
+                .get::<u64, PrintJob>(SEQ_TO_PRINT_JOB, seq)?
+                .is_some_and(|j| j.order == order.id)
+            {
+                mine.push(seq);
+            }
+        }
+        let head = queue_ids.first().copied();
+        let printing_now = head.is_some_and(|h| mine.contains(&h));
+        let printed = mine.is_empty()
+            && match settings.print_on {
+                PrintOn::Placed => true,
+                PrintOn::Accepted => order.accepted_at.is_some(),
+            };
+        for seq in mine {
+            if Some(seq) != head {
+                remove_job(tx, order.shop, seq)?;
+            }
+        }
+        if settings.printer.is_some() && (printed || printing_now) {
+            queue(tx, order.shop, order.id, TicketKind::Cancelled)?;
+        }
+        return Ok(());
+    }
     let due = match settings.print_on {
         PrintOn::Placed => status == OrderStatus::Placed,
         PrintOn::Accepted => status == OrderStatus::Accepted,
     };
     if due && settings.printer.is_some() {
-        queue(tx, order.shop, order.id, false)?;
+        queue(tx, order.shop, order.id, TicketKind::New)?;
     }
     Ok(())
 }
@@ -101,14 +142,19 @@ pub fn queue_reprint(tx: &mut Tx<'_>, shop: ShopId, order: OrderId) -> Result<()
             "the shop has no printer; set one first (\"printer\" in PATCH /api/shop)".into(),
         ));
     }
-    queue(tx, shop, order, true)
+    queue(tx, shop, order, TicketKind::Reprint)
 }
 
-fn queue(tx: &mut Tx<'_>, shop: ShopId, order: OrderId, reprint: bool) -> Result<(), StoreError> {
+fn queue(
+    tx: &mut Tx<'_>,
+    shop: ShopId,
+    order: OrderId,
+    kind: TicketKind,
+) -> Result<(), StoreError> {
     let seq = tx.next_id("print_job")?;
     let job = PrintJob {
         order,
-        reprint,
+        kind,
         queued_at: tx.now,
     };
     tx.put(SEQ_TO_PRINT_JOB, seq, &job)?;

@@ -311,6 +311,19 @@ async fn a_reprint_is_for_the_shops_own_orders() {
     assert_ticket(&again.bytes, &order["number"], "1x Pork dumplings (6)");
     assert!(text(&again.bytes).contains("** REPRINT **"));
 
+    // Cancelled after its ticket printed: a slip tells the kitchen to stop.
+    let token = order["token"].as_str().expect("token");
+    guest
+        .post(&format!("/api/orders/{token}/cancel"), json!({}))
+        .await
+        .expect(200);
+    let slip = next_ticket(&mut tickets).await;
+    assert_ticket(
+        &slip.bytes,
+        &order["number"],
+        "** CANCELLED ** cancelled by the guest",
+    );
+
     // Another shop's keeper: not found, and nothing is queued.
     let mut tea = server.login(TEA).await;
     let before = server.dump().await;
@@ -444,5 +457,46 @@ async fn the_guest_sees_a_payment_qr_and_cancelling_voids_the_payment() {
     assert!(off["payment_qr"].is_null());
     let fourth = guest.place(&[(server.item_id(PORK), 1)], "no-qr").await;
     assert!(guest.view(&fourth).await.get("payment_qr").is_none());
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_ticket_of_a_cancelled_order_is_dropped() {
+    let server = TestServer::start().await;
+    // The printer is off: nothing listens on this port yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("address")
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let mut keeper = server.login(DUMPLINGS).await;
+    set_printer(&mut keeper, &address, "accepted").await;
+    let mut guest = server.guest();
+    let pork = server.item_id(PORK);
+    let kept = guest.place(&[(pork, 1)], "kept").await;
+    let dropped = guest.place(&[(pork, 2)], "dropped").await;
+    keeper.set_status(&kept, "accepted").await.expect(200);
+    keeper.set_status(&dropped, "accepted").await.expect(200);
+    let waiting = |k: &crate::client::Client| {
+        let mut k = k.clone();
+        async move { k.get("/api/shop").await.expect(200)["printer_state"]["waiting"].clone() }
+    };
+    assert_eq!(waiting(&keeper).await, 2);
+    keeper.set_status(&dropped, "cancelled").await.expect(200);
+    assert_eq!(
+        waiting(&keeper).await,
+        1,
+        "the cancelled order's ticket is gone"
+    );
+    let mut tickets = printer(TcpListener::bind(&address).await.expect("rebind"));
+    let t = next_ticket(&mut tickets).await;
+    assert_ticket(&t.bytes, &kept["number"], "1x Pork dumplings (6)");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), tickets.recv())
+            .await
+            .is_err(),
+        "no ticket and no slip for the order cancelled before printing"
+    );
     server.stop().await;
 }
