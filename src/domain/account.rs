@@ -45,23 +45,16 @@ pub struct LoginSession {
     pub expires_at: Timestamp,
 }
 
-/// Normalises an email address for lookups, and checks its shape.
+/// Normalises an email address for lookups, and checks its shape (the
+/// rule in [`super::text::check_email`]).
 pub fn normalize_email(email: &str) -> Result<String, &'static str> {
-    let email = email.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && email.split_once('@').is_some_and(|(user, host)| {
-            !user.is_empty() && !host.is_empty() && !host.contains('@')
-        })
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    if valid {
-        Ok(email)
-    } else {
-        Err("enter an email address like name@example.org")
-    }
+    super::text::check_email(email)
 }
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD: usize = 8;
+/// Longest password accepted.
+pub const MAX_PASSWORD: usize = 1024;
 
 /// Checks a new password's length (the hash does the rest).
 pub fn check_password(password: &str) -> Result<(), &'static str> {
@@ -69,8 +62,8 @@ pub fn check_password(password: &str) -> Result<(), &'static str> {
     if n < MIN_PASSWORD {
         return Err("the password must have at least 8 characters");
     }
-    if password.len() > 1024 {
-        return Err("the password must have at most 1024 bytes");
+    if n > MAX_PASSWORD {
+        return Err("the password must have at most 1024 characters");
     }
     Ok(())
 }

@@ -120,25 +120,16 @@ impl StockChange {
     }
 }
 
-/// Checks a display name: not blank, not too long, no control characters.
+/// Checks a display name: not blank, at most [`MAX_NAME`] characters,
+/// nothing invisible (the rule in [`super::text`]).
 pub fn check_name(field: &'static str, name: &str) -> Result<String, String> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(format!("{field} must not be empty"));
-    }
-    check_text(field, name, MAX_NAME)
+    super::text::check_name(field, name, MAX_NAME)
 }
 
-/// Checks free text: at most `max` characters, no control characters but newlines.
+/// Checks free text: at most `max` characters, no control characters but
+/// line feeds (the rule in [`super::text`]).
 pub fn check_text(field: &'static str, text: &str, max: usize) -> Result<String, String> {
-    let text = text.trim();
-    if text.chars().count() > max {
-        return Err(format!("{field} must be at most {max} characters"));
-    }
-    if text.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(format!("{field} must not contain control characters"));
-    }
-    Ok(text.to_owned())
+    super::text::check_text(field, text, max)
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod payqr;
 pub mod service;
 pub mod shop;
 pub mod stock;
+pub mod text;
 pub mod time;
 
 pub use ids::{

@@ -20,9 +20,9 @@ pub const MAX_ITEM_STOCK: u64 = 1_000_000;
 /// Largest stock of an ingredient (in its unit).
 pub const MAX_INGREDIENT_STOCK: u64 = 1_000_000_000_000;
 /// Most tags or allergens on one item.
-const MAX_TAGS: usize = 16;
+pub const MAX_TAGS: usize = 16;
 
-fn not_found(what: impl Into<String>) -> StoreError {
+pub(crate) fn not_found(what: impl Into<String>) -> StoreError {
     StoreError::NotFound { what: what.into() }
 }
 
@@ -315,7 +315,7 @@ fn check_policy(v: &impl View, shop: ShopId, policy: &StockPolicy) -> Result<(),
                     ));
                 }
                 if !seen.insert(*ingredient) {
-                    return Err(StoreError::Invalid(format!(
+                    return Err(StoreError::Conflict(format!(
                         "ingredient {ingredient} appears twice in the recipe"
                     )));
                 }
@@ -446,7 +446,7 @@ pub fn change_item_stock(
     };
     let new = change
         .apply(u64::from(left), MAX_ITEM_STOCK)
-        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        .map_err(|e| StoreError::Conflict(e.to_string()))?;
     item.stock = StockPolicy::Counted(u32::try_from(new).unwrap_or(u32::MAX));
     tx.put(ID_TO_ITEM, id.0, &item)?;
     publish_availability(tx, shop_id, &BTreeSet::from([id]), &BTreeSet::new())?;
@@ -491,7 +491,7 @@ pub fn change_ingredient_stock(
     let mut ing = own_ingredient(&**tx, shop_id, id)?;
     ing.stock = change
         .apply(ing.stock, MAX_INGREDIENT_STOCK)
-        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        .map_err(|e| StoreError::Conflict(e.to_string()))?;
     tx.put(ID_TO_INGREDIENT, id.0, &ing)?;
     publish_availability(tx, shop_id, &BTreeSet::new(), &BTreeSet::from([id]))?;
     Ok(ing)

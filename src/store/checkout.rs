@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::catalog::{own_ingredient, publish_availability, shop};
+use super::catalog::{not_found, own_ingredient, publish_availability, shop};
 use super::tables::*;
 use super::{StoreError, Tx};
 use crate::domain::menu::{Ingredient, MAX_TEXT, MenuItem, StockPolicy, check_text};
@@ -134,9 +134,11 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
             None => quantities.push((line.item, line.quantity)),
         }
     }
-    if let Some((item, _)) = quantities.iter().find(|(_, q)| *q > MAX_QUANTITY) {
-        return Err(StoreError::Invalid(format!(
-            "quantity of item {item} must be 1 to {MAX_QUANTITY}"
+    // Each line is valid on its own (checked above); together they are a
+    // conflict, not malformed input.
+    if let Some((item, q)) = quantities.iter().find(|(_, q)| *q > MAX_QUANTITY) {
+        return Err(StoreError::Conflict(format!(
+            "item {item} is ordered {q} times in all; at most {MAX_QUANTITY} in one checkout"
         )));
     }
 
@@ -144,9 +146,7 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
     let mut by_shop: BTreeMap<ShopId, Vec<(MenuItem, u32)>> = BTreeMap::new();
     for &(id, quantity) in &quantities {
         let item: MenuItem = tx.get(ID_TO_ITEM, id.0)?.ok_or_else(|| {
-            StoreError::Invalid(format!(
-                "item {id} does not exist (the menu may have changed; reload it)"
-            ))
+            not_found(format!("item {id} (the menu may have changed; reload it)"))
         })?;
         if !item.enabled {
             return Err(StoreError::ItemUnavailable {

@@ -52,6 +52,9 @@ pub fn order_by_token(v: &impl View, token: Token) -> Result<Order, StoreError> 
     order_in_scope(v, Scope::Guest(token), OrderId(id))
 }
 
+/// Longest cancel reason, in characters.
+pub const MAX_REASON: usize = 200;
+
 /// Moves an order to `to`, checking the stage machine; returns the order.
 pub fn set_status(
     tx: &mut Tx<'_>,
@@ -66,16 +69,14 @@ pub fn set_status(
         Scope::Guest(_) => Actor::Guest,
         Scope::System => Actor::System,
     };
-    let reason = reason
-        .map(|r| r.trim().to_owned())
-        .filter(|r| !r.is_empty());
-    if let Some(r) = &reason
-        && r.chars().count() > 200
-    {
-        return Err(StoreError::Invalid(
-            "the reason must be at most 200 characters".into(),
-        ));
+    let reason = match reason {
+        Some(r) => Some(
+            crate::domain::text::check_text("the reason", &r, MAX_REASON)
+                .map_err(StoreError::Invalid)?,
+        ),
+        None => None,
     }
+    .filter(|r| !r.is_empty());
     check_transition(order.status, to, actor, reason.as_deref())?;
     let from = order.status;
     let mut shop_record: Option<Shop> = None;

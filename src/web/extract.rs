@@ -26,14 +26,49 @@ pub const DEVICE_COOKIE: &str = "ql_device";
 pub const SESSION_COOKIE: &str = "ql_session";
 
 /// A JSON body; malformed input becomes a 4xx in our error shape.
+///
+/// A number with no fraction is an integer whatever its spelling (`4.0` is
+/// `4`), as JSON Schema and JavaScript see it; any other float where an
+/// integer is expected is refused.
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
+
+/// Rewrites integral floats (exactly representable) as integers.
+fn integral_floats_as_integers(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    /// Integers a double holds exactly.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() <= EXACT
+            {
+                #[expect(clippy::cast_possible_truncation, reason = "integral and within 2^53")]
+                let i = f as i64;
+                *v = Value::from(i);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
+}
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Self(v)),
+        match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(mut v)) => {
+                integral_floats_as_integers(&mut v);
+                serde_path_to_error::deserialize(v).map(Self).map_err(|e| {
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_body",
+                        format!("the body does not fit: {}: {}", e.path(), e.inner()),
+                    )
+                })
+            }
             Err(rejection) => {
                 let status = rejection.status();
                 Err(match status {

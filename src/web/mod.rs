@@ -167,7 +167,7 @@ fn random_key() -> [u8; 32] {
 
 /// The whole router.
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = api::router().split_for_parts();
+    let (api, openapi) = api::routes_and_document();
     let openapi = Arc::new(openapi);
     api.route(
         "/api/openapi.json",

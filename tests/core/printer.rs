@@ -365,7 +365,7 @@ async fn the_guest_sees_a_payment_qr_and_cancelling_voids_the_payment() {
     let before = server.dump().await;
     let typo = json!({"payment_qr": {"format": "emvco", "payload": PIX.replace("1D3D", "1D3E")}});
     let refused = keeper.send("PATCH", "/api/shop", Some(typo)).await;
-    assert_eq!(refused.error(422), "invalid_input");
+    assert_eq!(refused.error(409), "payment_qr_rejected");
     assert!(refused.message().contains("CRC"), "{}", refused.message());
     server
         .dump()

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use queueless::app;
 use tokio::io::AsyncWriteExt;
 
-use crate::{cert_of, config, get, https, plain, write_pair};
+use std::net::SocketAddr;
+
+use crate::{cert_of, config, get, https, https_on, plain, write_pair};
 
 fn mode(path: &std::path::Path) -> u32 {
     std::fs::metadata(path)
@@ -193,6 +195,51 @@ async fn a_stalled_handshake_does_not_hold_up_others() {
     let junk = plain_text_on_tls(addr).await;
     assert!(junk.is_empty() || !junk.starts_with(b"HTTP/"), "{junk:?}");
     drop(stalled);
+    running.shutdown().await.expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_silent_connections_from_one_address_stops_nobody_else() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let running = app::start(config(dir.path())).await.expect("starts");
+    let addr = running.https_addr.expect("https");
+    let kept = cert_of(&dir.path().join("data/tls/cert.pem"));
+    let from = |ip: [u8; 4]| {
+        let s = tokio::net::TcpSocket::new_v4().expect("socket");
+        s.bind(SocketAddr::from((ip, 0))).expect("bind on loopback");
+        s
+    };
+    // One address opens 1,000 connections and never says a word.
+    let mut silent = Vec::new();
+    for _ in 0..1000 {
+        match from([127, 0, 0, 1]).connect(addr).await {
+            Ok(s) => silent.push(s),
+            Err(e) => panic!("connect {} failed: {e}", silent.len()),
+        }
+    }
+    // Another address is still served at once, again and again.
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let started = Instant::now();
+        let tcp = from([127, 0, 0, 2]).connect(addr).await.expect("connect");
+        let x = https_on(
+            tcp,
+            "localhost",
+            std::slice::from_ref(&kept),
+            &get("/api/shops", "localhost"),
+        )
+        .await
+        .expect("served beside the flood");
+        assert_eq!(x.reply.status, 200);
+        times.push(started.elapsed());
+    }
+    let slowest = times.iter().max().expect("five exchanges");
+    eprintln!("exchanges beside 1,000 silent connections: {times:?}");
+    assert!(
+        *slowest < Duration::from_millis(100),
+        "answered within 100 ms beside the flood: {times:?}"
+    );
+    drop(silent);
     running.shutdown().await.expect("stops");
 }
 

@@ -138,8 +138,20 @@ pub async fn https(
     trusted: &[CertificateDer<'static>],
     request: &str,
 ) -> std::io::Result<Exchange> {
+    let tcp = tokio::time::timeout(IO_LIMIT, tokio::net::TcpStream::connect(addr))
+        .await
+        .expect("connects in time")?;
+    https_on(tcp, name, trusted, request).await
+}
+
+/// [`https`] over a connection already made (from a chosen address).
+pub async fn https_on(
+    tcp: tokio::net::TcpStream,
+    name: &str,
+    trusted: &[CertificateDer<'static>],
+    request: &str,
+) -> std::io::Result<Exchange> {
     let exchange = async {
-        let tcp = tokio::net::TcpStream::connect(addr).await?;
         let name = ServerName::try_from(name.to_owned()).expect("a server name");
         let mut tls = client(trusted).connect(name, tcp).await?;
         let (_, session) = tls.get_ref();

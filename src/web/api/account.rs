@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::dto::approval_str;
+use super::schemas;
 use crate::auth::token_hash;
 use crate::domain::Token;
 use crate::domain::account::{LoginSession, Role, User, check_password};
@@ -183,15 +184,21 @@ pub async fn me(login: Login) -> Json<MeDto> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterShopRequest {
+    #[schema(schema_with = schemas::name)]
     pub shop_name: String,
     #[serde(default)]
+    #[schema(schema_with = schemas::short_text)]
     pub location: String,
     #[serde(default)]
+    #[schema(schema_with = schemas::short_text)]
     pub contact: String,
     /// The shopkeeper's name.
+    #[schema(schema_with = schemas::name)]
     pub name: String,
+    #[schema(schema_with = schemas::email)]
     pub email: String,
     /// At least 8 characters.
+    #[schema(schema_with = schemas::password)]
     pub password: String,
 }
 

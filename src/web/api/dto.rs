@@ -39,10 +39,13 @@ pub struct ShopDto {
 #[serde(deny_unknown_fields)]
 pub struct WindowDto {
     /// 0 = Monday … 6 = Sunday.
+    #[schema(maximum = 6)]
     pub weekday: u8,
     /// Opening minute (0–1439).
+    #[schema(maximum = 1439)]
     pub open: u16,
-    /// Closing minute (1–1440); not after `open` means past midnight.
+    /// Closing minute (0–1440); not after `open` means past midnight.
+    #[schema(maximum = 1440)]
     pub close: u16,
 }
 
@@ -112,12 +115,19 @@ impl From<&Category> for CategoryDto {
 #[derive(Debug, Serialize, Deserialize, ToSchema, Clone)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum StockDto {
-    /// No limit.
-    Unlimited,
+    /// No limit. (An empty struct, not a unit variant: serde refuses
+    /// unknown fields only on struct variants of a tagged enum.)
+    Unlimited {},
     /// A count of units.
-    Counted { left: u32 },
+    Counted {
+        #[schema(maximum = 1_000_000)]
+        left: u32,
+    },
     /// Made from ingredients.
-    Recipe { lines: Vec<RecipeLineDto> },
+    Recipe {
+        #[schema(min_items = 1, max_items = 32)]
+        lines: Vec<RecipeLineDto>,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema, Clone, Copy)]
@@ -125,6 +135,7 @@ pub enum StockDto {
 pub struct RecipeLineDto {
     pub ingredient_id: u64,
     /// Units of the ingredient one item uses.
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub quantity: u32,
 }
 
@@ -133,7 +144,7 @@ impl From<StockDto> for StockPolicy {
         use crate::domain::IngredientId;
         use crate::domain::menu::RecipeLine;
         match s {
-            StockDto::Unlimited => StockPolicy::Unlimited,
+            StockDto::Unlimited {} => StockPolicy::Unlimited,
             StockDto::Counted { left } => StockPolicy::Counted(left),
             StockDto::Recipe { lines } => StockPolicy::Recipe(
                 lines
@@ -151,7 +162,7 @@ impl From<StockDto> for StockPolicy {
 impl From<&StockPolicy> for StockDto {
     fn from(s: &StockPolicy) -> Self {
         match s {
-            StockPolicy::Unlimited => StockDto::Unlimited,
+            StockPolicy::Unlimited => StockDto::Unlimited {},
             StockPolicy::Counted(left) => StockDto::Counted { left: *left },
             StockPolicy::Recipe(lines) => StockDto::Recipe {
                 lines: lines

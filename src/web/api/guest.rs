@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::dto::{CategoryDto, ItemDto, MenuDto, OrderDto, OrderSummaryDto, ShopDto, TableDto};
+use super::schemas;
 use crate::domain::ItemId;
 use crate::domain::order::OrderStatus;
 use crate::domain::service::PaymentMethod;
@@ -90,6 +91,7 @@ pub async fn shop_menu(
 pub struct LineRequest {
     pub item_id: u64,
     /// 1 to 99.
+    #[schema(minimum = 1, maximum = 99)]
     pub quantity: u32,
 }
 
@@ -97,21 +99,26 @@ pub struct LineRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlaceOrderRequest {
+    #[schema(min_items = 1, max_items = 50)]
     pub items: Vec<LineRequest>,
     /// Any unique string per checkout (a UUID); a retry with the same key
     /// returns the same orders instead of placing new ones.
+    #[schema(min_length = 1, max_length = 100, pattern = "^[!-~]+$")]
     pub idempotency_key: String,
     #[serde(default)]
+    #[schema(schema_with = schemas::text)]
     pub note: String,
     /// Name to call at pickup.
     #[serde(default)]
+    #[schema(schema_with = schemas::pickup_name)]
     pub pickup_name: String,
     /// Table code from a scanned QR code.
     #[serde(default)]
+    #[schema(schema_with = schemas::table_code_or_null)]
     pub session: Option<String>,
     /// `cash` (default), `card`, `upi` or `wallet`.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schemas::payment_method_or_null)]
     pub payment_method: Option<PaymentMethod>,
 }
 
@@ -125,6 +132,7 @@ pub struct PlaceOrderResponse {
 #[utoipa::path(post, path = "/api/orders", tag = "guest", request_body = PlaceOrderRequest,
     responses(
         (status = 201, body = PlaceOrderResponse, description = "Placed (or the replay of an earlier identical request, with `Idempotent-Replayed: true`)"),
+        (status = 404, body = ErrorBody, description = "An item is not on any menu (the menu changed; reload it)"),
         (status = 409, body = ErrorBody, description = "An item ran out (`item_id` says which), or a shop is not taking orders"),
         (status = 422, body = ErrorBody, description = "Malformed input")))]
 pub async fn place_order(
@@ -252,10 +260,12 @@ pub struct NotificationDto {
 }
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AfterQuery {
     /// Only notifications with a larger id.
     #[serde(default)]
+    #[param(maximum = 9_223_372_036_854_775_807_u64)]
     pub after: u64,
 }
 
@@ -267,6 +277,11 @@ pub async fn my_notifications(
     Device(guest): Device,
     ApiQuery(q): ApiQuery<AfterQuery>,
 ) -> ApiResult<Json<Vec<NotificationDto>>> {
+    if i64::try_from(q.after).is_err() {
+        return Err(ApiError::invalid(
+            "after must be a notification id (0 to 2^63-1)",
+        ));
+    }
     let list = state
         .store
         .read(move |r| service::notifications(r, guest, q.after))

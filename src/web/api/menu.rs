@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use super::dto::{CategoryDto, IngredientDto, ItemDto, MenuDto, StockDto};
 use super::guest::shop_dto;
+use super::schemas;
 use crate::domain::menu::StockChange;
 use crate::domain::{CategoryId, Cents, IngredientId, ItemId};
 use crate::store::{ItemDraft, ItemPatch, catalog};
@@ -42,9 +43,11 @@ pub async fn own_menu(State(state): State<AppState>, k: Shopkeeper) -> ApiResult
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryRequest {
+    #[schema(schema_with = schemas::name)]
     pub name: String,
     /// Sort key (lower first).
     #[serde(default)]
+    #[schema(maximum = 4_294_967_295_u64)]
     pub position: u32,
 }
 
@@ -70,18 +73,24 @@ fn default_true() -> bool {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemRequest {
+    #[schema(schema_with = schemas::name)]
     pub name: String,
     #[serde(default)]
+    #[schema(schema_with = schemas::text)]
     pub description: String,
     /// Price in minor units (cents).
+    #[schema(maximum = 100_000_000)]
     pub price_cents: u64,
     #[serde(default)]
     pub category_id: Option<u64>,
     #[serde(default)]
+    #[schema(schema_with = schemas::name_list)]
     pub tags: Vec<String>,
     #[serde(default)]
+    #[schema(schema_with = schemas::name_list)]
     pub allergens: Vec<String>,
     #[serde(default)]
+    #[schema(schema_with = schemas::photo_or_null)]
     pub photo: Option<String>,
     /// The availability toggle (default true).
     #[serde(default = "default_true")]
@@ -103,7 +112,9 @@ fn check_price(p: u64) -> ApiResult<Cents> {
 
 /// Adds an item.
 #[utoipa::path(post, path = "/api/shop/items", tag = "menu", request_body = ItemRequest,
-    responses((status = 201, body = ItemDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = ItemDto), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "A recipe names an ingredient twice"),
+        (status = 422, body = ErrorBody)))]
 pub async fn create_item(
     State(state): State<AppState>,
     k: Shopkeeper,
@@ -147,14 +158,20 @@ fn item_view(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemPatchRequest {
+    #[schema(schema_with = schemas::name_or_null)]
     pub name: Option<String>,
+    #[schema(schema_with = schemas::text_or_null)]
     pub description: Option<String>,
+    #[schema(maximum = 100_000_000)]
     pub price_cents: Option<u64>,
     /// A category id, or 0 to remove the category.
     pub category_id: Option<u64>,
+    #[schema(schema_with = schemas::name_list_or_null)]
     pub tags: Option<Vec<String>>,
+    #[schema(schema_with = schemas::name_list_or_null)]
     pub allergens: Option<Vec<String>>,
     /// A URL, or "" to remove the photo.
+    #[schema(schema_with = schemas::photo_or_empty_or_null)]
     pub photo: Option<String>,
     /// The availability toggle.
     pub available: Option<bool>,
@@ -165,7 +182,9 @@ pub struct ItemPatchRequest {
 /// Changes an item.
 #[utoipa::path(patch, path = "/api/shop/items/{item_id}", tag = "menu", request_body = ItemPatchRequest,
     params(("item_id" = u64, Path)),
-    responses((status = 200, body = ItemDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ItemDto), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "A recipe names an ingredient twice"),
+        (status = 422, body = ErrorBody)))]
 pub async fn patch_item(
     State(state): State<AppState>,
     k: Shopkeeper,
@@ -211,14 +230,33 @@ pub async fn delete_item(
 }
 
 /// A stock change: exactly one of `delta` and `set`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StockRequest {
     /// Add (or with a negative number, remove) units.
+    #[serde(default, deserialize_with = "present")]
     pub delta: Option<i64>,
     /// Set the count outright (a stock-take).
+    #[serde(default, deserialize_with = "present")]
     pub set: Option<u64>,
 }
+
+/// A field that may be left out but not sent as `null`.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+// Written by hand: utoipa 5.5's derive writes `min_properties` as
+// `maxProperties`, and "exactly one of" needs both bounds.
+impl utoipa::PartialSchema for StockRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        schemas::stock_change().into()
+    }
+}
+
+impl ToSchema for StockRequest {}
 
 impl StockRequest {
     fn change(&self) -> ApiResult<StockChange> {
@@ -236,8 +274,8 @@ impl StockRequest {
 #[utoipa::path(post, path = "/api/shop/items/{item_id}/stock", tag = "menu", request_body = StockRequest,
     params(("item_id" = u64, Path)),
     responses((status = 200, body = ItemDto), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "The item has no stock count"),
-        (status = 422, body = ErrorBody, description = "The count would leave its range")))]
+        (status = 409, body = ErrorBody, description = "The item has no stock count, or the count would leave 0 to 1,000,000"),
+        (status = 422, body = ErrorBody, description = "Not exactly one of `delta` and `set`")))]
 pub async fn item_stock(
     State(state): State<AppState>,
     k: Shopkeeper,
@@ -259,10 +297,13 @@ pub async fn item_stock(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IngredientRequest {
+    #[schema(schema_with = schemas::name)]
     pub name: String,
     /// "g", "ml", "cup", …
+    #[schema(schema_with = schemas::name)]
     pub unit: String,
     #[serde(default)]
+    #[schema(maximum = 1_000_000_000_000_u64)]
     pub stock: u64,
 }
 
@@ -284,7 +325,9 @@ pub async fn create_ingredient(
 /// Changes an ingredient's stock.
 #[utoipa::path(post, path = "/api/shop/ingredients/{ingredient_id}/stock", tag = "menu", request_body = StockRequest,
     params(("ingredient_id" = u64, Path)),
-    responses((status = 200, body = IngredientDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = IngredientDto), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "The count would leave 0 to 10^12"),
+        (status = 422, body = ErrorBody, description = "Not exactly one of `delta` and `set`")))]
 pub async fn ingredient_stock(
     State(state): State<AppState>,
     k: Shopkeeper,

@@ -4,10 +4,12 @@
 
 pub mod account;
 pub mod admin;
+pub mod contract;
 pub mod dto;
 pub mod guest;
 pub mod menu;
 pub mod printing;
+pub mod schemas;
 pub mod shop;
 pub mod staff;
 
@@ -35,6 +37,14 @@ use super::AppState;
     )
 )]
 struct ApiDoc;
+
+/// The API's routes and its finished OpenAPI document (shared statuses
+/// added by [`contract::complete`]).
+pub fn routes_and_document() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, mut doc) = router().split_for_parts();
+    contract::complete(&mut doc);
+    (routes, doc)
+}
 
 /// Every API route with its documentation.
 pub fn router() -> OpenApiRouter<AppState> {

@@ -10,12 +10,14 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 use super::dto::ShopDto;
+use super::schemas;
 use crate::domain::OrderId;
 use crate::domain::ShopId;
 use crate::domain::order::{Order, OrderStatus};
 use crate::domain::payqr::PaymentQr;
 use crate::domain::service::{Payment, PaymentStatus};
 use crate::domain::shop::{PrintOn, PrinterSettings, PrinterTarget};
+use crate::domain::text::check_name;
 use crate::store::{StoreError, Tx, View, printing};
 use crate::web::AppState;
 use crate::web::error::{ApiError, ApiResult, ErrorBody};
@@ -26,34 +28,74 @@ use crate::web::extract::{ApiPath, Shopkeeper};
 #[serde(tag = "format", rename_all = "snake_case", deny_unknown_fields)]
 pub enum PaymentQrDto {
     /// UPI: the shop's address (`shop@bank`) and name.
-    Upi { vpa: String, name: String },
+    Upi {
+        #[schema(schema_with = schemas::upi_vpa)]
+        vpa: String,
+        #[schema(schema_with = schemas::upi_name)]
+        name: String,
+    },
     /// EMVCo merchant-presented (PayNow, PromptPay, DuitNow, Pix, …): the
     /// text of the shop's static QR; each order's amount goes in tag 54.
-    Emvco { payload: String },
+    Emvco {
+        #[schema(schema_with = schemas::emvco_payload)]
+        payload: String,
+    },
     /// EPC / SEPA credit transfer: beneficiary name, IBAN, optional BIC.
     Epc {
+        #[schema(schema_with = schemas::epc_name)]
         name: String,
+        #[schema(schema_with = schemas::iban)]
         iban: String,
         #[serde(default)]
+        #[schema(schema_with = schemas::bic_or_null)]
         bic: Option<String>,
     },
 }
 
-impl From<PaymentQrDto> for PaymentQr {
-    fn from(d: PaymentQrDto) -> Self {
-        match d {
+impl PaymentQrDto {
+    /// Checks the fields as the schema states them (422 otherwise) and
+    /// then the format's own rules (an EMVCo payload's structure and CRC:
+    /// 409, since no schema can state them).
+    fn check(self) -> ApiResult<PaymentQr> {
+        let bad = |m: String| ApiError::invalid(format!("payment_qr.{m}"));
+        let qr = match self {
             PaymentQrDto::Upi { vpa, name } => PaymentQr::Upi {
-                vpa: vpa.trim().to_owned(),
-                name: name.trim().to_owned(),
+                vpa,
+                name: check_name("name", &name, schemas::MAX_UPI_NAME).map_err(bad)?,
             },
-            PaymentQrDto::Emvco { payload } => PaymentQr::Emvco {
-                payload: payload.trim().to_owned(),
-            },
-            PaymentQrDto::Epc { name, iban, bic } => PaymentQr::Epc {
-                name: name.trim().to_owned(),
-                iban: iban.trim().to_owned(),
-                bic: bic.map(|b| b.trim().to_owned()).filter(|b| !b.is_empty()),
-            },
+            PaymentQrDto::Emvco { payload } => {
+                let printable = payload.chars().all(|c| (' '..='~').contains(&c));
+                if payload.is_empty() || payload.len() > schemas::MAX_EMVCO || !printable {
+                    return Err(bad(format!(
+                        "payload must be 1 to {} printable ASCII characters",
+                        schemas::MAX_EMVCO
+                    )));
+                }
+                PaymentQr::Emvco { payload }
+            }
+            PaymentQrDto::Epc { name, iban, bic } => {
+                let bic = bic.filter(|b| !b.is_empty());
+                if bic
+                    .as_ref()
+                    .is_some_and(|b| !b.chars().all(|c| c.is_ascii_alphanumeric()))
+                {
+                    return Err(bad("bic: letters and digits only".into()));
+                }
+                PaymentQr::Epc {
+                    name: check_name("name", &name, schemas::MAX_EPC_NAME).map_err(bad)?,
+                    iban,
+                    bic,
+                }
+            }
+        };
+        match qr.validate() {
+            Ok(()) => Ok(qr),
+            Err(e) if matches!(qr, PaymentQr::Emvco { .. }) => Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "payment_qr_rejected",
+                format!("payment_qr: {e}"),
+            )),
+            Err(e) => Err(bad(e.to_string())),
         }
     }
 }
@@ -160,12 +202,7 @@ impl CounterPatch {
             None => None,
         };
         let payment_qr = match payment_qr {
-            Some(Some(dto)) => {
-                let qr = PaymentQr::from(dto);
-                qr.validate()
-                    .map_err(|e| ApiError::invalid(format!("payment_qr: {e}")))?;
-                Some(Some(qr))
-            }
+            Some(Some(dto)) => Some(Some(dto.check()?)),
             Some(None) => Some(None),
             None => None,
         };

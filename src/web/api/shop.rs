@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::dto::{OrderDto, PaymentDto, TableDto, WindowDto, parse_status};
 use super::guest::shop_dto;
 use super::printing::{self, OwnShopDto};
+use super::schemas;
 use crate::domain::service::{PaymentMethod, PaymentStatus};
 use crate::domain::shop::{OpeningHours, PrintOn};
 use crate::domain::{OrderId, SessionId};
@@ -20,6 +21,7 @@ use crate::web::error::{ApiError, ApiResult, ErrorBody};
 use crate::web::extract::{ApiJson, ApiPath, ApiQuery, Shopkeeper};
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OrdersQuery {
     /// Only open orders (placed … ready), oldest first. Default true.
@@ -27,6 +29,7 @@ pub struct OrdersQuery {
     pub open: Option<bool>,
     /// With `open=false`: the newest this many (default 100, at most 500).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
 }
 
@@ -39,7 +42,10 @@ pub async fn list_orders(
     ApiQuery(q): ApiQuery<OrdersQuery>,
 ) -> ApiResult<Json<Vec<OrderDto>>> {
     let open = q.open.unwrap_or(true);
-    let limit = q.limit.unwrap_or(100).min(500);
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid("limit must be 1 to 500"));
+    }
     let views = state
         .store
         .read(move |r| {
@@ -56,9 +62,11 @@ pub async fn list_orders(
 #[serde(deny_unknown_fields)]
 pub struct StatusRequest {
     /// `accepted`, `preparing`, `ready`, `completed` or `cancelled`.
+    #[schema(schema_with = schemas::stage)]
     pub status: String,
     /// Required with `cancelled`; shown to the guest.
     #[serde(default)]
+    #[schema(schema_with = schemas::reason_or_null)]
     pub reason: Option<String>,
 }
 
@@ -91,11 +99,11 @@ pub async fn set_status(
 #[serde(deny_unknown_fields)]
 pub struct PaymentRequest {
     /// `pending`, `successful` or `failed`.
-    #[schema(value_type = String)]
+    #[schema(schema_with = schemas::payment_status)]
     pub status: PaymentStatus,
     /// Change the method (`cash`, `card`, `upi`, `wallet`).
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schemas::payment_method_or_null)]
     pub method: Option<PaymentMethod>,
 }
 
@@ -142,22 +150,27 @@ pub async fn get_shop(State(state): State<AppState>, k: Shopkeeper) -> ApiResult
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShopPatchRequest {
+    #[schema(schema_with = schemas::name_or_null)]
     pub name: Option<String>,
+    #[schema(schema_with = schemas::short_text_or_null)]
     pub location: Option<String>,
+    #[schema(schema_with = schemas::short_text_or_null)]
     pub contact: Option<String>,
     /// Pause (true) or resume (false) ordering.
     pub paused: Option<bool>,
     /// Weekly opening windows; `[]` means always open.
+    #[schema(max_items = 28)]
     pub hours: Option<Vec<WindowDto>>,
     /// Refuse new orders while this many are open; 0 removes the limit.
+    #[schema(maximum = 4_294_967_295_u64)]
     pub open_order_limit: Option<u32>,
     /// Ticket printer: `"host:port"` (port 9100 if left out), `"/dev/usb/lp0"`, or `null` for none.
     #[serde(default, deserialize_with = "printing::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schemas::printer_or_null)]
     pub printer: Option<Option<String>>,
     /// When a ticket prints: `placed` or `accepted`.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schemas::print_on_or_null)]
     pub print_on: Option<PrintOn>,
     /// The payment QR guests see on their order, or `null` for none.
     #[serde(default, deserialize_with = "printing::nullable")]
@@ -165,9 +178,12 @@ pub struct ShopPatchRequest {
     pub payment_qr: Option<Option<printing::PaymentQrDto>>,
 }
 
-/// Changes the shop: details, pause, opening hours, open-order limit.
+/// Changes the shop: details, pause, opening hours, open-order limit,
+/// ticket printer, payment QR.
 #[utoipa::path(patch, path = "/api/shop", tag = "shop", request_body = ShopPatchRequest,
-    responses((status = 200, body = OwnShopDto), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = OwnShopDto),
+        (status = 409, body = ErrorBody, description = "The EMVCo payment QR fails its own check (structure, CRC, no currency): paste the text of the bank's static QR"),
+        (status = 422, body = ErrorBody)))]
 pub async fn patch_shop(
     State(state): State<AppState>,
     k: Shopkeeper,
@@ -267,6 +283,7 @@ pub async fn report(State(state): State<AppState>, k: Shopkeeper) -> ApiResult<J
 #[serde(deny_unknown_fields)]
 pub struct OpenTableRequest {
     /// "Table 2".
+    #[schema(schema_with = schemas::name)]
     pub label: String,
 }
 

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::schemas;
 use crate::domain::UserId;
 use crate::domain::account::{Role, User, check_password};
 use crate::store::{NewUser, catalog, staff};
@@ -68,9 +69,12 @@ pub async fn list_staff(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewStaffRequest {
+    #[schema(schema_with = schemas::email)]
     pub email: String,
+    #[schema(schema_with = schemas::name)]
     pub name: String,
     /// At least 8 characters.
+    #[schema(schema_with = schemas::password)]
     pub password: String,
 }
 

@@ -2,8 +2,11 @@
 //! or a self-signed pair made once at first start and kept in
 //! `<data_dir>/tls/`; reloaded on SIGHUP (a bad file keeps the old pair).
 //! The listener does each TLS handshake in its own task, with a time limit
-//! and a cap on how many run at once, so a slow client never holds up
+//! and caps per source and in all ([`admission`]); the accept loop never
+//! waits, so neither a slow client nor a flood of silent ones holds up
 //! others.
+
+pub mod admission;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -17,16 +20,11 @@ use rustls::sign::CertifiedKey;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
 use crate::config::Config;
-
-/// Handshakes allowed to run at once.
-const MAX_HANDSHAKES: usize = 256;
-/// A client that has not finished its handshake by then is dropped.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where the certificate comes from, and the live pair.
 #[derive(Debug)]
@@ -188,52 +186,69 @@ impl TlsListener {
         let local = tcp.local_addr()?;
         let (tx, rx) = mpsc::channel(64);
         let acceptor = TlsAcceptor::from(config);
-        let permits = Arc::new(Semaphore::new(MAX_HANDSHAKES));
-        tokio::spawn(async move {
-            loop {
-                // Stop (and free the port) as soon as the server drops the
-                // listener, not at the next connection.
-                let accepted = tokio::select! {
-                    () = tx.closed() => return,
-                    a = tcp.accept() => a,
-                };
-                let (stream, peer) = match accepted {
-                    Ok(c) => c,
-                    Err(e) => {
-                        // Out of file descriptors and the like: wait, retry.
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                // At the cap, further connections wait in the kernel's
-                // backlog until a handshake ends.
-                let permit = tokio::select! {
-                    () = tx.closed() => return,
-                    p = Arc::clone(&permits).acquire_owned() => match p {
-                        Ok(p) => p,
-                        Err(_) => return,
-                    },
-                };
-                let acceptor = acceptor.clone();
-                let out = tx.clone();
-                tokio::spawn(async move {
-                    let _ = stream.set_nodelay(true);
-                    let handshake =
-                        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
-                    drop(permit);
-                    match handshake {
-                        Ok(Ok(tls)) => {
-                            // Err only when the server has stopped.
-                            let _ = out.send((tls, peer)).await;
-                        }
-                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                    }
-                });
+        tokio::spawn(accept_loop(tcp, acceptor, tx));
+        Ok(TlsListener { rx, local })
+    }
+}
+
+/// Accepts connections and starts their handshakes as [`admission`]
+/// allows, until the server drops the listener.
+async fn accept_loop(
+    tcp: TcpListener,
+    acceptor: TlsAcceptor,
+    out: mpsc::Sender<(TlsStream<TcpStream>, SocketAddr)>,
+) {
+    let mut admission = admission::Admission::<tokio::task::AbortHandle>::default();
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<u64>();
+    loop {
+        // Stop (and free the port) as soon as the server drops the
+        // listener, not at the next connection.
+        let accepted = tokio::select! {
+            () = out.closed() => return,
+            Some(id) = done_rx.recv() => {
+                admission.finished(id);
+                continue;
+            }
+            a = tcp.accept() => a,
+        };
+        let (stream, peer) = match accepted {
+            Ok(c) => c,
+            Err(e) => {
+                // Out of file descriptors and the like: wait, retry.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Some(ticket) = admission.admit(peer.ip()) else {
+            tracing::debug!(%peer, "too many pending TLS handshakes from this source; closed");
+            continue;
+        };
+        if let Some(oldest) = ticket.shed {
+            tracing::debug!(
+                pending = admission.pending(),
+                "TLS handshakes full; the oldest is shed"
+            );
+            oldest.abort();
+        }
+        let acceptor = acceptor.clone();
+        let out = out.clone();
+        let done = done_tx.clone();
+        let id = ticket.id;
+        let task = tokio::spawn(async move {
+            let _ = stream.set_nodelay(true);
+            let handshake = tokio::time::timeout(ticket.timeout, acceptor.accept(stream)).await;
+            let _ = done.send(id);
+            match handshake {
+                Ok(Ok(tls)) => {
+                    // Err only when the server has stopped.
+                    let _ = out.send((tls, peer)).await;
+                }
+                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
             }
         });
-        Ok(TlsListener { rx, local })
+        admission.started(id, task.abort_handle());
     }
 }
 
