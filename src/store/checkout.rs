@@ -383,17 +383,23 @@ pub fn notify(
     status: OrderStatus,
     reason: Option<&str>,
 ) -> Result<NotificationId, StoreError> {
-    let id = NotificationId(tx.next_id("notification")?);
-    let mut message = format!(
-        "Order #{} ({}): {}",
-        order.number,
-        order.pickup_code,
-        status.guest_message()
-    );
+    let mut text = status.guest_message().to_owned();
     if let Some(reason) = reason {
-        message.push_str(" Reason: ");
-        message.push_str(reason);
+        text.push_str(" Reason: ");
+        text.push_str(reason);
     }
+    notify_text(tx, order, status, &text)
+}
+
+/// Stores the guest's notification of `order` reaching `status`, saying `text`.
+pub fn notify_text(
+    tx: &mut Tx<'_>,
+    order: &Order,
+    status: OrderStatus,
+    text: &str,
+) -> Result<NotificationId, StoreError> {
+    let id = NotificationId(tx.next_id("notification")?);
+    let message = format!("Order #{} ({}): {text}", order.number, order.pickup_code);
     let n = Notification {
         id,
         guest: order.guest,

@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod backup;
 pub mod catalog;
 pub mod checkout;
+pub mod kitchen;
 pub mod orders;
 pub mod printing;
 pub mod service;

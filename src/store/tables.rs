@@ -110,6 +110,7 @@ pub fn visit_all(visitor: &mut impl TableVisitor) -> Result<(), StoreError> {
     visitor.visit(CODE_TO_ORDER_SESSION_ID)?;
     visitor.visit(MAC_TO_WIFI_SESSION)?;
     super::printing::visit_tables(visitor)?;
+    super::kitchen::visit_tables(visitor)?;
     Ok(())
 }
 

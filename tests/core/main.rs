@@ -8,6 +8,7 @@
 //!   stage events.
 //! - `cancel`: cancelling returns stock once; reasons; auto-cancel.
 //! - `input`: malformed checkouts and shops that refuse orders write nothing.
+//! - `kitchen`: undo, recall, not collected, cancelling a prepared order.
 //! - `access`: roles, other shops, other devices, CSRF, login rate limits.
 //! - `shops`: registration and approval, the OpenAPI document, a newer
 //!   schema refused.
@@ -23,6 +24,7 @@ mod cancel;
 mod client;
 mod daemon;
 mod input;
+mod kitchen;
 mod orders;
 mod printer;
 mod shops;

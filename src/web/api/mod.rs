@@ -7,6 +7,7 @@ pub mod admin;
 pub mod contract;
 pub mod dto;
 pub mod guest;
+pub mod kitchen;
 pub mod menu;
 pub mod printing;
 pub mod schemas;
@@ -66,6 +67,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(shop::set_status))
         .routes(routes!(shop::set_payment))
         .routes(routes!(printing::reprint))
+        .routes(routes!(kitchen::undo))
         .routes(routes!(shop::get_shop, shop::patch_shop))
         .routes(routes!(shop::reset_numbers))
         .routes(routes!(shop::report))

@@ -18,6 +18,7 @@ use crate::domain::payqr::PaymentQr;
 use crate::domain::service::{Payment, PaymentStatus};
 use crate::domain::shop::{PrintOn, PrinterSettings, PrinterTarget};
 use crate::domain::text::check_name;
+use crate::store::kitchen::{self, KitchenSettings};
 use crate::store::{StoreError, Tx, View, printing};
 use crate::web::AppState;
 use crate::web::error::{ApiError, ApiResult, ErrorBody};
@@ -132,6 +133,9 @@ pub struct OwnShopDto {
     pub printer_state: PrinterStateDto,
     /// The payment QR guests see on their order, if set up.
     pub payment_qr: Option<PaymentQrDto>,
+    /// Minutes a ready order waits before it is closed as not collected;
+    /// 0: only by hand.
+    pub not_collected_after_minutes: u32,
 }
 
 /// What the counter's settings are, read in the same snapshot as the shop.
@@ -140,6 +144,7 @@ pub struct Counter {
     printer: PrinterSettings,
     waiting: usize,
     payment_qr: Option<PaymentQr>,
+    kitchen: KitchenSettings,
 }
 
 /// Reads the counter's settings of `shop`.
@@ -148,6 +153,7 @@ pub fn counter(v: &impl View, shop: ShopId) -> Result<Counter, StoreError> {
         printer: printing::printer_settings(v, shop)?,
         waiting: printing::waiting(v, shop)?,
         payment_qr: printing::payment_qr(v, shop)?,
+        kitchen: kitchen::settings(v, shop)?,
     })
 }
 
@@ -169,6 +175,7 @@ pub fn own_shop(state: &AppState, shop: ShopDto, c: Counter) -> OwnShopDto {
             waiting: c.waiting,
         },
         payment_qr: c.payment_qr.as_ref().map(PaymentQrDto::from),
+        not_collected_after_minutes: c.kitchen.not_collected_after_minutes,
     }
 }
 
@@ -185,6 +192,7 @@ pub struct CounterPatch {
     printer: Option<Option<PrinterTarget>>,
     print_on: Option<PrintOn>,
     payment_qr: Option<Option<PaymentQr>>,
+    not_collected_after_minutes: Option<u32>,
 }
 
 impl CounterPatch {
@@ -193,7 +201,14 @@ impl CounterPatch {
         printer: Option<Option<String>>,
         print_on: Option<PrintOn>,
         payment_qr: Option<Option<PaymentQrDto>>,
+        not_collected_after_minutes: Option<u32>,
     ) -> ApiResult<CounterPatch> {
+        if not_collected_after_minutes.is_some_and(|m| m > kitchen::MAX_NOT_COLLECTED_MINUTES) {
+            return Err(ApiError::invalid(format!(
+                "not_collected_after_minutes must be 0 to {}",
+                kitchen::MAX_NOT_COLLECTED_MINUTES
+            )));
+        }
         let printer = match printer {
             Some(Some(text)) => Some(Some(
                 PrinterTarget::parse(&text).map_err(ApiError::invalid)?,
@@ -210,6 +225,7 @@ impl CounterPatch {
             printer,
             print_on,
             payment_qr,
+            not_collected_after_minutes,
         })
     }
 
@@ -227,6 +243,15 @@ impl CounterPatch {
         }
         if let Some(qr) = self.payment_qr {
             printing::set_payment_qr(tx, shop, qr)?;
+        }
+        if let Some(minutes) = self.not_collected_after_minutes {
+            kitchen::set_settings(
+                tx,
+                shop,
+                KitchenSettings {
+                    not_collected_after_minutes: minutes,
+                },
+            )?;
         }
         Ok(())
     }

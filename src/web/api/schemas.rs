@@ -135,7 +135,14 @@ fn words(values: &[&str], nullable: bool) -> Object {
 /// A stage a shop moves an order to.
 pub fn stage() -> Object {
     words(
-        &["accepted", "preparing", "ready", "completed", "cancelled"],
+        &[
+            "accepted",
+            "preparing",
+            "ready",
+            "completed",
+            "cancelled",
+            "not_collected",
+        ],
         false,
     )
 }

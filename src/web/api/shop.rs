@@ -12,6 +12,7 @@ use super::dto::{OrderDto, PaymentDto, TableDto, WindowDto, parse_status};
 use super::guest::shop_dto;
 use super::printing::{self, OwnShopDto};
 use super::schemas;
+use crate::domain::order::OrderStatus;
 use crate::domain::service::{PaymentMethod, PaymentStatus};
 use crate::domain::shop::{OpeningHours, PrintOn};
 use crate::domain::{OrderId, SessionId};
@@ -68,9 +69,16 @@ pub struct StatusRequest {
     #[serde(default)]
     #[schema(schema_with = schemas::reason_or_null)]
     pub reason: Option<String>,
+    /// With `cancelled`: whether the order's stock comes back. Left out:
+    /// yes while it was placed or accepted, no once it was being prepared
+    /// (food already made does not go back to stock).
+    #[serde(default)]
+    pub restock: Option<bool>,
 }
 
-/// Moves an order to its next stage, or cancels it with a reason.
+/// Moves an order to its next stage, cancels it with a reason, closes a
+/// ready order as `not_collected`, or recalls a finished one to `ready`
+/// (within 2 hours).
 #[utoipa::path(post, path = "/api/shop/orders/{order_id}/status", tag = "shop", request_body = StatusRequest,
     params(("order_id" = u64, Path)),
     responses((status = 200, body = OrderDto), (status = 404, body = ErrorBody),
@@ -82,12 +90,20 @@ pub async fn set_status(
     ApiJson(req): ApiJson<StatusRequest>,
 ) -> ApiResult<Json<OrderDto>> {
     let to = parse_status(&req.status).ok_or_else(|| {
-        ApiError::invalid("status must be accepted, preparing, ready, completed or cancelled")
+        ApiError::invalid(
+            "status must be accepted, preparing, ready, completed, cancelled or not_collected",
+        )
     })?;
     let view = state
         .store
         .write(move |tx| {
-            let o = orders::set_status(tx, Scope::Shop(k.shop), OrderId(order_id), to, req.reason)?;
+            let scope = Scope::Shop(k.shop);
+            let id = OrderId(order_id);
+            let o = if to == OrderStatus::Cancelled {
+                orders::cancel(tx, scope, id, req.reason, req.restock)?
+            } else {
+                orders::set_status(tx, scope, id, to, req.reason)?
+            };
             orders::view(&**tx, o)
         })
         .await?;
@@ -176,6 +192,11 @@ pub struct ShopPatchRequest {
     #[serde(default, deserialize_with = "printing::nullable")]
     #[schema(value_type = Option<printing::PaymentQrDto>)]
     pub payment_qr: Option<Option<printing::PaymentQrDto>>,
+    /// Minutes a ready order waits before it is closed as not collected;
+    /// 0: only by hand.
+    #[serde(default)]
+    #[schema(maximum = 1440)]
+    pub not_collected_after_minutes: Option<u32>,
 }
 
 /// Changes the shop: details, pause, opening hours, open-order limit,
@@ -189,7 +210,12 @@ pub async fn patch_shop(
     k: Shopkeeper,
     ApiJson(req): ApiJson<ShopPatchRequest>,
 ) -> ApiResult<Json<OwnShopDto>> {
-    let counter = printing::CounterPatch::new(req.printer, req.print_on, req.payment_qr)?;
+    let counter = printing::CounterPatch::new(
+        req.printer,
+        req.print_on,
+        req.payment_qr,
+        req.not_collected_after_minutes,
+    )?;
     let patch = ShopPatch {
         name: req.name,
         location: req.location,

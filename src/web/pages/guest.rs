@@ -39,6 +39,7 @@ pub fn stage_label(s: OrderStatus) -> &'static str {
         OrderStatus::Ready => "Ready for pickup!",
         OrderStatus::Completed => "Picked up",
         OrderStatus::Cancelled => "Cancelled",
+        OrderStatus::NotCollected => "Not collected",
     }
 }
 
@@ -220,6 +221,12 @@ impl OrderPage {
     }
     fn can_cancel(&self) -> bool {
         self.v.order.status == OrderStatus::Placed
+    }
+    /// What the shop took back, when its last step was a correction.
+    fn correction(&self) -> Option<&'static str> {
+        let last = self.v.events.last()?;
+        let back = last.from.is_some_and(|from| last.to.is_back_from(from));
+        back.then(|| last.to.correction_message())
     }
     fn paid(&self) -> bool {
         self.v
