@@ -317,7 +317,7 @@ async fn orders(d: &Daemon, clients: usize, secs: f64) -> f64 {
                 i += 1;
                 // Item 9: Fresh Press, no stock limit.
                 let body = format!(
-                    r#"{{"items":[{{"item_id":9,"quantity":1}}],"idempotency_key":"b{n}-{i}"}}"#
+                    r#"{{"items":[{{"item_id":9,"quantity":1}}],"idempotency_key":"bench-group-{n:04}-{i:06}"}}"#
                 );
                 let (status, text) = request(&mut c, "POST", "/api/orders", &body, &[])
                     .await
@@ -359,7 +359,7 @@ async fn oversell(d: &Daemon, stock: u32, clients: usize) -> (u64, u64, i64) {
             let mut won = 0u64;
             for i in 0..4 {
                 let body = format!(
-                    r#"{{"items":[{{"item_id":5,"quantity":1}}],"idempotency_key":"o{n}-{i}"}}"#
+                    r#"{{"items":[{{"item_id":5,"quantity":1}}],"idempotency_key":"bench-single-{n:04}-{i:06}"}}"#
                 );
                 let (status, _) = request(&mut c, "POST", "/api/orders", &body, &[])
                     .await

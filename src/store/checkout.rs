@@ -23,6 +23,11 @@ pub const MAX_QUANTITY: u32 = 99;
 pub const MAX_LINES: usize = 50;
 /// How long a retry may reuse an idempotency key.
 pub const IDEMPOTENCY_TTL_MS: u64 = 24 * 3_600_000;
+/// Shortest idempotency key: long enough that nobody guesses another
+/// guest's (a UUID has 36 characters).
+pub const MIN_IDEMPOTENCY_KEY: usize = 16;
+/// Longest idempotency key.
+pub const MAX_IDEMPOTENCY_KEY: usize = 100;
 
 /// One line of a checkout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,9 +75,13 @@ struct IdempotencyRecord {
     at: crate::domain::Timestamp,
 }
 
+/// The checkout as a retry must repeat it: everything but the key and the
+/// device (a retry whose first answer, and so its device cookie, was lost
+/// comes from a new device).
 fn fingerprint(c: &Checkout) -> Result<Vec<u8>, StoreError> {
     let mut c = c.clone();
     c.idempotency_key.clear();
+    c.guest = Token([0; 16]);
     encode(&c)
 }
 
@@ -96,8 +105,13 @@ pub fn validate(c: &Checkout) -> Result<(), StoreError> {
         ));
     }
     let key = &c.idempotency_key;
-    if key.is_empty() || key.len() > 100 || !key.chars().all(|ch| ch.is_ascii_graphic()) {
-        return invalid("idempotency_key must be 1 to 100 visible ASCII characters".into());
+    if !(MIN_IDEMPOTENCY_KEY..=MAX_IDEMPOTENCY_KEY).contains(&key.len())
+        || !key.chars().all(|ch| ch.is_ascii_graphic())
+    {
+        return invalid(format!(
+            "idempotency_key must be {MIN_IDEMPOTENCY_KEY} to {MAX_IDEMPOTENCY_KEY} visible ASCII \
+             characters (a UUID, say)"
+        ));
     }
     check_text("note", &c.note, MAX_TEXT).map_err(StoreError::Invalid)?;
     check_text("pickup name", &c.pickup_name, 60).map_err(StoreError::Invalid)?;
@@ -107,7 +121,8 @@ pub fn validate(c: &Checkout) -> Result<(), StoreError> {
 /// Places a checkout inside the writer's transaction.
 pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
     validate(&c)?;
-    let key = format!("{}:{}", c.guest, c.idempotency_key);
+    // The key alone names the checkout, whichever device sends it.
+    let key = c.idempotency_key.clone();
     let request = fingerprint(&c)?;
     if let Some(record) =
         tx.get::<&str, IdempotencyRecord>(IDEMPOTENCY_KEY_TO_CHECKOUT, key.as_str())?

@@ -74,7 +74,7 @@ async fn a_sigkill_mid_rush_loses_nothing_that_was_confirmed() {
             for i in 0..200u32 {
                 let quantity = 1 + (g + i) % 3;
                 let body = json!({"items": [{"item_id": item, "quantity": quantity}],
-                    "idempotency_key": format!("{g}-{i}")});
+                    "idempotency_key": format!("test-checkout-{g}-{i}")});
                 match guest.try_send("POST", "/api/orders", Some(body)).await {
                     Some(r) if r.status == 201 => {
                         let token = r.body["orders"][0]["token"].as_str().expect("token");

@@ -79,7 +79,7 @@ async fn place(guest: &mut Api, item: u64, key: &str) -> (u64, String) {
         .send(
             "POST",
             "/api/orders",
-            Some(json!({"items": [{"item_id": item, "quantity": 1}], "idempotency_key": key})),
+            Some(json!({"items": [{"item_id": item, "quantity": 1}], "idempotency_key": format!("test-checkout-of-{key}")})),
         )
         .await;
     assert_eq!(status, 201, "{body}");

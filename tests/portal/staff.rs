@@ -64,7 +64,7 @@ async fn forms_need_the_token_and_shops_stay_apart() {
         .send(
             "POST",
             "/api/orders",
-            Some(json!({"items": [{"item_id": 5, "quantity": 1}], "idempotency_key": "k"})),
+            Some(json!({"items": [{"item_id": 5, "quantity": 1}], "idempotency_key": "test-checkout-key"})),
         )
         .await;
     assert_eq!(status, 201, "{body}");

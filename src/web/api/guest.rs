@@ -101,9 +101,10 @@ pub struct LineRequest {
 pub struct PlaceOrderRequest {
     #[schema(min_items = 1, max_items = 50)]
     pub items: Vec<LineRequest>,
-    /// Any unique string per checkout (a UUID); a retry with the same key
-    /// returns the same orders instead of placing new ones.
-    #[schema(min_length = 1, max_length = 100, pattern = "^[!-~]+$")]
+    /// A unique, unguessable string per checkout (a UUID); a retry with the
+    /// same key and body returns the same orders instead of placing new
+    /// ones, also from a device that never got the first answer's cookie.
+    #[schema(min_length = 16, max_length = 100, pattern = "^[!-~]+$")]
     pub idempotency_key: String,
     #[serde(default)]
     #[schema(schema_with = schemas::text)]
