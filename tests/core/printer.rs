@@ -103,7 +103,7 @@ async fn the_ticket_prints_within_a_second_of_the_accept() {
         .expect(200);
     // Placed only: with print_on "accepted" this one never prints.
     let unaccepted = guest.place(&[(veggie, 1)], "not-accepted").await;
-    let body = json!({"items": [{"item_id": pork, "quantity": 2}], "idempotency_key": "first",
+    let body = json!({"items": [{"item_id": pork, "quantity": 2}], "idempotency_key": "printer-test-first-order",
         "note": "No coriander, extra chilli oil", "pickup_name": "Zoë"});
     let placed = guest.post("/api/orders", body).await.expect(201);
     let order = placed["orders"][0].clone();
