@@ -255,6 +255,9 @@ async fn start_full(
             wifi_days: config.wifi_session_days,
         },
     )));
+    let (printers, printing) = crate::printer::start(store.clone(), config.utc_offset_minutes);
+    tasks.push(printing);
+    state = state.with_printers(printers);
 
     let (stop, stopped) = watch::channel(false);
     let app = web::router(state.clone());
@@ -374,7 +377,8 @@ fn create_data_dir(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Cancels orders no shop accepted in time, returning their stock.
+/// Cancels orders no shop accepted in time, returning their stock, and
+/// closes ready orders nobody collected within their shop's time.
 async fn auto_cancel(store: Store, max_age_ms: u64) {
     let every = Duration::from_millis((max_age_ms / 4).clamp(200, 10_000));
     let mut tick = tokio::time::interval(every);
@@ -382,16 +386,25 @@ async fn auto_cancel(store: Store, max_age_ms: u64) {
     loop {
         tick.tick().await;
         match store
-            .write(move |tx| orders::cancel_unaccepted(tx, max_age_ms))
+            .write(move |tx| {
+                Ok((
+                    orders::cancel_unaccepted(tx, max_age_ms)?,
+                    crate::store::kitchen::close_uncollected(tx)?,
+                ))
+            })
             .await
         {
-            Ok(cancelled) if !cancelled.is_empty() => {
-                tracing::info!(
-                    count = cancelled.len(),
-                    "auto-cancelled orders no shop accepted"
-                );
+            Ok((cancelled, uncollected)) => {
+                if !cancelled.is_empty() {
+                    tracing::info!(
+                        count = cancelled.len(),
+                        "auto-cancelled orders no shop accepted"
+                    );
+                }
+                if !uncollected.is_empty() {
+                    tracing::info!(count = uncollected.len(), "closed orders nobody collected");
+                }
             }
-            Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "auto-cancel sweep failed"),
         }
     }

@@ -53,6 +53,11 @@ pub enum DomainEvent {
         /// The shop.
         shop: ShopId,
     },
+    /// A ticket was queued for the shop's printer, or its printer settings changed.
+    PrintQueueChanged {
+        /// The shop.
+        shop: ShopId,
+    },
     /// A shop closed an order session (table).
     SessionClosed {
         /// The session.

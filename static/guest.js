@@ -86,6 +86,14 @@
       var c = document.getElementById('cancel');
       if (c && o.status !== 'placed') { c.hidden = true; }
       if (o.status === 'ready') { readyAlert(); }
+      // A step the shop took back: say so, so the guest trusts the page.
+      var fix = document.getElementById('correction');
+      if (fix) {
+        var m = o.message || '';
+        var at = m.indexOf('Correction:');
+        fix.textContent = at >= 0 ? m.slice(at) : '';
+        fix.hidden = at < 0;
+      }
     }
     if ('queue_position' in o) {
       var q = document.getElementById('queue');
@@ -99,7 +107,8 @@
     var token = body.getAttribute('data-token');
     if (body.getAttribute('data-status') === 'ready') { alerted = true; }
     var labels = { placed: 'Sent to the shop', accepted: 'Accepted', preparing: 'Being prepared',
-      ready: 'Ready for pickup!', completed: 'Picked up', cancelled: 'Cancelled' };
+      ready: 'Ready for pickup!', completed: 'Picked up', cancelled: 'Cancelled',
+      not_collected: 'Not collected' };
     var reload = function () {
       getJSON('/api/orders/' + token, function (o) {
         applyOrder({ status: o.status, label: labels[o.status], queue_position: o.queue_position,

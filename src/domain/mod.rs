@@ -14,6 +14,7 @@ pub mod menu;
 pub mod money;
 pub mod options;
 pub mod order;
+pub mod payqr;
 pub mod service;
 pub mod shop;
 pub mod stock;

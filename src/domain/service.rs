@@ -51,6 +51,8 @@ pub enum PaymentStatus {
     Successful,
     /// Tried and failed.
     Failed,
+    /// The order was cancelled before it was paid: nothing is owed.
+    Voided,
 }
 
 /// The payment record of one order.

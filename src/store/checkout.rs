@@ -496,6 +496,7 @@ fn write_new_order(
     };
     tx.put(ORDER_ID_TO_PAYMENT, id.0, &payment)?;
     notify(tx, order, OrderStatus::Placed, None)?;
+    super::printing::on_stage(tx, order, OrderStatus::Placed)?;
     tx.publish(DomainEvent::OrderPlaced {
         order: id,
         shop: order.shop,
@@ -511,17 +512,23 @@ pub fn notify(
     status: OrderStatus,
     reason: Option<&str>,
 ) -> Result<NotificationId, StoreError> {
-    let id = NotificationId(tx.next_id("notification")?);
-    let mut message = format!(
-        "Order #{} ({}): {}",
-        order.number,
-        order.pickup_code,
-        status.guest_message()
-    );
+    let mut text = status.guest_message().to_owned();
     if let Some(reason) = reason {
-        message.push_str(" Reason: ");
-        message.push_str(reason);
+        text.push_str(" Reason: ");
+        text.push_str(reason);
     }
+    notify_text(tx, order, status, &text)
+}
+
+/// Stores the guest's notification of `order` reaching `status`, saying `text`.
+pub fn notify_text(
+    tx: &mut Tx<'_>,
+    order: &Order,
+    status: OrderStatus,
+    text: &str,
+) -> Result<NotificationId, StoreError> {
+    let id = NotificationId(tx.next_id("notification")?);
+    let message = format!("Order #{} ({}): {text}", order.number, order.pickup_code);
     let n = Notification {
         id,
         guest: order.guest,

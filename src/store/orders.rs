@@ -5,11 +5,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::catalog::{publish_availability, shop};
-use super::checkout::notify;
+use super::checkout::{notify, notify_text};
 use super::tables::*;
 use super::{StoreError, Tx};
 use crate::domain::menu::{Ingredient, MenuItem, StockPolicy};
-use crate::domain::order::{Actor, Order, OrderEvent, OrderStatus, check_transition};
+use crate::domain::order::{
+    Actor, Order, OrderEvent, OrderStatus, RECALL_WINDOW_MS, check_transition,
+};
 use crate::domain::service::Payment;
 use crate::domain::shop::Shop;
 use crate::domain::stock::Taken;
@@ -56,12 +58,41 @@ pub fn order_by_token(v: &impl View, token: Token) -> Result<Order, StoreError> 
 pub const MAX_REASON: usize = 200;
 
 /// Moves an order to `to`, checking the stage machine; returns the order.
+/// A cancellation returns the stock while the order was not yet being
+/// made ([`cancel`] lets the shop choose).
 pub fn set_status(
     tx: &mut Tx<'_>,
     scope: Scope,
     id: OrderId,
     to: OrderStatus,
     reason: Option<String>,
+) -> Result<Order, StoreError> {
+    change(tx, scope, id, to, reason, None)
+}
+
+/// Cancels an order with `reason`; `restock` says whether its stock comes
+/// back (`None`: only if it was not yet being made, since food already
+/// made does not go back to stock).
+pub fn cancel(
+    tx: &mut Tx<'_>,
+    scope: Scope,
+    id: OrderId,
+    reason: Option<String>,
+    restock: Option<bool>,
+) -> Result<Order, StoreError> {
+    change(tx, scope, id, OrderStatus::Cancelled, reason, restock)
+}
+
+/// One checked stage change: the order, its event with the time, stock,
+/// payment, ticket, the guest's notification and the live event, in the
+/// caller's transaction.
+pub(super) fn change(
+    tx: &mut Tx<'_>,
+    scope: Scope,
+    id: OrderId,
+    to: OrderStatus,
+    reason: Option<String>,
+    restock: Option<bool>,
 ) -> Result<Order, StoreError> {
     let mut order = order_in_scope(&**tx, scope, id)?;
     let actor = match scope {
@@ -78,11 +109,36 @@ pub fn set_status(
     }
     .filter(|r| !r.is_empty());
     check_transition(order.status, to, actor, reason.as_deref())?;
+    if to == OrderStatus::Ready
+        && !order.status.is_open()
+        && tx.now.since(order.updated_at) > RECALL_WINDOW_MS
+    {
+        return Err(StoreError::Conflict(
+            "only orders finished in the last 2 hours can be recalled".into(),
+        ));
+    }
+    write_change(tx, &mut order, actor, to, reason, restock)?;
+    Ok(order)
+}
+
+/// Writes a stage change already checked (by [`change`] or an undo).
+pub(super) fn write_change(
+    tx: &mut Tx<'_>,
+    order: &mut Order,
+    actor: Actor,
+    to: OrderStatus,
+    reason: Option<String>,
+    restock: Option<bool>,
+) -> Result<(), StoreError> {
+    let id = order.id;
     let from = order.status;
+    let back = to.is_back_from(from);
+    let events = events_of(&**tx, id)?;
     let mut shop_record: Option<Shop> = None;
     match to {
-        OrderStatus::Accepted => order.accepted_at = Some(tx.now),
-        OrderStatus::Ready => {
+        OrderStatus::Accepted if !back => order.accepted_at = Some(tx.now),
+        OrderStatus::Placed => order.accepted_at = None,
+        OrderStatus::Ready if !back => {
             if let Some(accepted) = order.accepted_at {
                 let mut s = shop(&**tx, order.shop)?;
                 let seconds = tx.now.since(accepted) / 1000;
@@ -97,20 +153,24 @@ pub fn set_status(
         }
         _ => {}
     }
-    let seq = u32::try_from(events_of(&**tx, id)?.len()).unwrap_or(u32::MAX);
+    let seq = u32::try_from(events.len()).unwrap_or(u32::MAX);
     // All checks done: write.
     if let Some(s) = shop_record {
         tx.put(ID_TO_SHOP, s.id.0, &s)?;
     }
-    if to == OrderStatus::Cancelled {
-        return_stock(tx, &order)?;
+    if to == OrderStatus::Cancelled
+        && restock.unwrap_or(matches!(from, OrderStatus::Placed | OrderStatus::Accepted))
+    {
+        return_stock(tx, order)?;
     }
-    if !to.is_open() {
+    if to.is_open() {
+        tx.put_value(SHOP_TO_OPEN_ORDER, (order.shop.0, id.0), ())?;
+    } else {
         tx.remove(SHOP_TO_OPEN_ORDER, (order.shop.0, id.0))?;
     }
     order.status = to;
     order.updated_at = tx.now;
-    tx.put(ID_TO_ORDER, id.0, &order)?;
+    tx.put(ID_TO_ORDER, id.0, &*order)?;
     let event = OrderEvent {
         from: Some(from),
         to,
@@ -119,7 +179,19 @@ pub fn set_status(
         reason: reason.clone(),
     };
     tx.put(ORDER_SEQ_TO_EVENT, (id.0, seq), &event)?;
-    let notification = notify(tx, &order, to, reason.as_deref())?;
+    if to == OrderStatus::Cancelled {
+        super::service::void_pending_payment(tx, id)?;
+    }
+    // A ticket prints once per stage: a step taken back and done again
+    // does not print a second one (a reprint is one tap away).
+    if to == OrderStatus::Cancelled || !events.iter().any(|e| e.to == to) {
+        super::printing::on_stage(tx, order, to)?;
+    }
+    let notification = if back {
+        notify_text(tx, order, to, to.correction_message())?
+    } else {
+        notify(tx, order, to, reason.as_deref())?
+    };
     tx.publish(DomainEvent::OrderStatusChanged {
         order: id,
         shop: order.shop,
@@ -127,7 +199,7 @@ pub fn set_status(
         status: to,
         notification,
     });
-    Ok(order)
+    Ok(())
 }
 
 /// Gives back exactly what the order's lines took.

@@ -97,6 +97,8 @@ pub struct AppState {
     pub gateway: Option<Arc<dyn crate::gateway::Guests>>,
     /// Set at shutdown: live streams end so the server can stop.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    /// The ticket printers' state, when the printer task runs.
+    pub printers: Option<crate::printer::Printers>,
 }
 
 /// Rate limiter of login and registration attempts, keyed by client address.
@@ -143,6 +145,7 @@ impl AppState {
             streams: Arc::new(sse::Streams::new(web.max_streams_per_client)),
             web: Arc::new(web),
             gateway: None,
+            printers: None,
             stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
     }
@@ -155,6 +158,12 @@ impl AppState {
     /// The same state with the captive gateway.
     pub fn with_gateway(mut self, gateway: Arc<dyn crate::gateway::Guests>) -> Self {
         self.gateway = Some(gateway);
+        self
+    }
+
+    /// The same state with the ticket printers' handle.
+    pub fn with_printers(mut self, printers: crate::printer::Printers) -> Self {
+        self.printers = Some(printers);
         self
     }
 }

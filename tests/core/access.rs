@@ -157,6 +157,7 @@ async fn a_shopkeeper_cannot_touch_another_shops_things() {
         )
         .await
         .expect(201);
+    let tea_login = tea.get("/api/shop/staff").await.expect(200)[0]["user_id"].clone();
     let ids = [
         ("order_id", &order["id"]),
         ("item_id", &json!(server.item_id(CLASSIC))),
@@ -164,6 +165,7 @@ async fn a_shopkeeper_cannot_touch_another_shops_things() {
         ("table_id", &table["id"]),
         ("group_id", &group["id"]),
         ("option_id", &option["id"]),
+        ("user_id", &tea_login),
     ];
     let routes = staff_routes(&server).await;
     let targeted: Vec<&(String, String)> = routes
@@ -179,6 +181,7 @@ async fn a_shopkeeper_cannot_touch_another_shops_things() {
             "DELETE /api/shop/items/{item_id}/option-groups/{group_id}",
             "DELETE /api/shop/option-groups/{group_id}",
             "DELETE /api/shop/options/{option_id}",
+            "DELETE /api/shop/staff/{user_id}",
             "GET /api/shop/tables/{table_id}/orders",
             "PATCH /api/shop/items/{item_id}",
             "PATCH /api/shop/option-groups/{group_id}",
@@ -188,7 +191,9 @@ async fn a_shopkeeper_cannot_touch_another_shops_things() {
             "POST /api/shop/option-groups/{group_id}/options",
             "POST /api/shop/options/{option_id}/stock",
             "POST /api/shop/orders/{order_id}/payment",
+            "POST /api/shop/orders/{order_id}/print",
             "POST /api/shop/orders/{order_id}/status",
+            "POST /api/shop/orders/{order_id}/undo",
             "POST /api/shop/tables/{table_id}/close",
             "PUT /api/shop/items/{item_id}/option-groups/{group_id}",
         ],
@@ -435,5 +440,47 @@ async fn login_attempts_are_limited_per_address() {
         reqwest::Client::builder().local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)));
     let mut b = Client::with_http(&server.base, elsewhere);
     b.login(TEA, PASSWORD).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shops_never_get_a_guests_status_link() {
+    let server = TestServer::start().await;
+    let mut guest = server.guest();
+    let placed = guest
+        .place(&[(server.item_id(CLASSIC), 1)], "token-hidden")
+        .await;
+    let token = placed["token"]
+        .as_str()
+        .expect("the guest gets its token")
+        .to_owned();
+    let id = placed["id"].clone();
+    let mut tea = server.login(TEA).await;
+    let table = tea
+        .post("/api/shop/tables", json!({"label": "Table 9"}))
+        .await
+        .expect(201);
+    // Every view the shop has of the order: the list, the order, a table's.
+    let views = [
+        tea.get("/api/shop/orders?open=false&limit=500")
+            .await
+            .expect(200),
+        tea.get(&format!("/api/shop/tables/{}/orders", table["id"]))
+            .await
+            .expect(200),
+    ];
+    for v in &views {
+        let text = v.to_string();
+        assert!(!text.contains(&token), "the guest's token leaked: {text}");
+        assert!(!text.contains("\"token\""), "{text}");
+    }
+    assert!(
+        views[0]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|o| o["id"] == id),
+        "the shop still sees its order"
+    );
     server.stop().await;
 }

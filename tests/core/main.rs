@@ -11,12 +11,17 @@
 //!   through ingredients the drink shares), every refused choice, totals,
 //!   merging, orders keeping options as ordered.
 //! - `input`: malformed checkouts and shops that refuse orders write nothing.
+//! - `kitchen`: undo, recall, not collected, cancelling a prepared order.
 //! - `access`: roles, other shops, other devices, CSRF, login rate limits.
 //! - `shops`: registration and approval, the OpenAPI document, a newer
 //!   schema refused.
+//! - `staff`: staff logins added and removed by the owner; the operator's
+//!   password reset.
 //! - `daemon`: SIGKILL mid-rush; the command line beside the daemon.
 //! - `storage`: a full disk (tmpfs): the floor refuses new orders only;
 //!   the store re-opens itself after a failed write; retention.
+//! - `printer`: tickets at a TCP or FIFO printer, waiting across a SIGKILL;
+//!   reprints; payment QR on the guest's order; voided payments.
 //! - `support`, `client`: the harness.
 
 mod access;
@@ -24,10 +29,13 @@ mod cancel;
 mod client;
 mod daemon;
 mod input;
+mod kitchen;
 mod options;
 mod orders;
+mod printer;
 mod retention;
 mod shops;
+mod staff;
 mod stock;
 mod storage;
 mod support;

@@ -162,7 +162,7 @@ async fn a_retry_after_the_item_sold_out_is_still_a_replay() {
 }
 
 /// The stages, and the shop's steps from `placed` to reach each.
-const PATHS: [(&str, &[&str]); 6] = [
+const PATHS: [(&str, &[&str]); 7] = [
     ("placed", &[]),
     ("accepted", &["accepted"]),
     ("preparing", &["accepted", "preparing"]),
@@ -172,16 +172,25 @@ const PATHS: [(&str, &[&str]); 6] = [
         &["accepted", "preparing", "ready", "completed"],
     ),
     ("cancelled", &["cancelled"]),
+    (
+        "not_collected",
+        &["accepted", "preparing", "ready", "not_collected"],
+    ),
 ];
 
 /// What the shop may do (src/domain/order.rs, `check_transition`).
-const SHOP_MAY: [(&str, &str); 6] = [
+const SHOP_MAY: [(&str, &str); 11] = [
     ("placed", "accepted"),
     ("placed", "cancelled"),
     ("accepted", "preparing"),
     ("accepted", "cancelled"),
     ("preparing", "ready"),
+    ("preparing", "cancelled"),
     ("ready", "completed"),
+    ("ready", "cancelled"),
+    ("ready", "not_collected"),
+    ("completed", "ready"),
+    ("not_collected", "ready"),
 ];
 
 /// A new order of one pork portion, moved by the shop to `stage`.
@@ -242,14 +251,17 @@ async fn the_shop_may_make_exactly_the_allowed_stage_changes() {
     // Not a stage at all.
     let r = keeper.set_status(&orders[0], "eaten").await;
     assert_eq!(r.error(422), "invalid_input");
-    // Stock follows: only the orders that ended cancelled gave theirs back
-    // (a refused cancel of a prepared order returned nothing).
+    // Stock follows: only the orders cancelled before they were being made
+    // gave theirs back (a prepared order's food does not go back unless the
+    // shop says so).
     let all = keeper.shop_orders().await;
-    assert_eq!(all.len(), 36);
+    assert_eq!(all.len(), 49);
     let cancelled = all.iter().filter(|o| o["status"] == "cancelled").count() as u64;
-    // Reached as a stage (6 orders) or by an allowed cancel (placed, accepted).
-    assert_eq!(cancelled, 8);
-    assert_eq!(server.stock_left(PORK).await, 500 - (36 - cancelled));
+    // Reached as a stage (7 orders) or by an allowed cancel (placed,
+    // accepted, preparing, ready).
+    assert_eq!(cancelled, 11);
+    let restocked = 7 + 2;
+    assert_eq!(server.stock_left(PORK).await, 500 - (49 - restocked));
     server.stop().await;
 }
 
@@ -280,7 +292,7 @@ async fn the_guest_cancels_only_while_placed() {
         }
     }
     // Two orders ended cancelled (by the guest, and the one cancelled by the shop).
-    assert_eq!(server.stock_left(PORK).await, start - 4);
+    assert_eq!(server.stock_left(PORK).await, start - 5);
     server.stop().await;
 }
 

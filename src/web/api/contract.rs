@@ -40,6 +40,7 @@ pub fn complete(doc: &mut OpenApi) {
         ))),
     );
     close_variants(doc, "StockDto");
+    close_variants(doc, "PaymentQrDto");
     for item in doc.paths.paths.values_mut() {
         for (method, op) in operations(item) {
             complete_operation(method, op);

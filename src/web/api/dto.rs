@@ -350,8 +350,10 @@ pub struct OrderSummaryDto {
     pub total_cents: u64,
     /// The venue's ISO 4217 currency of `total_cents` and every line.
     pub currency: String,
-    /// Unguessable status-link token: `GET /api/orders/{token}`.
-    pub token: String,
+    /// Unguessable status-link token: `GET /api/orders/{token}`. Only the
+    /// guest gets it: shops' views of an order leave it out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
     pub created_at_ms: u64,
 }
 
@@ -365,7 +367,7 @@ impl OrderSummaryDto {
             pickup_code: o.pickup_code.clone(),
             status: o.status.as_str().into(),
             total_cents: o.total.0,
-            token: o.token.to_string(),
+            token: Some(o.token.to_string()),
             created_at_ms: o.created_at.0,
         }
     }
@@ -491,6 +493,17 @@ impl OrderDto {
                 .collect(),
             payment: v.payment.as_ref().map(PaymentDto::from),
         }
+    }
+}
+
+impl OrderDto {
+    /// The order as its shop sees it: without the guest's status-link token,
+    /// which is the guest's capability (with it a shop could act as the
+    /// guest, and its actions would be recorded as theirs).
+    pub fn for_shop(v: &OrderView, currency: Currency) -> Self {
+        let mut d = Self::new(v, currency);
+        d.summary.token = None;
+        d
     }
 }
 

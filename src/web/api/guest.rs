@@ -156,17 +156,24 @@ fn parse_token(token: &str) -> ApiResult<Token> {
 /// An order by its status-link token.
 #[utoipa::path(get, path = "/api/orders/{token}", tag = "guest",
     params(("token" = String, Path, description = "The order's status-link token")),
-    responses((status = 200, body = OrderDto), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = super::printing::GuestOrderDto), (status = 404, body = ErrorBody)))]
 pub async fn get_order(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
-) -> ApiResult<Json<OrderDto>> {
+) -> ApiResult<Json<super::printing::GuestOrderDto>> {
     let token = parse_token(&token)?;
-    let view = state
+    let (view, payment_qr) = state
         .store
-        .read(move |r| orders::view(r, orders::order_by_token(r, token)?))
+        .read(move |r| {
+            let view = orders::view(r, orders::order_by_token(r, token)?)?;
+            let qr = super::printing::order_payment_qr(r, &view.order, view.payment.as_ref())?;
+            Ok((view, qr))
+        })
         .await?;
-    Ok(Json(OrderDto::new(&view, state.web.currency)))
+    Ok(Json(super::printing::GuestOrderDto {
+        order: OrderDto::new(&view, state.web.currency),
+        payment_qr,
+    }))
 }
 
 /// The guest cancels an order that no shop has accepted yet.

@@ -7,10 +7,13 @@ pub mod admin;
 pub mod contract;
 pub mod dto;
 pub mod guest;
+pub mod kitchen;
 pub mod menu;
 pub mod options;
+pub mod printing;
 pub mod schemas;
 pub mod shop;
+pub mod staff;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -64,6 +67,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(shop::list_orders))
         .routes(routes!(shop::set_status))
         .routes(routes!(shop::set_payment))
+        .routes(routes!(printing::reprint))
+        .routes(routes!(kitchen::undo))
         .routes(routes!(shop::get_shop, shop::patch_shop))
         .routes(routes!(shop::reset_numbers))
         .routes(routes!(shop::report))
@@ -87,4 +92,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::approve))
         .routes(routes!(admin::reject))
         .routes(routes!(admin::rename))
+        .routes(routes!(staff::list_staff, staff::add_staff))
+        .routes(routes!(staff::remove_staff))
+        .routes(routes!(staff::reset_password))
 }

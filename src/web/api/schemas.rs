@@ -135,7 +135,14 @@ fn words(values: &[&str], nullable: bool) -> Object {
 /// A stage a shop moves an order to.
 pub fn stage() -> Object {
     words(
-        &["accepted", "preparing", "ready", "completed", "cancelled"],
+        &[
+            "accepted",
+            "preparing",
+            "ready",
+            "completed",
+            "cancelled",
+            "not_collected",
+        ],
         false,
     )
 }
@@ -198,3 +205,58 @@ pub fn stock_change() -> Object {
 pub fn table_code_or_null() -> Object {
     string(32, "^([0-9a-fA-F]{32})?$".to_owned(), true)
 }
+
+/// A ticket printer (`host:port`, `host`, a printer device or a FIFO), or
+/// null for none: [`crate::domain::shop::printer_pattern`].
+pub fn printer_or_null() -> Object {
+    string(MAX_PRINTER, crate::domain::shop::printer_pattern(), true)
+}
+
+/// Longest printer setting (a host name and a port).
+pub const MAX_PRINTER: usize = 259;
+
+/// When a ticket prints, or null to leave it.
+pub fn print_on_or_null() -> Object {
+    words(&["placed", "accepted"], true)
+}
+
+/// A UPI payee name.
+pub fn upi_name() -> Object {
+    string(MAX_UPI_NAME, name_pattern(), false)
+}
+
+/// Longest UPI payee name.
+pub const MAX_UPI_NAME: usize = 50;
+
+/// A UPI address (`shop@bank`).
+pub fn upi_vpa() -> Object {
+    string(255, "^[A-Za-z0-9._-]+@[A-Za-z0-9._@-]+$".to_owned(), false)
+}
+
+/// A SEPA beneficiary's name.
+pub fn epc_name() -> Object {
+    string(MAX_EPC_NAME, name_pattern(), false)
+}
+
+/// Longest SEPA beneficiary name.
+pub const MAX_EPC_NAME: usize = 70;
+
+/// An IBAN: capital letters and digits, no spaces.
+pub fn iban() -> Object {
+    string(34, "^[A-Z]{2}[A-Z0-9]{13,32}$".to_owned(), false)
+}
+
+/// A BIC (8 or 11 letters and digits), `""` or null for none.
+pub fn bic_or_null() -> Object {
+    string(11, "^([A-Za-z0-9]{8}|[A-Za-z0-9]{11})?$".to_owned(), true)
+}
+
+/// The text of an EMVCo static QR: printable ASCII.
+pub fn emvco_payload() -> Object {
+    let mut o = string(MAX_EMVCO, "^[ -~]+$".to_owned(), false);
+    o.min_length = Some(1);
+    o
+}
+
+/// Longest EMVCo payload (the format's own limit is 512).
+pub const MAX_EMVCO: usize = 512;

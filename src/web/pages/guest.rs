@@ -40,6 +40,7 @@ pub fn stage_label(s: OrderStatus) -> &'static str {
         OrderStatus::Ready => "Ready for pickup!",
         OrderStatus::Completed => "Picked up",
         OrderStatus::Cancelled => "Cancelled",
+        OrderStatus::NotCollected => "Not collected",
     }
 }
 
@@ -182,6 +183,8 @@ struct OrderPage {
     link: String,
     qr_svg: String,
     currency: crate::domain::currency::Currency,
+    /// The payment QR with the exact amount, while unpaid (if the shop set one up).
+    pay_qr_svg: Option<String>,
 }
 
 impl OrderPage {
@@ -202,6 +205,18 @@ impl OrderPage {
     }
     fn can_cancel(&self) -> bool {
         self.v.order.status == OrderStatus::Placed
+    }
+    /// What the shop took back, when its last step was a correction.
+    fn correction(&self) -> Option<&'static str> {
+        let last = self.v.events.last()?;
+        let back = last.from.is_some_and(|from| last.to.is_back_from(from));
+        back.then(|| last.to.correction_message())
+    }
+    fn paid(&self) -> bool {
+        self.v
+            .payment
+            .as_ref()
+            .is_some_and(|p| p.status == crate::domain::service::PaymentStatus::Successful)
     }
 }
 
@@ -250,18 +265,24 @@ async fn order(
     Path(token): Path<String>,
 ) -> PageResult {
     let token = parse_token(&token)?;
-    let v = state
+    let (v, pay) = state
         .store
-        .read(move |r| orders::view(r, orders::order_by_token(r, token)?))
+        .read(move |r| {
+            let v = orders::view(r, orders::order_by_token(r, token)?)?;
+            let pay = crate::web::api::printing::order_payment_qr(r, &v.order, v.payment.as_ref())?;
+            Ok((v, pay))
+        })
         .await?;
     let link = format!("{}/o/{}", origin(&state, &headers), v.order.token);
     let qr_svg = qr_svg(&link);
+    let pay_qr_svg = pay.map(|p| self::qr_svg(&p.payload));
     render(&OrderPage {
         c,
         v,
         link,
         qr_svg,
         currency: state.web.currency,
+        pay_qr_svg,
     })
 }
 

@@ -67,7 +67,7 @@ fn next_step(s: OrderStatus) -> Option<(&'static str, &'static str)> {
         OrderStatus::Accepted => Some(("preparing", "Start preparing")),
         OrderStatus::Preparing => Some(("ready", "Ready")),
         OrderStatus::Ready => Some(("completed", "Picked up")),
-        OrderStatus::Completed | OrderStatus::Cancelled => None,
+        OrderStatus::Completed | OrderStatus::Cancelled | OrderStatus::NotCollected => None,
     }
 }
 
