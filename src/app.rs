@@ -158,6 +158,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             max_streams_per_client: config.max_streams_per_client,
             portal_url: Some(portal_url.clone()),
             staff_from_guest_network: config.staff_from_guest_network,
+            board_ready_minutes: config.board_ready_minutes,
         },
     );
     let mut tasks = Vec::new();

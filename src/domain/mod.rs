@@ -8,6 +8,7 @@
 //! - stock needs of a checkout are computed in one place ([`stock`]).
 
 pub mod account;
+pub mod callsign;
 pub mod ids;
 pub mod menu;
 pub mod money;
@@ -17,6 +18,7 @@ pub mod shop;
 pub mod stock;
 pub mod text;
 pub mod time;
+pub mod wait;
 
 pub use ids::{
     CategoryId, GuestId, IngredientId, ItemId, NotificationId, OrderId, SessionId, ShopId, Token,

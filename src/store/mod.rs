@@ -13,6 +13,7 @@ pub mod backup;
 pub mod catalog;
 pub mod checkout;
 pub mod orders;
+pub mod pickup;
 pub mod service;
 pub mod tables;
 pub mod wifi;

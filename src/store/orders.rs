@@ -1,5 +1,5 @@
 //! Order stage changes (with stock returned on cancellation), order views
-//! with queue position and wait estimate, the shop's order lists, the
+//! with queue position, wait estimate and called identifier, the shop's order lists, the
 //! auto-cancel sweep and the daily report.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -7,12 +7,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::catalog::{publish_availability, shop};
 use super::checkout::notify;
 use super::tables::*;
-use super::{StoreError, Tx};
+use super::{StoreError, Tx, pickup};
+use crate::domain::callsign;
 use crate::domain::menu::{Ingredient, MenuItem, StockPolicy};
 use crate::domain::order::{Actor, Order, OrderEvent, OrderStatus, check_transition};
 use crate::domain::service::Payment;
 use crate::domain::shop::Shop;
 use crate::domain::stock::Taken;
+use crate::domain::wait::Wait;
 use crate::domain::{Cents, GuestId, ItemId, OrderId, ShopId, Timestamp, Token};
 use crate::events::DomainEvent;
 
@@ -181,8 +183,13 @@ pub struct OrderView {
     pub shop_name: String,
     /// 1 = next in line; `None` once ready or finished.
     pub queue_position: Option<u32>,
-    /// Estimated seconds until ready; `None` once ready or finished.
+    /// Estimated seconds until ready (the typical figure); `None` once
+    /// ready or finished.
     pub estimated_wait_seconds: Option<u32>,
+    /// The estimate with its range; `None` once ready or finished.
+    pub wait: Option<Wait>,
+    /// The identifier called out and shown on the board ("B12").
+    pub call: String,
     /// Every stage change.
     pub events: Vec<OrderEvent>,
     /// Its payment record.
@@ -192,7 +199,7 @@ pub struct OrderView {
 /// Builds the view of an order.
 pub fn view(v: &impl View, order: Order) -> Result<OrderView, StoreError> {
     let s = shop(v, order.shop)?;
-    let (queue_position, estimated_wait_seconds) = if order.status.in_queue() {
+    let (queue_position, wait) = if order.status.in_queue() {
         let mut ahead = 0u32;
         for id in v.ids(SHOP_TO_OPEN_ORDER, order.shop.0)? {
             if id >= order.id.0 {
@@ -205,19 +212,23 @@ pub fn view(v: &impl View, order: Order) -> Result<OrderView, StoreError> {
             }
         }
         let position = ahead + 1;
+        let prep = pickup::prep_time(v, &s)?;
         (
             Some(position),
-            Some(position.saturating_mul(s.average_prep_seconds())),
+            Some(pickup::wait(prep, &order, position, Timestamp::now())),
         )
     } else {
         (None, None)
     };
+    let call = callsign::call(&pickup::prefix(v, order.shop)?, order.number);
     Ok(OrderView {
+        estimated_wait_seconds: wait.map(|w| w.typical),
+        wait,
+        call,
         events: events_of(v, order.id)?,
         payment: v.get(ORDER_ID_TO_PAYMENT, order.id.0)?,
         shop_name: s.name,
         queue_position,
-        estimated_wait_seconds,
         order,
     })
 }

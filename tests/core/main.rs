@@ -9,6 +9,7 @@
 //! - `cancel`: cancelling returns stock once; reasons; auto-cancel.
 //! - `input`: malformed checkouts and shops that refuse orders write nothing.
 //! - `access`: roles, other shops, other devices, CSRF, login rate limits.
+//! - `pickup`: wait estimates, the called identifier on phone and board.
 //! - `shops`: registration and approval, the OpenAPI document, a newer
 //!   schema refused.
 //! - `daemon`: SIGKILL mid-rush; the command line beside the daemon.
@@ -20,6 +21,7 @@ mod client;
 mod daemon;
 mod input;
 mod orders;
+mod pickup;
 mod shops;
 mod stock;
 mod support;

@@ -99,6 +99,11 @@ impl TestServer {
         }
     }
 
+    /// The app's store, for what no request can do (moving time back).
+    pub fn store(&self) -> &queueless::store::Store {
+        &self.running.store
+    }
+
     pub fn port(&self) -> u16 {
         self.running.http_addr.port()
     }

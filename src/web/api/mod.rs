@@ -8,6 +8,7 @@ pub mod contract;
 pub mod dto;
 pub mod guest;
 pub mod menu;
+pub mod pickup;
 pub mod schemas;
 pub mod shop;
 
@@ -65,6 +66,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(shop::set_payment))
         .routes(routes!(shop::get_shop, shop::patch_shop))
         .routes(routes!(shop::reset_numbers))
+        .routes(routes!(pickup::get_pickup, pickup::put_pickup))
         .routes(routes!(shop::report))
         .routes(routes!(shop::open_table, shop::list_tables))
         .routes(routes!(shop::close_table))

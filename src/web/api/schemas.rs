@@ -198,3 +198,13 @@ pub fn stock_change() -> Object {
 pub fn table_code_or_null() -> Object {
     string(32, "^([0-9a-fA-F]{32})?$".to_owned(), true)
 }
+
+/// A call prefix: 1 to 3 letters A–Z (either case), or null to derive one
+/// from the shop's name (`domain::callsign::check_prefix`).
+pub fn call_prefix_or_null() -> Object {
+    string(
+        crate::domain::callsign::MAX_PREFIX,
+        format!("^[A-Za-z]{{1,{}}}$", crate::domain::callsign::MAX_PREFIX),
+        true,
+    )
+}

@@ -12,10 +12,11 @@ use serde::Deserialize;
 
 use super::cart::TABLE_COOKIE;
 use super::{Chrome, PageError, PageForm, PageResult, money, render, see_other};
+use crate::domain::callsign;
 use crate::domain::order::OrderStatus;
 use crate::domain::shop::Approval;
 use crate::domain::{ShopId, Token};
-use crate::store::{OrderView, Scope, catalog, orders, service};
+use crate::store::{OrderView, Scope, catalog, orders, pickup, service};
 use crate::web::AppState;
 use crate::web::extract::{Device, Peer, set_cookie};
 
@@ -84,7 +85,7 @@ async fn landing(State(state): State<AppState>, c: Chrome, Peer(peer): Peer) -> 
                         .accepts_orders(now, offset, open)
                         .err()
                         .map(|e| e.to_string()),
-                    wait_minutes: s.average_prep_seconds().div_ceil(60),
+                    wait_minutes: pickup::prep_time(r, &s)?.typical.div_ceil(60).max(1),
                 });
             }
             Ok(out)
@@ -210,9 +211,6 @@ impl OrderPage {
     fn stage(&self) -> &'static str {
         stage_label(self.v.order.status)
     }
-    fn wait_minutes(&self) -> Option<u32> {
-        self.v.estimated_wait_seconds.map(|s| s.div_ceil(60))
-    }
     fn total(&self) -> String {
         money(self.v.order.total)
     }
@@ -307,8 +305,8 @@ struct MyOrder {
     id: u64,
     token: String,
     shop: String,
-    number: u32,
-    pickup_code: String,
+    call: String,
+    open: bool,
     status: &'static str,
     status_label: &'static str,
     total: String,
@@ -321,19 +319,27 @@ struct MyOrders {
     orders: Vec<MyOrder>,
 }
 
+impl MyOrders {
+    fn any_open(&self) -> bool {
+        self.orders.iter().any(|o| o.open)
+    }
+}
+
 async fn my_orders(State(state): State<AppState>, c: Chrome, Device(guest): Device) -> PageResult {
     let list = state
         .store
         .read(move |r| {
             let mut out = Vec::new();
+            let prefixes = pickup::prefixes(r)?;
             for o in orders::guest_orders(r, guest)?.into_iter().take(50) {
                 let shop = catalog::shop(r, o.shop).map(|s| s.name).unwrap_or_default();
+                let prefix = prefixes.get(&o.shop).map_or("", String::as_str);
                 out.push(MyOrder {
                     id: o.id.0,
                     token: o.token.to_string(),
                     shop,
-                    number: o.number,
-                    pickup_code: o.pickup_code.clone(),
+                    call: callsign::call(prefix, o.number),
+                    open: o.status.is_open(),
                     status: o.status.as_str(),
                     status_label: stage_label(o.status),
                     total: money(o.total),
