@@ -196,30 +196,37 @@ pub struct OrderView {
     pub payment: Option<Payment>,
 }
 
+/// Where an order stands in its shop's line: its position (1 = next) and
+/// wait, or `None` once ready or finished. Lighter than [`view`], for the
+/// live queue of every open order page.
+pub fn queue(v: &impl View, s: &Shop, order: &Order) -> Result<Option<(u32, Wait)>, StoreError> {
+    if !order.status.in_queue() {
+        return Ok(None);
+    }
+    let mut ahead = 0u32;
+    for id in v.ids(SHOP_TO_OPEN_ORDER, order.shop.0)? {
+        if id >= order.id.0 {
+            break;
+        }
+        if let Some(o) = v.get::<u64, Order>(ID_TO_ORDER, id)?
+            && o.status.in_queue()
+        {
+            ahead += 1;
+        }
+    }
+    let position = ahead + 1;
+    let prep = pickup::prep_time(v, s)?;
+    Ok(Some((
+        position,
+        pickup::wait(prep, order, position, Timestamp::now()),
+    )))
+}
+
 /// Builds the view of an order.
 pub fn view(v: &impl View, order: Order) -> Result<OrderView, StoreError> {
     let s = shop(v, order.shop)?;
-    let (queue_position, wait) = if order.status.in_queue() {
-        let mut ahead = 0u32;
-        for id in v.ids(SHOP_TO_OPEN_ORDER, order.shop.0)? {
-            if id >= order.id.0 {
-                break;
-            }
-            if let Some(o) = v.get::<u64, Order>(ID_TO_ORDER, id)?
-                && o.status.in_queue()
-            {
-                ahead += 1;
-            }
-        }
-        let position = ahead + 1;
-        let prep = pickup::prep_time(v, &s)?;
-        (
-            Some(position),
-            Some(pickup::wait(prep, &order, position, Timestamp::now())),
-        )
-    } else {
-        (None, None)
-    };
+    let q = queue(v, &s, &order)?;
+    let wait = q.map(|(_, w)| w);
     let call = callsign::call(&pickup::prefix(v, order.shop)?, order.number);
     Ok(OrderView {
         estimated_wait_seconds: wait.map(|w| w.typical),
@@ -228,7 +235,7 @@ pub fn view(v: &impl View, order: Order) -> Result<OrderView, StoreError> {
         events: events_of(v, order.id)?,
         payment: v.get(ORDER_ID_TO_PAYMENT, order.id.0)?,
         shop_name: s.name,
-        queue_position,
+        queue_position: q.map(|(p, _)| p),
         order,
     })
 }

@@ -444,23 +444,26 @@ impl Feed {
         else {
             return Ok(());
         };
-        let view = self
+        let q = self
             .state
             .store
             .read(move |r| {
                 let o = orders::order_in_scope(r, orders::Scope::System, order)?;
-                orders::view(r, o)
+                let s = crate::store::catalog::shop(r, o.shop)?;
+                orders::queue(r, &s, &o)
             })
             .await?;
-        if view.queue_position != last_queue {
+        let position = q.map(|(p, _)| p);
+        if position != last_queue {
             if let Watch::Order { last_queue, .. } = &mut self.watch {
-                *last_queue = view.queue_position;
+                *last_queue = position;
             }
+            let wait = q.map(|(_, w)| w);
             let data = serde_json::json!({
                 "order_id": order.0,
-                "queue_position": view.queue_position,
-                "wait_minutes": view.wait.map(|w| w.minutes().1),
-                "wait": view.wait.map(|w| w.text()),
+                "queue_position": position,
+                "wait_minutes": wait.map(|w| w.minutes().1),
+                "wait": wait.map(|w| w.text()),
             });
             self.queue.push_back(json_frame("queue", None, &data));
         }

@@ -247,3 +247,48 @@ async fn without_javascript_the_order_page_refreshes_until_finished() {
     c.close().await.expect("close");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn my_orders_offers_alerts_and_rings_when_one_is_ready() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let driver = Driver::start().await;
+    let mut juice = keeper(&server, "juice@demo.queueless").await;
+    let c = phone(&driver, "my-orders").await;
+    c.goto(&server.url("/")).await.expect("landing");
+    // Ordered from this browser (its device cookie), as the cart would.
+    let placed = c
+        .execute(
+            "return fetch('/api/orders', {method: 'POST', headers: {'content-type': 'application/json'}, \
+             body: JSON.stringify({items: [{item_id: 9, quantity: 1}], idempotency_key: 'mine'})}) \
+             .then(r => r.json())",
+            vec![],
+        )
+        .await
+        .expect("order placed");
+    let id = placed["orders"][0]["id"].as_u64().expect("id");
+    c.goto(&server.url("/orders")).await.expect("my orders");
+    wait_text(&c, ".orders .code", "F1").await;
+    wait_for(&c, "#alerts-on").await;
+    c.find(Locator::Css("#alerts-on"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("tap");
+    wait_attr(&c, "data-alerts", "on").await;
+    for s in ["accepted", "preparing", "ready"] {
+        advance(&mut juice, id, s).await;
+    }
+    wait_attr(&c, "data-alert", "fired").await;
+    assert_eq!(
+        body_attr(&c, "data-alert-sound").await.as_deref(),
+        Some("played")
+    );
+    wait_text(&c, ".orders .stage", "Ready for pickup!").await;
+    assert!(c.title().await.expect("title").starts_with("READY · F1"));
+    c.close().await.expect("close");
+    server.stop().await;
+}
