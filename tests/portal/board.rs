@@ -1,13 +1,14 @@
 //! The pickup board in real Chromium at TV sizes (1920×1080, 1280×720):
 //! the identifier the phone shows big is the one on the board, the numbers
 //! fill the screen, a newly ready number is highlighted and chimes once the
-//! board's sound is on, and without JavaScript the board refreshes itself.
+//! board's sound is on, and without JavaScript the board refreshes itself;
+//! the shop sets its prefix and usual preparation time by form.
 //! Screenshots go to docs/screenshots when QUEUELESS_SCREENSHOTS says so.
 
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::{
     Api, Driver, Server, advance, body_attr, browser_available, place, screenshot, wait_attr,
@@ -258,5 +259,46 @@ async fn without_javascript_the_board_refreshes() {
     assert!(r.iter().all(|&x| x > 720.0 / 5.0), "{r:?}");
     screenshot(&tv, "board-1280x720-no-js").await;
     tv.close().await.expect("close");
+    server.stop().await;
+}
+
+/// Posts the shop settings' pickup form: status and redirect.
+async fn pickup_form(a: &mut Api, csrf: &str, prefix: &str, minutes: &str) -> (u16, String) {
+    let fields = [
+        ("_csrf", csrf),
+        ("prefix", prefix),
+        ("prep_minutes", minutes),
+    ];
+    let (status, _, location) = a.form("/shop/pickup", &fields).await;
+    (status, location)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shop_sets_its_prefix_and_usual_time_in_its_settings() {
+    let server = Server::start().await;
+    let mut juice = Api::new(&server);
+    juice.login("juice@demo.queueless").await;
+    let (_, page, _) = juice.page("/shop/settings").await;
+    assert!(page.contains("called and shown on the pickup board as <b>F</b>"));
+    let csrf = juice.csrf().await;
+    // "B" is Bubble Lab's; digits are no prefix.
+    assert_eq!(pickup_form(&mut juice, &csrf, "b", "4").await.0, 409);
+    assert_eq!(pickup_form(&mut juice, &csrf, "F1", "4").await.0, 422);
+    assert_eq!(
+        pickup_form(&mut juice, &csrf, " jp ", "4").await,
+        (303, "/shop/settings".to_owned())
+    );
+    let (_, p) = juice.send("GET", "/api/shop/pickup", None).await;
+    assert_eq!(
+        (&p["prefix"], &p["default_prep_seconds"]),
+        (&json!("JP"), &json!(240))
+    );
+    // Empty fields go back to the defaults.
+    assert_eq!(pickup_form(&mut juice, &csrf, "", "").await.0, 303);
+    let (_, p) = juice.send("GET", "/api/shop/pickup", None).await;
+    assert_eq!(
+        (&p["prefix"], &p["typical_prep_seconds"]),
+        (&json!("F"), &json!(300))
+    );
     server.stop().await;
 }
