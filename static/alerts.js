@@ -19,8 +19,9 @@
   function audioState() { return ctx ? ctx.state : 'none'; }
   function mark(name, value) { body.setAttribute('data-' + name, value); }
 
-  // Only ever called inside a tap: creating or resuming a context outside
-  // one is what browsers refuse (and log).
+  // Called inside a tap, or at load once the guest chose alerts: browsers
+  // refuse (and log) a context started outside a tap unless their
+  // autoplay policy allows it.
   function context() {
     if (!ctx) {
       var C = window.AudioContext || window.webkitAudioContext;
@@ -108,14 +109,18 @@
     return { sound: sound, vibrate: buzz };
   }
 
+  mark('audio', 'none');
   if (wanted()) {
     mark('alerts', 'asked');
     document.addEventListener('pointerdown', onFirstTap, true);
     document.addEventListener('keydown', onFirstTap, true);
+    // Chosen before: where the browser lets this page play without a tap
+    // (a kiosk TV started with an autoplay policy), it is on at once.
+    var c = context();
+    if (c && c.state === 'running') { mark('alerts', 'on'); }
   } else {
     mark('alerts', 'off');
   }
-  mark('audio', 'none');
 
   window.queuelessAlerts = {
     panel: panel,

@@ -17,7 +17,7 @@ use crate::support::{
 
 /// A browser whose page is exactly `w` × `h` CSS pixels (a TV), with
 /// `extra` switches.
-async fn tv(driver: &Driver, name: &str, (w, h): (u32, u32), extra: &[&str]) -> Client {
+async fn open_tv(driver: &Driver, name: &str, (w, h): (u32, u32), extra: &[&str]) -> Client {
     let size = format!("--window-size={w},{h}");
     let mut args = vec![size.as_str()];
     args.extend_from_slice(extra);
@@ -136,7 +136,7 @@ async fn the_board_matches_the_phone_and_fills_a_tv() {
         .expect("text");
 
     for (w, h) in [(1920u32, 1080u32), (1280, 720)] {
-        let tv = tv(&driver, &format!("tv-{w}"), (w, h), &[]).await;
+        let tv = open_tv(&driver, &format!("tv-{w}"), (w, h), &[]).await;
         tv.goto(&server.url("/board")).await.expect("board");
         wait_for(&tv, "#ready b").await;
         let (vw, vh) = viewport(&tv).await;
@@ -173,11 +173,11 @@ async fn the_board_matches_the_phone_and_fills_a_tv() {
     }
 
     // Sound on, then one more ready: highlighted, chimes, and many fit.
-    let tv = tv(
+    let tv = open_tv(
         &driver,
         "tv-sound",
         (1920, 1080),
-        &["--autoplay-policy=user-gesture-required"],
+        &[crate::alerts::TAP_FOR_SOUND],
     )
     .await;
     tv.goto(&server.url("/board")).await.expect("board");
@@ -221,6 +221,29 @@ async fn the_board_matches_the_phone_and_fills_a_tv() {
     assert_eq!(scroll.as_f64(), Some(1080.0), "still no scrolling");
     screenshot(&tv, "board-1920x1080-rush").await;
     tv.close().await.expect("close");
+
+    // A kiosk TV whose browser may play without a tap: sound turned on
+    // once stays on after a restart of the page.
+    let kiosk = open_tv(&driver, "kiosk", (1280, 720), &[]).await;
+    kiosk.goto(&server.url("/board")).await.expect("board");
+    wait_for(&kiosk, "#sound").await;
+    assert_eq!(
+        body_attr(&kiosk, "data-alerts").await.as_deref(),
+        Some("off")
+    );
+    kiosk
+        .find(Locator::Css("#sound"))
+        .await
+        .expect("sound button")
+        .click()
+        .await
+        .expect("tap");
+    wait_attr(&kiosk, "data-alerts", "on").await;
+    kiosk.refresh().await.expect("reload");
+    wait_for(&kiosk, "#ready b").await;
+    wait_attr(&kiosk, "data-alerts", "on").await;
+    wait_text(&kiosk, "#sound-state", "Sound on").await;
+    kiosk.close().await.expect("close");
     phone.close().await.expect("close");
     server.stop().await;
 }
@@ -235,7 +258,7 @@ async fn without_javascript_the_board_refreshes() {
     let mut guest = Api::new(&server);
     let mut keepers = keepers(&server).await;
     let (id, _) = place(&mut guest, 9, "no-js-board").await;
-    let tv = tv(
+    let tv = open_tv(
         &driver,
         "tv-no-js",
         (1280, 720),

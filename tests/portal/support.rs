@@ -292,6 +292,12 @@ impl Driver {
             "--autoplay-policy=no-user-gesture-required",
         ]
         .into_iter()
+        // A switch given in `extra` replaces the default one (never the
+        // same switch twice).
+        .filter(|d| {
+            let name = d.split('=').next().unwrap_or(d);
+            !extra.iter().any(|e| e.split('=').next() == Some(name))
+        })
         .chain(extra.iter().copied())
         .map(str::to_owned)
         .collect();
