@@ -303,6 +303,11 @@ async fn the_shop_sets_its_prefix_and_usual_time_in_its_settings() {
     juice.login("juice@demo.queueless").await;
     let (_, page, _) = juice.page("/shop/settings").await;
     assert!(page.contains("called and shown on the pickup board as <b>F</b>"));
+    // The dashboard's ticket shows what the shop calls out.
+    let mut guest = Api::new(&server);
+    place(&mut guest, 9, "dashboard").await;
+    let (_, dash, _) = juice.page("/shop").await;
+    assert!(dash.contains("<b class=\"num\">F1</b>"), "{dash}");
     let csrf = juice.csrf().await;
     // "B" is Bubble Lab's; digits are no prefix.
     assert_eq!(pickup_form(&mut juice, &csrf, "b", "4").await.0, 409);
