@@ -383,9 +383,11 @@ pub fn notify(
     reason: Option<&str>,
 ) -> Result<NotificationId, StoreError> {
     let id = NotificationId(tx.next_id("notification")?);
+    // The identifier the counter calls out, as on the phone and the board.
+    let call =
+        crate::domain::callsign::call(&super::pickup::prefix(&**tx, order.shop)?, order.number);
     let mut message = format!(
-        "Order #{} ({}): {}",
-        order.number,
+        "Order {call} (pickup code {}): {}",
         order.pickup_code,
         status.guest_message()
     );
