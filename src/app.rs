@@ -187,6 +187,7 @@ async fn start_full(
             max_streams_per_client: config.max_streams_per_client,
             portal_url: Some(portal_url.clone()),
             staff_from_guest_network: config.staff_from_guest_network,
+            board_ready_minutes: config.board_ready_minutes,
         },
     );
     state.key = Arc::new(

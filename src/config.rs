@@ -65,6 +65,9 @@ pub struct Layer {
     pub max_streams_per_client: Option<u32>,
     /// Let staff log in from the guest network.
     pub staff_from_guest_network: Option<bool>,
+    /// Ready numbers leave the pickup board after this many minutes (0:
+    /// only when collected).
+    pub board_ready_minutes: Option<u32>,
     /// The captive gateway (`[gateway]`).
     pub gateway: Option<GatewayLayer>,
 }
@@ -144,6 +147,8 @@ pub struct Config {
     pub max_streams_per_client: u32,
     /// Staff may log in from the guest network.
     pub staff_from_guest_network: bool,
+    /// Minutes a ready number stays on the board (0: until collected).
+    pub board_ready_minutes: u32,
     /// The captive gateway, when guest interfaces are configured.
     pub gateway: Option<GatewaySettings>,
 }
@@ -186,6 +191,7 @@ pub fn defaults() -> Config {
         portal_host: None,
         max_streams_per_client: 16,
         staff_from_guest_network: false,
+        board_ready_minutes: 10,
         gateway: None,
     }
 }
@@ -272,6 +278,9 @@ pub fn env_layer(vars: impl IntoIterator<Item = (String, String)>) -> Result<Lay
             "QUEUELESS_SPACE_FLOOR_MIB" => {
                 l.space_floor_mib = Some(parse(&name, v, "a number of MiB")?)
             }
+            "QUEUELESS_BOARD_READY_MINUTES" => {
+                l.board_ready_minutes = Some(parse(&name, v, "a number of minutes")?)
+            }
             "QUEUELESS_DEMO" => l.demo = Some(parse(&name, v, "true or false")?),
             "QUEUELESS_TLS_CERT" => l.tls_cert = Some(PathBuf::from(v)),
             "QUEUELESS_TLS_KEY" => l.tls_key = Some(PathBuf::from(v)),
@@ -300,6 +309,9 @@ pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> 
         }
         if let Some(v) = l.staff_from_guest_network {
             c.staff_from_guest_network = v;
+        }
+        if let Some(v) = l.board_ready_minutes {
+            c.board_ready_minutes = v;
         }
         if let Some(g) = l.gateway {
             gw = merge_gateway(gw, g);

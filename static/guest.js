@@ -1,6 +1,7 @@
 // queueless guest pages: live updates on top of pages that work without
-// JavaScript. Menu: sold-out items grey out. Order page: stage, queue and a
-// loud "ready" alert. My orders / table: stage changes, table closed.
+// JavaScript. Menu: sold-out items grey out. Order page: stage, queue,
+// reasons and a loud "ready" alert (static/alerts.js unlocks it). My
+// orders / table: stage changes, table closed.
 (function () {
   'use strict';
   var body = document.body;
@@ -56,28 +57,43 @@
     }, refresh);
   }
 
-  // Order page.
+  // Alerts (static/alerts.js): the "turn on alerts" panel while an order is open.
+  var alerts = window.queuelessAlerts;
+  if (alerts) {
+    alerts.panel(document.getElementById('alerts-on'), document.getElementById('alerts-state'), {
+      button: 'Turn on alerts', again: 'Turn alerts back on',
+      off: 'Get a sound and a vibration when your order is ready.',
+      asked: 'Tap once: your browser needs a tap on every new page before it may make sound.',
+      on: 'Alerts on: this phone will ring and vibrate when your order is ready. Keep this page open.',
+      refused: 'Your browser did not allow sound. Keep this page open: it flashes and its title changes when your order is ready.'
+    });
+  }
+  var venue = (document.querySelector('.top .venue') || {}).textContent || '';
+  function setTitle(text) { document.title = text + (venue ? ' · ' + venue : ''); }
+
+  // Ready: sound, vibration, flash and title; says so when the browser refused.
   var alerted = false;
-  function readyAlert() {
+  function readyAlert(call) {
     if (alerted) { return; }
     alerted = true;
-    document.title = 'READY! ' + document.title;
+    setTitle('READY · ' + call);
     var box = document.getElementById('order');
     if (box) { box.classList.add('alert'); }
-    if (navigator.vibrate) { navigator.vibrate([400, 200, 400, 200, 800]); }
-    try {
-      var Ctx = window.AudioContext || window.webkitAudioContext;
-      var ctx = new Ctx();
-      [0, 0.5, 1.0].forEach(function (t) {
-        var o = ctx.createOscillator(); var g = ctx.createGain();
-        o.frequency.value = 880; o.connect(g); g.connect(ctx.destination);
-        g.gain.value = 0.3; o.start(ctx.currentTime + t); o.stop(ctx.currentTime + t + 0.3);
-      });
-    } catch (e) { /* no audio before a tap on some phones */ }
+    var got = alerts ? alerts.ring() : { sound: false, vibrate: false };
+    var state = document.getElementById('alerts-state');
+    if (state && got.sound) {
+      state.textContent = 'Your order is ready: go to the counter and say your pickup code.';
+      state.className = 'state';
+    } else if (state) {
+      state.textContent = 'Your order is ready! (The browser blocked the sound' +
+        (alerts && alerts.on() ? '' : ': turn on alerts next time') + '.)';
+      state.className = 'state bad';
+    }
   }
   function applyOrder(o) {
     var box = document.getElementById('order');
     if (!box) { return; }
+    var call = body.getAttribute('data-call');
     if (o.status) {
       box.className = box.className.replace(/status-\w+/, 'status-' + o.status);
       body.setAttribute('data-status', o.status);
@@ -85,7 +101,15 @@
       if (st && o.label) { st.textContent = o.label; }
       var c = document.getElementById('cancel');
       if (c && o.status !== 'placed') { c.hidden = true; }
-      if (o.status === 'ready') { readyAlert(); }
+      var finished = o.status === 'completed' || o.status === 'cancelled';
+      if (o.status === 'ready') { readyAlert(call); } else { setTitle(call + ' · ' + o.label); }
+      if (finished) {
+        var a = document.getElementById('alerts'); if (a) { a.hidden = true; }
+        if (alerts) { alerts.finish(); }
+      }
+      if (o.status === 'cancelled') {
+        var pay = document.getElementById('pay-hint'); if (pay) { pay.textContent = ': nothing to pay'; }
+      }
       // A step the shop took back: say so, so the guest trusts the page.
       var fix = document.getElementById('correction');
       if (fix) {
@@ -95,13 +119,23 @@
         fix.hidden = at < 0;
       }
     }
+    if (o.reason) {
+      var r = document.getElementById('reason');
+      if (r) { r.textContent = o.reason; r.hidden = false; }
+    }
     if ('queue_position' in o) {
       var q = document.getElementById('queue');
       if (q) {
         q.textContent = o.queue_position ? 'Number ' + o.queue_position + ' in line' +
-          (o.wait_minutes ? ' · about ' + o.wait_minutes + ' min' : '') : '';
+          (o.wait ? ' · ' + o.wait : '') : '';
       }
     }
+  }
+  function waitText(o) {
+    if (!o.estimated_wait_seconds) { return null; }
+    var m = function (s) { return Math.max(1, Math.ceil(s / 60)); };
+    var lo = m(o.estimated_wait_min_seconds), hi = m(o.estimated_wait_max_seconds);
+    return lo !== hi ? lo + '–' + hi + ' min' : 'about ' + m(o.estimated_wait_seconds) + ' min';
   }
   if (page === 'order') {
     var token = body.getAttribute('data-token');
@@ -112,7 +146,7 @@
     var reload = function () {
       getJSON('/api/orders/' + token, function (o) {
         applyOrder({ status: o.status, label: labels[o.status], queue_position: o.queue_position,
-          wait_minutes: o.estimated_wait_seconds ? Math.ceil(o.estimated_wait_seconds / 60) : null });
+          wait: waitText(o), reason: o.cancel_reason });
       });
     };
     listen('/events/order/' + token, { status: applyOrder, queue: applyOrder }, reload);
@@ -123,11 +157,13 @@
     listen('/events/me', {
       status: function (n) {
         var li = document.querySelector('[data-order="' + n.order_id + '"]');
+        var call = '';
         if (li) {
           li.className = li.className.replace(/status-\w+/, 'status-' + n.status);
           var s = li.querySelector('.stage'); if (s) { s.textContent = n.label; }
+          var b = li.querySelector('.code'); if (b) { call = b.textContent; }
         }
-        if (n.status === 'ready') { readyAlert(); }
+        if (n.status === 'ready') { alerted = false; readyAlert(call); }
       },
       placed: function () { if (page === 'my-orders') { window.location.reload(); } },
       table_closed: function () {

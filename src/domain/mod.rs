@@ -5,9 +5,12 @@
 //! Invariants owned here:
 //! - money is integer minor units ([`Cents`]), and sums are checked;
 //! - an order moves only along the stage machine in [`order`];
-//! - stock needs of a checkout are computed in one place ([`stock`]).
+//! - stock needs of a checkout are computed in one place ([`stock`]);
+//! - an order's called identifier ("B12") is unique in the venue
+//!   ([`callsign`]), and its wait estimate never reads zero ([`wait`]).
 
 pub mod account;
+pub mod callsign;
 pub mod currency;
 pub mod ids;
 pub mod menu;
@@ -20,6 +23,7 @@ pub mod shop;
 pub mod stock;
 pub mod text;
 pub mod time;
+pub mod wait;
 
 pub use ids::{
     CategoryId, GuestId, IngredientId, ItemId, NotificationId, OptionGroupId, OptionId, OrderId,

@@ -72,8 +72,29 @@ impl OpeningHours {
 
 /// How many recent preparation times a shop remembers for its wait estimate.
 pub const PREP_SAMPLES: usize = 20;
-/// The wait estimate per order before a shop has any history.
+/// The wait estimate per order before a shop has any history, unless the
+/// shop set its own ([`Pickup::default_prep_seconds`]).
 pub const DEFAULT_PREP_SECONDS: u32 = 300;
+/// Longest usual preparation time a shop may set.
+pub const MAX_DEFAULT_PREP_SECONDS: u32 = 4 * 3600;
+
+/// How a shop's orders are called and estimated; stored beside the shop
+/// record (its own table, so that older files need no migration).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pickup {
+    /// The prefix the shop chose for its called numbers (checked by
+    /// [`super::callsign::check_prefix`]); `None` derives one from its name.
+    pub prefix: Option<String>,
+    /// The usual preparation time while the shop has little history.
+    pub default_prep_seconds: Option<u32>,
+}
+
+impl Pickup {
+    /// The usual preparation time to start from.
+    pub fn default_prep(&self) -> u32 {
+        self.default_prep_seconds.unwrap_or(DEFAULT_PREP_SECONDS)
+    }
+}
 
 /// A shop of the venue.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,6 +184,12 @@ impl Shop {
             });
         }
         Ok(())
+    }
+
+    /// The shop's preparation time: the median of its recent orders, with
+    /// its usual time filling in while history is short.
+    pub fn prep_time(&self, pickup: &Pickup) -> super::wait::PrepTime {
+        super::wait::PrepTime::from_samples(&self.prep_seconds, pickup.default_prep())
     }
 
     /// Average preparation time of the recent orders, or the default.

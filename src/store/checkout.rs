@@ -528,7 +528,10 @@ pub fn notify_text(
     text: &str,
 ) -> Result<NotificationId, StoreError> {
     let id = NotificationId(tx.next_id("notification")?);
-    let message = format!("Order #{} ({}): {text}", order.number, order.pickup_code);
+    // The identifier the counter calls out, as on the phone and the board.
+    let call =
+        crate::domain::callsign::call(&super::pickup::prefix(&**tx, order.shop)?, order.number);
+    let message = format!("Order {call} (pickup code {}): {text}", order.pickup_code);
     let n = Notification {
         id,
         guest: order.guest,

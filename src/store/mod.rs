@@ -17,6 +17,7 @@ pub mod kitchen;
 mod migrate_options;
 pub mod options;
 pub mod orders;
+pub mod pickup;
 pub mod printing;
 pub mod retention;
 pub mod service;

@@ -1,5 +1,5 @@
 //! Order stage changes (with stock returned on cancellation), order views
-//! with queue position and wait estimate, the shop's order lists, the
+//! with queue position, wait estimate and called identifier, the shop's order lists, the
 //! auto-cancel sweep and the daily report.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::catalog::{publish_availability, shop};
 use super::checkout::{notify, notify_text};
 use super::tables::*;
-use super::{StoreError, Tx};
+use super::{StoreError, Tx, pickup};
+use crate::domain::callsign;
 use crate::domain::menu::{Ingredient, MenuItem, StockPolicy};
 use crate::domain::order::{
     Actor, Order, OrderEvent, OrderStatus, RECALL_WINDOW_MS, check_transition,
@@ -15,6 +16,7 @@ use crate::domain::order::{
 use crate::domain::service::Payment;
 use crate::domain::shop::Shop;
 use crate::domain::stock::Taken;
+use crate::domain::wait::Wait;
 use crate::domain::{Cents, GuestId, ItemId, OrderId, ShopId, Timestamp, Token};
 use crate::events::DomainEvent;
 
@@ -288,43 +290,59 @@ pub struct OrderView {
     pub shop_name: String,
     /// 1 = next in line; `None` once ready or finished.
     pub queue_position: Option<u32>,
-    /// Estimated seconds until ready; `None` once ready or finished.
+    /// Estimated seconds until ready (the typical figure); `None` once
+    /// ready or finished.
     pub estimated_wait_seconds: Option<u32>,
+    /// The estimate with its range; `None` once ready or finished.
+    pub wait: Option<Wait>,
+    /// The identifier called out and shown on the board ("B12").
+    pub call: String,
     /// Every stage change.
     pub events: Vec<OrderEvent>,
     /// Its payment record.
     pub payment: Option<Payment>,
 }
 
+/// Where an order stands in its shop's line: its position (1 = next) and
+/// wait, or `None` once ready or finished. Lighter than [`view`], for the
+/// live queue of every open order page.
+pub fn queue(v: &impl View, s: &Shop, order: &Order) -> Result<Option<(u32, Wait)>, StoreError> {
+    if !order.status.in_queue() {
+        return Ok(None);
+    }
+    let mut ahead = 0u32;
+    for id in v.ids(SHOP_TO_OPEN_ORDER, order.shop.0)? {
+        if id >= order.id.0 {
+            break;
+        }
+        if let Some(o) = v.get::<u64, Order>(ID_TO_ORDER, id)?
+            && o.status.in_queue()
+        {
+            ahead += 1;
+        }
+    }
+    let position = ahead + 1;
+    let prep = pickup::prep_time(v, s)?;
+    Ok(Some((
+        position,
+        pickup::wait(prep, order, position, Timestamp::now()),
+    )))
+}
+
 /// Builds the view of an order.
 pub fn view(v: &impl View, order: Order) -> Result<OrderView, StoreError> {
     let s = shop(v, order.shop)?;
-    let (queue_position, estimated_wait_seconds) = if order.status.in_queue() {
-        let mut ahead = 0u32;
-        for id in v.ids(SHOP_TO_OPEN_ORDER, order.shop.0)? {
-            if id >= order.id.0 {
-                break;
-            }
-            if let Some(o) = v.get::<u64, Order>(ID_TO_ORDER, id)?
-                && o.status.in_queue()
-            {
-                ahead += 1;
-            }
-        }
-        let position = ahead + 1;
-        (
-            Some(position),
-            Some(position.saturating_mul(s.average_prep_seconds())),
-        )
-    } else {
-        (None, None)
-    };
+    let q = queue(v, &s, &order)?;
+    let wait = q.map(|(_, w)| w);
+    let call = callsign::call(&pickup::prefix(v, order.shop)?, order.number);
     Ok(OrderView {
+        estimated_wait_seconds: wait.map(|w| w.typical),
+        wait,
+        call,
         events: events_of(v, order.id)?,
         payment: v.get(ORDER_ID_TO_PAYMENT, order.id.0)?,
         shop_name: s.name,
-        queue_position,
-        estimated_wait_seconds,
+        queue_position: q.map(|(p, _)| p),
         order,
     })
 }

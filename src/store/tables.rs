@@ -29,6 +29,8 @@ pub const TOKEN_HASH_TO_LOGIN: TableDefinition<[u8; 32], &[u8]> =
     TableDefinition::new("token_hash_to_login");
 
 pub const ID_TO_SHOP: Records = TableDefinition::new("id_to_shop");
+/// How a shop's orders are called and estimated (`domain::shop::Pickup`).
+pub const SHOP_TO_PICKUP: Records = TableDefinition::new("shop_to_pickup");
 pub const ID_TO_CATEGORY: Records = TableDefinition::new("id_to_category");
 pub const ID_TO_ITEM: Records = TableDefinition::new("id_to_item");
 pub const ID_TO_INGREDIENT: Records = TableDefinition::new("id_to_ingredient");
@@ -85,6 +87,7 @@ pub fn visit_all(visitor: &mut impl TableVisitor) -> Result<(), StoreError> {
     for def in [
         ID_TO_USER,
         ID_TO_SHOP,
+        SHOP_TO_PICKUP,
         ID_TO_CATEGORY,
         ID_TO_ITEM,
         ID_TO_INGREDIENT,

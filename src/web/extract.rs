@@ -40,7 +40,7 @@ pub use cookies::{DEVICE as DEVICE_COOKIE, SESSION as SESSION_COOKIE};
 ///
 /// A number with no fraction is an integer whatever its spelling (`4.0` is
 /// `4`), as JSON Schema and JavaScript see it; any other float where an
-/// integer is expected is refused.
+/// integer is expected is refused. The body is always a JSON object.
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
@@ -71,6 +71,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match axum::Json::<serde_json::Value>::from_request(req, state).await {
             Ok(axum::Json(mut v)) => {
+                // Every body is an object; serde would also take a struct
+                // written as an array of its fields (`[null, null]`).
+                if !v.is_object() {
+                    return Err(ApiError::new(
+                        Failure::Invalid,
+                        "invalid_body",
+                        "the body must be a JSON object",
+                    ));
+                }
                 integral_floats_as_integers(&mut v);
                 serde_path_to_error::deserialize(v).map(Self).map_err(|e| {
                     ApiError::new(

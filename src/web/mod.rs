@@ -58,6 +58,8 @@ pub struct WebSettings {
     pub portal_url: Option<String>,
     /// Staff may log in from the guest network.
     pub staff_from_guest_network: bool,
+    /// Minutes a ready number stays on the pickup board (0: until collected).
+    pub board_ready_minutes: u32,
 }
 
 impl Default for WebSettings {
@@ -72,6 +74,7 @@ impl Default for WebSettings {
             max_streams_per_client: 16,
             portal_url: None,
             staff_from_guest_network: false,
+            board_ready_minutes: 10,
         }
     }
 }

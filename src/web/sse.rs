@@ -42,6 +42,7 @@ use super::pages::board;
 use super::pages::cart::TABLE_COOKIE;
 use super::pages::guest::stage_label;
 use crate::domain::service::Notification;
+use crate::domain::wait::Wait;
 use crate::domain::{GuestId, OrderId, SessionId, ShopId, Token};
 use crate::events::DomainEvent;
 use crate::store::{StoreError, orders, service};
@@ -235,12 +236,38 @@ pub struct OrderUpdate {
     pub message: String,
     /// 1 = next; absent once ready.
     pub queue_position: Option<u32>,
-    /// Estimated minutes.
+    /// Estimated minutes (the typical figure).
     pub wait_minutes: Option<u32>,
+    /// The estimate as the guest reads it ("about 5 min", "4–9 min").
+    pub wait: Option<String>,
+    /// Why the order was cancelled, when it was.
+    pub reason: Option<String>,
 }
 
-fn notification_event(n: &Notification, queue: Option<(Option<u32>, Option<u32>)>) -> Bytes {
-    let (queue_position, wait) = queue.unwrap_or((None, None));
+/// What the newest event of an order stream carries besides the stage:
+/// the live queue and everything else the page shows.
+struct Live {
+    queue_position: Option<u32>,
+    wait: Option<Wait>,
+    reason: Option<String>,
+}
+
+impl Live {
+    fn of(view: &orders::OrderView) -> Live {
+        Live {
+            queue_position: view.queue_position,
+            wait: view.wait,
+            reason: view.order.cancel_reason.clone(),
+        }
+    }
+}
+
+fn notification_event(n: &Notification, live: Option<Live>) -> Bytes {
+    let live = live.unwrap_or(Live {
+        queue_position: None,
+        wait: None,
+        reason: None,
+    });
     json_frame(
         "status",
         Some(n.id.0),
@@ -249,8 +276,10 @@ fn notification_event(n: &Notification, queue: Option<(Option<u32>, Option<u32>)
             status: n.status.as_str(),
             label: stage_label(n.status),
             message: n.message.clone(),
-            queue_position,
-            wait_minutes: wait,
+            queue_position: live.queue_position,
+            wait_minutes: live.wait.map(|w| w.minutes().1),
+            wait: live.wait.map(|w| w.text()),
+            reason: live.reason,
         },
     )
 }
@@ -392,19 +421,15 @@ impl Feed {
                 Ok((list, orders::view(r, o)?))
             })
             .await?;
-        let queue = (
-            view.queue_position,
-            view.estimated_wait_seconds.map(|s| s.div_ceil(60)),
-        );
         let n_last = list.iter().filter(|n| n.order == order).count();
         let mut seen = 0;
         for n in &list {
             self.last_id = self.last_id.max(n.id.0);
             if n.order == order {
                 seen += 1;
-                // Only the newest carries the live queue; older ones are history.
-                let q = (seen == n_last).then_some(queue);
-                self.queue.push_back(notification_event(n, q));
+                // Only the newest carries the live state; older ones are history.
+                let live = (seen == n_last).then(|| Live::of(&view));
+                self.queue.push_back(notification_event(n, live));
             }
         }
         if let Watch::Order { last_queue, .. } = &mut self.watch {
@@ -420,22 +445,26 @@ impl Feed {
         else {
             return Ok(());
         };
-        let view = self
+        let q = self
             .state
             .store
             .read(move |r| {
                 let o = orders::order_in_scope(r, orders::Scope::System, order)?;
-                orders::view(r, o)
+                let s = crate::store::catalog::shop(r, o.shop)?;
+                orders::queue(r, &s, &o)
             })
             .await?;
-        if view.queue_position != last_queue {
+        let position = q.map(|(p, _)| p);
+        if position != last_queue {
             if let Watch::Order { last_queue, .. } = &mut self.watch {
-                *last_queue = view.queue_position;
+                *last_queue = position;
             }
+            let wait = q.map(|(_, w)| w);
             let data = serde_json::json!({
                 "order_id": order.0,
-                "queue_position": view.queue_position,
-                "wait_minutes": view.estimated_wait_seconds.map(|s| s.div_ceil(60)),
+                "queue_position": position,
+                "wait_minutes": wait.map(|w| w.minutes().1),
+                "wait": wait.map(|w| w.text()),
             });
             self.queue.push_back(json_frame("queue", None, &data));
         }

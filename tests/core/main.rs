@@ -13,6 +13,7 @@
 //! - `input`: malformed checkouts and shops that refuse orders write nothing.
 //! - `kitchen`: undo, recall, not collected, cancelling a prepared order.
 //! - `access`: roles, other shops, other devices, CSRF, login rate limits.
+//! - `pickup`: wait estimates, the called identifier on phone and board.
 //! - `shops`: registration and approval, the OpenAPI document, a newer
 //!   schema refused.
 //! - `staff`: staff logins added and removed by the owner; the operator's
@@ -32,6 +33,7 @@ mod input;
 mod kitchen;
 mod options;
 mod orders;
+mod pickup;
 mod printer;
 mod retention;
 mod shops;

@@ -134,7 +134,10 @@ async fn guest_orders_from_two_shops_and_sees_ready_live() {
         .expect("attr");
     assert_eq!(status.as_deref(), Some("ready"));
     let title = guest.title().await.expect("title");
-    assert!(title.starts_with("READY!"), "the tab title shouts: {title}");
+    assert!(
+        title.starts_with("READY · "),
+        "the tab title shouts: {title}"
+    );
     screenshot(&guest, "guest-order-ready").await;
 
     guest.close().await.expect("close");

@@ -352,6 +352,12 @@ impl Driver {
             "--autoplay-policy=no-user-gesture-required",
         ]
         .into_iter()
+        // A switch given in `extra` replaces the default one (never the
+        // same switch twice).
+        .filter(|d| {
+            let name = d.split('=').next().unwrap_or(d);
+            !extra.iter().any(|e| e.split('=').next() == Some(name))
+        })
         .chain(extra.iter().copied())
         .map(str::to_owned)
         .collect();
@@ -427,4 +433,59 @@ pub async fn screenshot(c: &Client, name: &str) {
     let path = screenshot_dir().join(format!("{name}.png"));
     std::fs::write(&path, png).expect("write screenshot");
     eprintln!("screenshot: {}", path.display());
+}
+
+/// A guest places one unit of `item`: the order's id and status token.
+pub async fn place(guest: &mut Api, item: u64, key: &str) -> (u64, String) {
+    let (status, body) = guest
+        .send(
+            "POST",
+            "/api/orders",
+            Some(json!({"items": [{"item_id": item, "quantity": 1}], "idempotency_key": format!("test-checkout-of-{key}")})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let o = &body["orders"][0];
+    (
+        o["id"].as_u64().expect("id"),
+        o["token"].as_str().expect("token").to_owned(),
+    )
+}
+
+/// The shopkeeper moves an order on (with a reason when cancelling).
+pub async fn advance(keeper: &mut Api, id: u64, status: &str) {
+    let mut body = json!({"status": status});
+    if status == "cancelled" {
+        body["reason"] = json!("Out of tapioca today, sorry");
+    }
+    let (code, reply) = keeper
+        .send("POST", &format!("/api/shop/orders/{id}/status"), Some(body))
+        .await;
+    assert_eq!(code, 200, "{status}: {reply}");
+}
+
+/// An attribute of `<body>` (the pages' state for tests).
+pub async fn body_attr(c: &Client, name: &str) -> Option<String> {
+    c.find(Locator::Css("body"))
+        .await
+        .expect("body")
+        .attr(name)
+        .await
+        .expect("attribute")
+}
+
+/// Waits until `<body>` has `name="value"`.
+pub async fn wait_attr(c: &Client, name: &str, value: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = body_attr(c, name).await;
+        if now.as_deref() == Some(value) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "body {name} is {now:?}, not {value:?}, after 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

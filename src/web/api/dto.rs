@@ -454,13 +454,23 @@ pub struct OrderDto {
     #[serde(flatten)]
     pub summary: OrderSummaryDto,
     pub shop_name: String,
+    /// The identifier called out and shown on the pickup board: the shop's
+    /// prefix and the order number ("B12").
+    pub call: String,
     pub lines: Vec<OrderLineDto>,
     pub note: String,
     pub pickup_name: String,
     pub updated_at_ms: u64,
     /// 1 = next; absent once ready.
     pub queue_position: Option<u32>,
+    /// Typical seconds until ready (median of the shop's recent
+    /// preparation times, at least 60 while in line); absent once ready.
     pub estimated_wait_seconds: Option<u32>,
+    /// Earliest plausible seconds until ready (equal to the latest when the
+    /// estimate is settled); absent once ready.
+    pub estimated_wait_min_seconds: Option<u32>,
+    /// Latest plausible seconds until ready; absent once ready.
+    pub estimated_wait_max_seconds: Option<u32>,
     pub cancel_reason: Option<String>,
     pub table_id: Option<u64>,
     pub events: Vec<OrderEventDto>,
@@ -473,12 +483,15 @@ impl OrderDto {
         Self {
             summary: OrderSummaryDto::new(o, currency),
             shop_name: v.shop_name.clone(),
+            call: v.call.clone(),
             lines: o.lines.iter().map(OrderLineDto::from).collect(),
             note: o.note.clone(),
             pickup_name: o.pickup_name.clone(),
             updated_at_ms: o.updated_at.0,
             queue_position: v.queue_position,
             estimated_wait_seconds: v.estimated_wait_seconds,
+            estimated_wait_min_seconds: v.wait.map(|w| w.low),
+            estimated_wait_max_seconds: v.wait.map(|w| w.high),
             cancel_reason: o.cancel_reason.clone(),
             table_id: o.session.map(|s| s.0),
             events: v

@@ -10,6 +10,7 @@ pub mod guest;
 pub mod kitchen;
 pub mod menu;
 pub mod options;
+pub mod pickup;
 pub mod printing;
 pub mod schemas;
 pub mod shop;
@@ -71,6 +72,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(kitchen::undo))
         .routes(routes!(shop::get_shop, shop::patch_shop))
         .routes(routes!(shop::reset_numbers))
+        .routes(routes!(pickup::get_pickup, pickup::put_pickup))
         .routes(routes!(shop::report))
         .routes(routes!(shop::open_table, shop::list_tables))
         .routes(routes!(shop::close_table))

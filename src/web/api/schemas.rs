@@ -260,3 +260,13 @@ pub fn emvco_payload() -> Object {
 
 /// Longest EMVCo payload (the format's own limit is 512).
 pub const MAX_EMVCO: usize = 512;
+
+/// A call prefix: 1 to 3 letters A–Z (either case), or null to derive one
+/// from the shop's name (`domain::callsign::check_prefix`).
+pub fn call_prefix_or_null() -> Object {
+    string(
+        crate::domain::callsign::MAX_PREFIX,
+        format!("^[A-Za-z]{{1,{}}}$", crate::domain::callsign::MAX_PREFIX),
+        true,
+    )
+}

@@ -13,9 +13,10 @@ use serde::Deserialize;
 
 use super::cart::TABLE_COOKIE;
 use super::{Chrome, PageError, PageForm, PageResult, done, render};
+use crate::domain::callsign;
 use crate::domain::order::OrderStatus;
 use crate::domain::{ShopId, Token};
-use crate::store::{OrderView, Scope, StoreError, catalog, orders, service};
+use crate::store::{OrderView, Scope, StoreError, catalog, orders, pickup, service};
 use crate::web::AppState;
 use crate::web::extract::{Device, Peer, set_cookie};
 use crate::web::ops::{self, Audience};
@@ -70,12 +71,23 @@ async fn landing(State(state): State<AppState>, c: Chrome, Peer(peer): Peer) -> 
             .unwrap_or(false),
         _ => false,
     };
-    let shops = ops::shops(&state, true)
-        .await?
+    let listed = ops::shops(&state, true).await?;
+    // The usual preparation time as the wait estimates see it.
+    let list: Vec<_> = listed.iter().map(|s| s.shop.clone()).collect();
+    let waits = state
+        .store
+        .read(move |r| {
+            list.iter()
+                .map(|s| Ok(pickup::prep_time(r, s)?.typical.div_ceil(60).max(1)))
+                .collect::<Result<Vec<u32>, StoreError>>()
+        })
+        .await?;
+    let shops = listed
         .into_iter()
-        .map(|s| ShopCard {
+        .zip(waits)
+        .map(|(s, wait_minutes)| ShopCard {
             id: s.shop.id.0,
-            wait_minutes: s.shop.average_prep_seconds().div_ceil(60),
+            wait_minutes,
             name: s.shop.name,
             location: s.shop.location,
             refusal: s.refusal,
@@ -197,9 +209,6 @@ impl OrderPage {
     fn stage(&self) -> &'static str {
         stage_label(self.v.order.status)
     }
-    fn wait_minutes(&self) -> Option<u32> {
-        self.v.estimated_wait_seconds.map(|s| s.div_ceil(60))
-    }
     fn total(&self) -> String {
         self.currency.format(self.v.order.total)
     }
@@ -317,8 +326,8 @@ struct MyOrder {
     id: u64,
     token: String,
     shop: String,
-    number: u32,
-    pickup_code: String,
+    call: String,
+    open: bool,
     status: &'static str,
     status_label: &'static str,
     total: String,
@@ -331,20 +340,28 @@ struct MyOrders {
     orders: Vec<MyOrder>,
 }
 
+impl MyOrders {
+    fn any_open(&self) -> bool {
+        self.orders.iter().any(|o| o.open)
+    }
+}
+
 async fn my_orders(State(state): State<AppState>, c: Chrome, Device(guest): Device) -> PageResult {
     let cur = state.web.currency;
     let list = state
         .store
         .read(move |r| {
             let mut out = Vec::new();
+            let prefixes = pickup::prefixes(r)?;
             for o in orders::guest_orders(r, guest)?.into_iter().take(50) {
                 let shop = catalog::shop(r, o.shop).map(|s| s.name).unwrap_or_default();
+                let prefix = prefixes.get(&o.shop).map_or("", String::as_str);
                 out.push(MyOrder {
                     id: o.id.0,
                     token: o.token.to_string(),
                     shop,
-                    number: o.number,
-                    pickup_code: o.pickup_code.clone(),
+                    call: callsign::call(prefix, o.number),
+                    open: o.status.is_open(),
                     status: o.status.as_str(),
                     status_label: stage_label(o.status),
                     total: cur.format(o.total),

@@ -30,7 +30,8 @@ pub fn router() -> Router<AppState> {
 /// One order card.
 struct Card {
     id: u64,
-    number: u32,
+    /// The identifier called out, as on the board and the guest's phone.
+    call: String,
     code: String,
     status: &'static str,
     pickup_name: String,
@@ -116,7 +117,7 @@ async fn columns(state: &AppState, shop: crate::domain::ShopId) -> Result<Vec<Co
         };
         cols[col].cards.push(Card {
             id: o.id.0,
-            number: o.number,
+            call: v.call,
             code: o.pickup_code,
             status: o.status.as_str(),
             pickup_name: o.pickup_name,

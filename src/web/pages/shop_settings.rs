@@ -1,5 +1,6 @@
 //! The shopkeeper's shop settings and tables: details, pause and resume,
-//! weekly opening hours, the open-order limit, resetting the order number;
+//! weekly opening hours, the open-order limit, resetting the order number,
+//! the call prefix and usual preparation time;
 //! order sessions (tables) with their QR codes, orders and closing.
 
 use crate::web::error::Failure;
@@ -14,6 +15,7 @@ use super::guest::{origin, qr_svg};
 use super::{Chrome, PageError, PageForm, PageResult, ShopPage, done, render};
 use crate::domain::SessionId;
 use crate::domain::shop::{OpeningHours, Window};
+use crate::store::pickup::{self, PickupPatch};
 use crate::store::{ShopPatch, catalog, service};
 use crate::web::AppState;
 
@@ -23,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/shop/settings", get(settings).post(save_details))
         .route("/shop/pause", post(pause))
         .route("/shop/hours", post(save_hours))
+        .route("/shop/pickup", post(save_pickup))
         .route("/shop/order-number/reset", post(reset_number))
         .route("/shop/tables", get(tables).post(open_table))
         .route("/shop/tables/{id}/close", post(close_table))
@@ -61,10 +64,24 @@ struct Settings {
     /// Per weekday: name, open, close (empty when closed that day).
     days: Vec<(usize, &'static str, String, String)>,
     always_open: bool,
+    /// The prefix in use, and the one the shop chose (empty: derived).
+    prefix: String,
+    chosen_prefix: String,
+    /// The usual preparation time the shop set, in minutes (empty: default).
+    prep_minutes: String,
 }
 
 async fn settings(State(state): State<AppState>, c: Chrome, k: ShopPage) -> PageResult {
-    let s = state.store.read(move |r| catalog::shop(r, k.shop)).await?;
+    let (s, prefix, p) = state
+        .store
+        .read(move |r| {
+            Ok((
+                catalog::shop(r, k.shop)?,
+                pickup::prefix(r, k.shop)?,
+                pickup::settings(r, k.shop)?,
+            ))
+        })
+        .await?;
     let days = DAYS
         .iter()
         .enumerate()
@@ -90,7 +107,51 @@ async fn settings(State(state): State<AppState>, c: Chrome, k: ShopPage) -> Page
             .map(|l| l.to_string())
             .unwrap_or_default(),
         days,
+        prefix,
+        chosen_prefix: p.prefix.unwrap_or_default(),
+        prep_minutes: p
+            .default_prep_seconds
+            .map(|s| s.div_ceil(60).to_string())
+            .unwrap_or_default(),
     })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PickupForm {
+    /// Empty: derived from the name.
+    #[serde(default)]
+    prefix: String,
+    /// Empty: the venue's default.
+    #[serde(default)]
+    prep_minutes: String,
+}
+
+async fn save_pickup(
+    State(state): State<AppState>,
+    k: ShopPage,
+    PageForm(f): PageForm<PickupForm>,
+) -> PageResult {
+    let prefix = Some(f.prefix.trim().to_owned()).filter(|p| !p.is_empty());
+    let minutes = match f.prep_minutes.trim() {
+        "" => None,
+        n => Some(
+            n.parse::<u32>()
+                .map_err(|_| invalid("the usual preparation time is a number of minutes"))?,
+        ),
+    };
+    let p = PickupPatch {
+        prefix: Some(prefix),
+        default_prep_seconds: Some(minutes.map(|m| m.saturating_mul(60))),
+    };
+    let shop = k.shop;
+    done(
+        state
+            .store
+            .write(move |tx| pickup::update(tx, shop, p))
+            .await,
+        "/shop/settings",
+    )
 }
 
 fn invalid(msg: impl Into<String>) -> PageError {
