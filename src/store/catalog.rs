@@ -33,6 +33,28 @@ pub fn shop(v: &impl View, id: ShopId) -> Result<Shop, StoreError> {
         .ok_or_else(|| not_found(format!("shop {id}")))
 }
 
+/// A shop as guests may see it: approved, or "not found" exactly like a
+/// shop that does not exist (a pending or rejected shop leaks nothing).
+pub fn listed_shop(v: &impl View, id: ShopId) -> Result<Shop, StoreError> {
+    match v.get::<u64, Shop>(ID_TO_SHOP, id.0)? {
+        Some(s) if s.approval == Approval::Approved => Ok(s),
+        _ => Err(not_found(format!("shop {id}"))),
+    }
+}
+
+/// An item as guests may see it: `None` when it does not exist or its
+/// shop is not listed ([`listed_shop`]).
+pub fn listed_item(v: &impl View, id: ItemId) -> Result<Option<MenuItem>, StoreError> {
+    let Some(item) = v.get::<u64, MenuItem>(ID_TO_ITEM, id.0)? else {
+        return Ok(None);
+    };
+    match listed_shop(v, item.shop) {
+        Ok(_) => Ok(Some(item)),
+        Err(StoreError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Loads an item of `shop` (another shop's item is "not found").
 pub fn own_item(v: &impl View, shop: ShopId, id: ItemId) -> Result<MenuItem, StoreError> {
     v.get::<u64, MenuItem>(ID_TO_ITEM, id.0)?

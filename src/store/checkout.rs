@@ -193,7 +193,8 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
     // Load and check everything; nothing is written until all is well.
     let mut by_shop: BTreeMap<ShopId, Vec<Line>> = BTreeMap::new();
     for (id, chosen, quantity) in quantities {
-        let item: MenuItem = tx.get(ID_TO_ITEM, id.0)?.ok_or_else(|| {
+        // An item of a shop that is not listed is as unknown as no item.
+        let item: MenuItem = super::catalog::listed_item(&**tx, id)?.ok_or_else(|| {
             not_found(format!("item {id} (the menu may have changed; reload it)"))
         })?;
         if !item.enabled {

@@ -652,7 +652,7 @@ async fn menu_stream(
     let shop = ShopId(shop_id.parse().map_err(|_| ApiError::not_found("shop"))?);
     state
         .store
-        .read(move |r| crate::store::catalog::shop(r, shop))
+        .read(move |r| crate::store::catalog::listed_shop(r, shop))
         .await?;
     Ok(respond(open_feed(&state, peer.ip(), Watch::Menu { shop })?))
 }
@@ -683,8 +683,8 @@ async fn board_stream(
     Query(q): Query<BoardQuery>,
 ) -> Result<Response, ApiError> {
     let shop = q.shop.map(ShopId);
-    let mut feed = open_feed(&state, peer.ip(), Watch::Board { shop })?;
     let data = board::snapshot(&state, shop).await?;
+    let mut feed = open_feed(&state, peer.ip(), Watch::Board { shop })?;
     feed.queue.push_back(json_frame("board", None, &data));
     Ok(respond(feed))
 }

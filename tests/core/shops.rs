@@ -66,13 +66,10 @@ async fn a_registered_shop_takes_orders_only_once_approved() {
         .expect(201);
     let taco = item["id"].as_u64().expect("id");
     let dump = server.dump().await;
+    // To guests a pending shop's item is as unknown as no item.
     let r = guest.order(&[(taco, 1)], "too-early").await;
-    assert_eq!(r.error(409), "shop_not_accepting");
-    assert!(
-        r.message().contains("not open for orders yet"),
-        "{}",
-        r.body
-    );
+    assert_eq!(r.error(404), "not_found");
+    assert!(r.message().contains("menu may have changed"), "{}", r.body);
     dump.assert_same(&server.dump().await, "an order to a pending shop");
     let r = keeper
         .post(&format!("/api/admin/shops/{shop}/approve"), json!({}))
@@ -108,7 +105,7 @@ async fn a_registered_shop_takes_orders_only_once_approved() {
         .expect(200);
     assert!(!listed(&guest.get("/api/shops").await.expect(200), &shop));
     let r = guest.order(&[(taco, 1)], "after-reject").await;
-    assert_eq!(r.error(409), "shop_not_accepting");
+    assert_eq!(r.error(404), "not_found");
     let r = admin
         .send("POST", "/api/admin/shops/999/approve", None)
         .await;

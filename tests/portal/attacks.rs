@@ -189,3 +189,120 @@ async fn static_files_set_no_cookie() {
     assert!(r.headers().get("set-cookie").is_some());
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pending_shop_looks_exactly_like_an_unknown_one() {
+    let server = Server::start().await;
+    let mut sam = Api::new(&server);
+    let (status, reg) = sam
+        .send(
+            "POST",
+            "/api/shops/register",
+            Some(
+                json!({"shop_name": "Secret Tacos", "location": "Stall 20", "contact": "",
+                "name": "Sam", "email": "sam@tacos.example", "password": "tacos al pastor"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{reg}");
+    assert_eq!(reg["approval"], "pending");
+    let shop = reg["shop_id"].as_u64().expect("shop id");
+    let (status, _) = sam
+        .send(
+            "POST",
+            "/api/auth/login",
+            Some(json!({"email": "sam@tacos.example", "password": "tacos al pastor"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, item) = sam
+        .send(
+            "POST",
+            "/api/shop/items",
+            Some(
+                json!({"name": "Secret taco", "price_cents": 300, "stock": {"kind": "unlimited"}}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{item}");
+    let item = item["id"].as_u64().expect("item id");
+    let unknown_shop = 9_999u64;
+    let unknown_item = 99_999u64;
+
+    let mut guest = Api::new(&server);
+    let csrf = guest.csrf().await;
+    // Each way in answers for the pending shop as for a shop that never was.
+    for (pending, unknown) in [
+        (
+            format!("/board?shop={shop}"),
+            format!("/board?shop={unknown_shop}"),
+        ),
+        (format!("/shops/{shop}"), format!("/shops/{unknown_shop}")),
+    ] {
+        let (a, page, _) = guest.page(&pending).await;
+        let (b, _, _) = guest.page(&unknown).await;
+        assert_eq!((a, b), (404, 404), "{pending}");
+        assert!(!page.contains("Secret Tacos"), "{pending}: the name leaked");
+    }
+    for (pending, unknown) in [
+        (
+            format!("/api/board?shop={shop}"),
+            format!("/api/board?shop={unknown_shop}"),
+        ),
+        (
+            format!("/api/shops/{shop}/menu"),
+            format!("/api/shops/{unknown_shop}/menu"),
+        ),
+        (
+            format!("/events/menu/{shop}"),
+            format!("/events/menu/{unknown_shop}"),
+        ),
+        (
+            format!("/events/board?shop={shop}"),
+            format!("/events/board?shop={unknown_shop}"),
+        ),
+    ] {
+        let (a, body_a) = guest.send("GET", &pending, None).await;
+        let (b, body_b) = guest.send("GET", &unknown, None).await;
+        assert_eq!((a, b), (404, 404), "{pending}: {body_a}");
+        assert_eq!(body_a["error"], body_b["error"], "{pending}");
+        assert!(
+            !body_a.to_string().contains("Secret"),
+            "{pending}: {body_a}"
+        );
+    }
+    // Its item cannot go into the cart, nor be ordered: as an unknown item.
+    for id in [item, unknown_item] {
+        let (status, _, _) = guest
+            .form(
+                "/cart/add",
+                &[
+                    ("_csrf", &csrf),
+                    ("item_id", &id.to_string()),
+                    ("quantity", "1"),
+                    ("back", "/"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 404, "item {id}");
+        let (status, body) = guest
+            .send(
+                "POST",
+                "/api/orders",
+                Some(json!({"items": [{"item_id": id, "quantity": 1}],
+                    "idempotency_key": format!("test-checkout-pending-{id}")})),
+            )
+            .await;
+        assert_eq!(status, 404, "item {id}: {body}");
+        assert!(!body.to_string().contains("Secret"), "{body}");
+    }
+    // A cart cookie naming it (made by hand) shows nothing of it.
+    guest.plant_cookie("ql_cart", &format!("{item}x1"));
+    let (status, page, _) = guest.page("/cart").await;
+    assert_eq!(status, 200);
+    assert!(
+        !page.contains("Secret"),
+        "the cart shows a pending shop's item"
+    );
+    server.stop().await;
+}

@@ -121,7 +121,7 @@ pub async fn snapshot(state: &AppState, shop: Option<ShopId>) -> Result<BoardDat
         .store
         .read(move |r| {
             let shops = match shop {
-                Some(id) => vec![catalog::shop(r, id)?],
+                Some(id) => vec![catalog::listed_shop(r, id)?],
                 None => catalog::shops(r, true)?,
             };
             let prefixes = pickup::prefixes(r)?;
@@ -195,7 +195,13 @@ struct BoardPage {
 async fn page(State(state): State<AppState>, c: Chrome, Query(q): Query<BoardQuery>) -> PageResult {
     let shop = q.shop.map(ShopId);
     let title = match shop {
-        Some(id) => state.store.read(move |r| catalog::shop(r, id)).await?.name,
+        Some(id) => {
+            state
+                .store
+                .read(move |r| catalog::listed_shop(r, id))
+                .await?
+                .name
+        }
         None => c.venue.clone(),
     };
     let b = snapshot(&state, shop).await?;

@@ -137,7 +137,7 @@ async fn cart_page(
             let mut by_shop: BTreeMap<ShopId, CartShop> = BTreeMap::new();
             let mut total = Cents(0);
             for (id, q) in lines {
-                let Some(item) = catalog::item(r, id)? else {
+                let Some(item) = catalog::listed_item(r, id)? else {
                     continue;
                 };
                 let menu = catalog::menu(r, item.shop)?;
@@ -234,7 +234,10 @@ async fn add(
     PageForm(f): PageForm<AddForm>,
 ) -> PageResult {
     let id = ItemId(f.item_id);
-    let found = state.store.read(move |r| catalog::item(r, id)).await?;
+    let found = state
+        .store
+        .read(move |r| catalog::listed_item(r, id))
+        .await?;
     if found.is_none() {
         return Err(
             PageError::new(Failure::NotFound, "That item is no longer on the menu.").back("/"),
