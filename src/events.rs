@@ -48,6 +48,9 @@ pub enum DomainEvent {
         /// The items whose stock or availability may differ now.
         items: Vec<ItemAvailability>,
     },
+    /// Login sessions ended (a logout, an expiry sweep, a removed login or
+    /// a password reset): staff streams check that theirs still holds.
+    LoginsEnded,
     /// A shop's details, menu or state changed.
     ShopChanged {
         /// The shop.

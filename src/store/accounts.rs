@@ -131,6 +131,7 @@ pub fn login_user(
 
 /// Ends a login session.
 pub fn delete_login(tx: &mut Tx<'_>, token_hash: [u8; 32]) -> Result<(), StoreError> {
+    tx.publish(DomainEvent::LoginsEnded);
     tx.remove(TOKEN_HASH_TO_LOGIN, token_hash)
 }
 
@@ -151,6 +152,9 @@ pub fn sweep_logins(tx: &mut Tx<'_>) -> Result<usize, StoreError> {
     };
     for k in &expired {
         tx.remove(TOKEN_HASH_TO_LOGIN, *k)?;
+    }
+    if !expired.is_empty() {
+        tx.publish(DomainEvent::LoginsEnded);
     }
     Ok(expired.len())
 }

@@ -86,6 +86,9 @@ fn end_sessions(tx: &mut Tx<'_>, user: UserId) -> Result<(), StoreError> {
         }
         out
     };
+    if !theirs.is_empty() {
+        tx.publish(crate::events::DomainEvent::LoginsEnded);
+    }
     for k in theirs {
         tx.remove(TOKEN_HASH_TO_LOGIN, k)?;
     }

@@ -205,8 +205,12 @@ enum Watch {
     },
     /// A shop's menu availability.
     Menu { shop: ShopId },
-    /// A shop's dashboard.
-    Shop { shop: ShopId },
+    /// A shop's dashboard, for as long as the login it opened with holds.
+    Shop {
+        shop: ShopId,
+        /// The hash of that login's token.
+        login: [u8; 32],
+    },
     /// The pickup board, of one shop or all.
     Board { shop: Option<ShopId> },
 }
@@ -357,7 +361,7 @@ impl Feed {
                 self.queue.push_back(Bytes::from_static(SHOP));
                 Ok(())
             }
-            (Watch::Shop { shop }, DomainEvent::OrderPlaced { shop: s, order, .. })
+            (Watch::Shop { shop, .. }, DomainEvent::OrderPlaced { shop: s, order, .. })
                 if s == shop =>
             {
                 self.queue
@@ -365,7 +369,7 @@ impl Feed {
                 Ok(())
             }
             (
-                Watch::Shop { shop },
+                Watch::Shop { shop, .. },
                 DomainEvent::OrderStatusChanged {
                     shop: s,
                     order,
@@ -388,7 +392,7 @@ impl Feed {
                 Ok(())
             }
             (
-                Watch::Shop { shop },
+                Watch::Shop { shop, .. },
                 DomainEvent::StockChanged { shop: s, .. } | DomainEvent::ShopChanged { shop: s },
             ) if s == shop => {
                 self.queue.push_back(Bytes::from_static(STOCK));
@@ -501,9 +505,18 @@ impl Feed {
                 _ = self.stopping.wait_for(|s| *s) => return None,
             };
             let Some(received) = received else {
+                // A login that expired ends its stream within a keep-alive.
+                if !self.login_holds().await {
+                    return None;
+                }
                 return Some((Bytes::from_static(KEEP_ALIVE), self));
             };
             match received {
+                Ok(event) if *event == DomainEvent::LoginsEnded => {
+                    if !self.login_holds().await {
+                        return None;
+                    }
+                }
                 Ok(event) => {
                     if let Err(e) = self.on(&event).await {
                         tracing::debug!(error = %e, "event stream lookup failed");
@@ -521,6 +534,24 @@ impl Feed {
                 Err(RecvError::Closed) => return None,
             }
         }
+    }
+}
+
+impl Feed {
+    /// Whether the staff login a stream was opened with still holds
+    /// (always, for guests' streams).
+    async fn login_holds(&self) -> bool {
+        let Watch::Shop { login, .. } = self.watch else {
+            return true;
+        };
+        let now = self.state.store.now();
+        let found = self
+            .state
+            .store
+            .read(move |r| crate::store::accounts::login_user(r, login, now))
+            .await;
+        // A failed read keeps the stream; the next check decides.
+        !matches!(found, Ok(None))
     }
 }
 
@@ -661,11 +692,21 @@ async fn shop_stream(
     State(state): State<AppState>,
     Peer(peer): Peer,
     keeper: Shopkeeper,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    // The login it opens with: logging out, a removed login or a password
+    // reset ends the stream.
+    let login = cookie(&headers, super::extract::SESSION_COOKIE)
+        .and_then(|v| v.parse::<Token>().ok())
+        .map(|t| crate::auth::token_hash(&t))
+        .ok_or_else(ApiError::unauthorized)?;
     Ok(respond(open_feed(
         &state,
         peer.ip(),
-        Watch::Shop { shop: keeper.shop },
+        Watch::Shop {
+            shop: keeper.shop,
+            login,
+        },
     )?))
 }
 

@@ -127,6 +127,66 @@ async fn reconnect_with_last_event_id_replays_exactly_the_missed_events() {
     }
 }
 
+impl Stream {
+    /// Whether the server ends the stream within `wait` (events and
+    /// keep-alives before the end are skipped).
+    async fn ends(&mut self, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.resp.chunk()).await {
+                Err(_) => return false,
+                Ok(Ok(None)) | Ok(Err(_)) => return true,
+                Ok(Ok(Some(_))) => {}
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_and_a_password_reset_end_the_logins_streams() {
+    let server = Server::start().await;
+    let wait = Duration::from_secs(5);
+    // Two logins of one shopkeeper (a tablet and a laptop), each with a stream.
+    let mut tablet = Api::new(&server);
+    tablet.login("dumplings@demo.queueless").await;
+    let mut laptop = Api::new(&server);
+    laptop.login("dumplings@demo.queueless").await;
+    let mut on_tablet = Stream::open(&server, "/events/shop", &tablet.cookies(), None).await;
+    let mut on_laptop = Stream::open(&server, "/events/shop", &laptop.cookies(), None).await;
+
+    // Logging out on the tablet ends the tablet's stream only.
+    let (code, _) = tablet.send("POST", "/api/auth/logout", None).await;
+    assert_eq!(code, 204);
+    assert!(on_tablet.ends(wait).await, "the logged-out stream ends");
+    let mut guest = Api::new(&server);
+    let (id, _) = place(&mut guest, 5, "after-logout").await;
+    let e = on_laptop
+        .next(wait)
+        .await
+        .expect("the other login still hears orders");
+    assert_eq!((e.event.as_str(), e.data.clone()), ("placed", json!(id)));
+
+    // The operator resets the shopkeeper's password: every login of theirs
+    // ends, and so do their streams.
+    let (_, me) = laptop.send("GET", "/api/auth/me", None).await;
+    let mut admin = Api::new(&server);
+    admin.login("admin@demo.queueless").await;
+    let (code, body) = admin
+        .send(
+            "POST",
+            &format!("/api/admin/users/{}/password-reset", me["user_id"]),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    assert!(
+        on_laptop.ends(wait).await,
+        "the reset ends the laptop's stream"
+    );
+    let (code, _) = laptop.send("GET", "/api/shop", None).await;
+    assert_eq!(code, 401);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn menu_and_shop_streams_follow_stock_and_orders() {
     let server = Server::start().await;
