@@ -163,6 +163,7 @@ async fn a_shopkeeper_cannot_touch_another_shops_things() {
             "POST /api/shop/orders/{order_id}/payment",
             "POST /api/shop/orders/{order_id}/print",
             "POST /api/shop/orders/{order_id}/status",
+            "POST /api/shop/orders/{order_id}/undo",
             "POST /api/shop/tables/{table_id}/close",
         ],
         "a new route that names a shop's thing needs a case here"

@@ -292,6 +292,11 @@ impl Driver {
             "--autoplay-policy=no-user-gesture-required",
         ]
         .into_iter()
+        // A switch in `extra` replaces the default of the same name.
+        .filter(|d| {
+            let name = d.split('=').next().unwrap_or(d);
+            !extra.iter().any(|e| e.split('=').next() == Some(name))
+        })
         .chain(extra.iter().copied())
         .map(str::to_owned)
         .collect();
