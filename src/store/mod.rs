@@ -15,6 +15,7 @@ pub mod checkout;
 pub mod kitchen;
 pub mod orders;
 pub mod printing;
+pub mod report;
 pub mod service;
 pub mod staff;
 pub mod tables;

@@ -17,6 +17,7 @@
 //! - `daemon`: SIGKILL mid-rush; the command line beside the daemon.
 //! - `printer`: tickets at a TCP or FIFO printer, waiting across a SIGKILL;
 //!   reprints; payment QR on the guest's order; voided payments.
+//! - `report`: the report of a day or range as CSV.
 //! - `support`, `client`: the harness.
 
 mod access;
@@ -27,6 +28,7 @@ mod input;
 mod kitchen;
 mod orders;
 mod printer;
+mod report;
 mod shops;
 mod staff;
 mod stock;

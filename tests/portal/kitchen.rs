@@ -264,6 +264,11 @@ async fn the_kitchen_display_fits_a_laptop_and_a_tablet_and_acts_without_reload(
         "document.getElementById('sound').getAttribute('aria-pressed') === 'false'",
     )
     .await;
+    // The report of the day, with its CSV link.
+    kds.goto(&server.url("/shop/report")).await.expect("report");
+    wait_for(&kds, "#payments").await;
+    wait_for(&kds, "a#csv[download]").await;
+    screenshot(&kds, "shop-report").await;
     kds.close().await.expect("close");
 
     // Headless Chromium runs audio even with

@@ -1,16 +1,21 @@
 //! The shopkeeper's counter: the dashboard page around the kitchen display
 //! (the queue itself, its cards and actions are in [`super::kitchen`]),
-//! and today's report.
+//! and the report of a chosen day or range, as a page and as CSV.
 
 use askama::Template;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use serde::Deserialize;
 
 use super::kitchen::{Queue, queue};
-use super::{Chrome, PageResult, ShopPage, money, render};
+use super::{Chrome, PageError, PageResult, ShopPage, money, render};
 use crate::domain::shop::Approval;
-use crate::store::{catalog, orders};
+use crate::domain::time::local_midnight;
+use crate::store::catalog;
+use crate::store::report::{self, RangeReport};
 use crate::web::AppState;
 
 /// Dashboard routes.
@@ -18,6 +23,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/shop", get(dashboard))
         .route("/shop/report", get(report))
+        .route("/shop/report.csv", get(report_csv))
         .merge(super::kitchen::router())
 }
 
@@ -57,32 +63,151 @@ async fn dashboard(State(state): State<AppState>, c: Chrome, k: ShopPage) -> Pag
 #[template(path = "shop_report.html")]
 struct ReportPage {
     c: Chrome,
-    orders: u64,
-    cancelled: u64,
-    revenue: String,
+    from: String,
+    to: String,
+    r: RangeReport,
     lines: Vec<(String, u64, String)>,
-    prep_minutes: Option<String>,
+    methods: Vec<(&'static str, u64, String, u64, String)>,
 }
 
-async fn report(State(state): State<AppState>, c: Chrome, k: ShopPage) -> PageResult {
-    let now = state.store.now();
+impl ReportPage {
+    fn revenue(&self) -> String {
+        money(self.r.revenue)
+    }
+    fn minutes(s: Option<u64>) -> String {
+        s.map_or_else(|| "–".to_owned(), |s| format!("{:.1}", s as f64 / 60.0))
+    }
+    fn average(&self) -> String {
+        Self::minutes(self.r.prep_average_seconds)
+    }
+    fn p90(&self) -> String {
+        Self::minutes(self.r.prep_p90_seconds)
+    }
+}
+
+/// The chosen range: `from` and `to` are venue-local dates (`YYYY-MM-DD`),
+/// both included; left out, today.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RangeQuery {
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
+}
+
+/// Reads the range's report; the dates as given (or today's).
+async fn range(
+    state: &AppState,
+    shop: crate::domain::ShopId,
+    q: RangeQuery,
+) -> Result<(String, String, RangeReport), PageError> {
     let offset = state.store.settings().utc_offset_minutes;
+    let today_start = state.store.now().local_day_start(offset);
+    let bad = || {
+        PageError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Dates look like 2026-12-01.",
+        )
+        .back("/shop/report")
+    };
+    let parse = |d: &Option<String>| match d.as_deref().filter(|d| !d.is_empty()) {
+        Some(d) => local_midnight(d, offset)
+            .map(|t| (d.to_owned(), t))
+            .ok_or_else(bad),
+        None => Ok((day_text(today_start, offset), today_start)),
+    };
+    let (from_text, from) = parse(&q.from)?;
+    let (to_text, to_day) = parse(&q.to)?;
+    let to = to_day.plus_ms(86_400_000);
     let r = state
         .store
-        .read(move |r| orders::report(r, k.shop, now, offset))
+        .read(move |r| report::range_report(r, shop, from, to))
         .await?;
+    Ok((from_text, to_text, r))
+}
+
+/// `YYYY-MM-DD` of the venue-local day starting at `start`.
+fn day_text(start: crate::domain::Timestamp, offset: i32) -> String {
+    // Walk from a civil date near the day: exact, and only for labels.
+    let days = (i64::try_from(start.0).unwrap_or(0) + i64::from(offset) * 60_000) / 86_400_000;
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// H. Hinnant's `civil_from_days`.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+async fn report(
+    State(state): State<AppState>,
+    c: Chrome,
+    k: ShopPage,
+    Query(q): Query<RangeQuery>,
+) -> PageResult {
+    let (from, to, r) = range(&state, k.shop, q).await?;
     render(&ReportPage {
         c,
-        orders: r.orders,
-        cancelled: r.cancelled,
-        revenue: money(r.revenue),
+        from,
+        to,
         lines: r
             .lines
             .iter()
             .map(|l| (l.name.clone(), l.quantity, money(l.revenue)))
             .collect(),
-        prep_minutes: r
-            .average_prep_seconds
-            .map(|s| format!("{:.1}", f64::from(s) / 60.0)),
+        methods: r
+            .methods
+            .iter()
+            .map(|m| {
+                (
+                    m.method,
+                    m.paid_orders,
+                    money(m.paid),
+                    m.unpaid_orders,
+                    money(m.unpaid),
+                )
+            })
+            .collect(),
+        r,
     })
+}
+
+async fn report_csv(
+    State(state): State<AppState>,
+    k: ShopPage,
+    Query(q): Query<RangeQuery>,
+) -> Result<Response, PageError> {
+    let (from, to, r) = range(&state, k.shop, q).await?;
+    let name = format!("attachment; filename=\"report-{from}-to-{to}.csv\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        r.csv(),
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn civil_from_days_inverts_days_from_civil() {
+        for (y, m, d) in [(1970, 1, 1), (2000, 2, 29), (2026, 12, 1), (2100, 3, 1)] {
+            let days = crate::domain::time::days_from_civil(y, m, d).expect("a date");
+            assert_eq!(
+                super::civil_from_days(days),
+                (i64::from(y), i64::from(m), i64::from(d))
+            );
+        }
+    }
 }
