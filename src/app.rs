@@ -19,7 +19,8 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::gateway::Gateway;
-use crate::store::{Store, StoreSettings, accounts, checkout, orders};
+use crate::store::retention::{self, RetentionSettings};
+use crate::store::{Clock, SpaceLevels, Store, StoreSettings, accounts, checkout, orders};
 use crate::tls::{Tls, TlsListener};
 use crate::web::{self, AppState, WebSettings};
 
@@ -111,6 +112,29 @@ async fn hsts(mut response: axum::response::Response) -> axum::response::Respons
 
 /// Opens everything and starts serving; returns once the listeners are bound.
 pub async fn start(config: Config) -> anyhow::Result<Running> {
+    start_full(config, None, Clock::system()).await
+}
+
+/// Like [`start`], with the web side's gateway given (a fake in tests,
+/// which need no root): no firewall is touched then, whatever the config
+/// says about guest interfaces.
+pub async fn start_with(
+    config: Config,
+    guests: Option<Arc<dyn crate::gateway::Guests>>,
+) -> anyhow::Result<Running> {
+    start_full(config, guests, Clock::system()).await
+}
+
+/// [`start`] with the store reading time from `clock` (tests move it).
+pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Running> {
+    start_full(config, None, clock).await
+}
+
+async fn start_full(
+    config: Config,
+    guests: Option<Arc<dyn crate::gateway::Guests>>,
+    clock: Clock,
+) -> anyhow::Result<Running> {
     create_data_dir(&config)?;
     let db_path = config.database_path();
     let settings = StoreSettings {
@@ -119,10 +143,14 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         cache_bytes: usize::try_from(config.database_cache_mib)
             .unwrap_or(usize::MAX)
             .saturating_mul(1024 * 1024),
+        space: SpaceLevels {
+            warning_bytes: u64::from(config.space_warning_mib) * 1024 * 1024,
+            floor_bytes: u64::from(config.space_floor_mib) * 1024 * 1024,
+        },
         ..StoreSettings::default()
     };
     let path = db_path.clone();
-    let store = tokio::task::spawn_blocking(move || Store::open(&path, settings))
+    let store = tokio::task::spawn_blocking(move || Store::open_with_clock(&path, settings, clock))
         .await
         .context("opening the database")?
         .with_context(|| format!("opening database {}", db_path.display()))?;
@@ -151,6 +179,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         store.clone(),
         WebSettings {
             venue_name: config.venue_name.clone(),
+            currency: config.currency,
             secure_cookies: config.secure_cookies,
             login_seconds: u64::from(config.login_hours) * 3600,
             auto_approve_shops: config.auto_approve_shops,
@@ -160,8 +189,13 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             staff_from_guest_network: config.staff_from_guest_network,
         },
     );
+    state.key = Arc::new(
+        crate::web::keys::PortalKey::load_or_create(&config.data_dir)
+            .context("the portal's key")?,
+    );
     let mut tasks = Vec::new();
     let gateway = match &config.gateway {
+        _ if guests.is_some() => None,
         Some(g) => {
             let ports: Vec<u16> = std::iter::once(http_addr.port())
                 .chain(https_addr.map(|a| a.port()))
@@ -176,11 +210,14 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             .await
             .context("starting the captive gateway")?;
             tasks.extend(gw.spawn_tasks().context("watching the guest interfaces")?);
-            state = state.with_gateway(gw.clone());
+            state = state.with_gateway(Arc::new(gw.clone()));
             Some(gw)
         }
         None => None,
     };
+    if let Some(fake) = guests {
+        state = state.with_gateway(fake);
+    }
     if config.demo && crate::demo::seed_if_empty(&store, &state.passwords).await? {
         tracing::info!("seeded the demo venue");
     }
@@ -209,6 +246,15 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         )));
     }
     tasks.push(tokio::spawn(sweep(state.clone())));
+    tasks.push(tokio::spawn(watch_space(store.clone())));
+    tasks.push(tokio::spawn(retain(
+        store.clone(),
+        RetentionSettings {
+            order_days: config.order_retention_days,
+            notification_hours: config.notification_hours,
+            wifi_days: config.wifi_session_days,
+        },
+    )));
     let (printers, printing) = crate::printer::start(store.clone(), config.utc_offset_minutes);
     tasks.push(printing);
     state = state.with_printers(printers);
@@ -361,6 +407,40 @@ async fn auto_cancel(store: Store, max_age_ms: u64) {
             }
             Err(e) => tracing::warn!(error = %e, "auto-cancel sweep failed"),
         }
+    }
+}
+
+/// Forgets what retention allows, a minute after start and then every ten
+/// minutes, in small writer batches (see [`retention`]).
+async fn retain(store: Store, settings: RetentionSettings) {
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match retention::run(&store, settings).await {
+            Ok(s) if s.any() => tracing::info!(
+                orders = s.orders,
+                notifications = s.notifications,
+                wifi_sessions = s.wifi_sessions,
+                "retention: folded old orders and removed old records"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
+        }
+    }
+}
+
+/// Measures free space while nothing is written (the writer measures
+/// before every batch): logs level changes, and lets orders in again once
+/// space was freed even if no write came to notice.
+async fn watch_space(store: Store) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let s = store.clone();
+        let _ = tokio::task::spawn_blocking(move || s.check_space()).await;
     }
 }
 

@@ -79,10 +79,45 @@ fn check_pem(cert: &Path, key: &Path) -> Finding {
     ))
 }
 
+fn check_space(config: &Config) -> Finding {
+    use crate::store::space::{SpaceLevel, SpaceLevels, SpaceReport, judge, measure};
+    let levels = SpaceLevels {
+        warning_bytes: u64::from(config.space_warning_mib) * 1024 * 1024,
+        floor_bytes: u64::from(config.space_floor_mib) * 1024 * 1024,
+    };
+    match measure(&config.data_dir) {
+        Ok((free, total)) => {
+            let report = SpaceReport {
+                free_bytes: free,
+                total_bytes: total,
+                level: judge(free, levels),
+                warning_bytes: levels.warning_bytes,
+                floor_bytes: levels.floor_bytes,
+            };
+            let text = format!(
+                "{} (warning below {} MiB, new orders refused below {} MiB)",
+                report.describe(),
+                config.space_warning_mib,
+                config.space_floor_mib
+            );
+            if report.level == SpaceLevel::Ok {
+                ok(text)
+            } else {
+                fix(text)
+            }
+        }
+        Err(e) => fix(format!(
+            "cannot measure the free space of {} ({e})",
+            config.data_dir.display()
+        )),
+    }
+}
+
 /// Runs every check.
 pub fn run(config: &Config) -> Vec<Finding> {
     let mut out = vec![ok("settings parse")];
     out.push(check_data_dir(&config.data_dir));
+    out.push(check_space(config));
     match &config.tls {
         Some((c, k)) => out.push(check_pem(c, k)),
         None if config.https.is_some() => out.push(ok(

@@ -24,6 +24,8 @@ pub struct Layer {
     pub https: Option<SocketAddr>,
     /// The venue's name, shown on the portal.
     pub venue_name: Option<String>,
+    /// The venue's currency, an ISO 4217 code ("EUR", "JPY", "KWD").
+    pub currency: Option<String>,
     /// Venue-local time is UTC plus this many minutes.
     pub utc_offset_minutes: Option<i32>,
     /// Approve newly registered shops without the operator.
@@ -34,6 +36,17 @@ pub struct Layer {
     pub group_commit: Option<bool>,
     /// Most memory the database may keep as page cache, in MiB.
     pub database_cache_mib: Option<u32>,
+    /// Keep finished orders' details this many days, then fold them into
+    /// per-day per-item totals (0: keep forever).
+    pub order_retention_days: Option<u32>,
+    /// Keep ended Wi-Fi sessions this many days (0: forever).
+    pub wifi_session_days: Option<u32>,
+    /// Remove a guest's notifications this many hours after the order finished (0: never).
+    pub notification_hours: Option<u32>,
+    /// Warn when the data directory's filesystem has less than this many MiB free.
+    pub space_warning_mib: Option<u32>,
+    /// Refuse new orders when it has less than this many MiB free (0: never).
+    pub space_floor_mib: Option<u32>,
     /// How long a staff login lasts.
     pub login_hours: Option<u32>,
     /// Login and registration attempts per minute from one address.
@@ -93,6 +106,8 @@ pub struct Config {
     pub https: Option<SocketAddr>,
     /// The venue's name.
     pub venue_name: String,
+    /// The venue's currency: every price is in its minor units.
+    pub currency: crate::domain::currency::Currency,
     /// Venue-local time is UTC plus this many minutes.
     pub utc_offset_minutes: i32,
     /// Approve new shops without the operator.
@@ -103,6 +118,16 @@ pub struct Config {
     pub group_commit: bool,
     /// The database's page cache limit, MiB.
     pub database_cache_mib: u32,
+    /// Days finished orders keep their details (0: forever).
+    pub order_retention_days: u32,
+    /// Days ended Wi-Fi sessions are kept (0: forever).
+    pub wifi_session_days: u32,
+    /// Hours notifications outlive their finished order (0: forever).
+    pub notification_hours: u32,
+    /// Free MiB below which the daemon warns.
+    pub space_warning_mib: u32,
+    /// Free MiB below which new orders are refused (0: never).
+    pub space_floor_mib: u32,
     /// Staff login length.
     pub login_hours: u32,
     /// Login attempts per minute per address.
@@ -142,11 +167,17 @@ pub fn defaults() -> Config {
         http: SocketAddr::from(([127, 0, 0, 1], 8080)),
         https: None,
         venue_name: "queueless venue".into(),
+        currency: crate::domain::currency::Currency::default(),
         utc_offset_minutes: 0,
         auto_approve_shops: false,
         auto_cancel_seconds: 900,
         group_commit: true,
         database_cache_mib: 16,
+        order_retention_days: 14,
+        wifi_session_days: 2,
+        notification_hours: 24,
+        space_warning_mib: 8,
+        space_floor_mib: 2,
         login_hours: 12,
         login_attempts_per_minute: 10,
         secure_cookies: false,
@@ -222,6 +253,7 @@ pub fn env_layer(vars: impl IntoIterator<Item = (String, String)>) -> Result<Lay
             "QUEUELESS_HTTP" => l.http = Some(parse(&name, v, "an address like 0.0.0.0:80")?),
             "QUEUELESS_HTTPS" => l.https = Some(parse(&name, v, "an address like 0.0.0.0:443")?),
             "QUEUELESS_VENUE_NAME" => l.venue_name = Some(value.clone()),
+            "QUEUELESS_CURRENCY" => l.currency = Some(value.clone()),
             "QUEUELESS_UTC_OFFSET_MINUTES" => {
                 l.utc_offset_minutes = Some(parse(&name, v, "minutes, like 330 or -300")?)
             }
@@ -230,6 +262,15 @@ pub fn env_layer(vars: impl IntoIterator<Item = (String, String)>) -> Result<Lay
             }
             "QUEUELESS_AUTO_CANCEL_SECONDS" => {
                 l.auto_cancel_seconds = Some(parse(&name, v, "a number of seconds")?)
+            }
+            "QUEUELESS_ORDER_RETENTION_DAYS" => {
+                l.order_retention_days = Some(parse(&name, v, "a number of days")?)
+            }
+            "QUEUELESS_SPACE_WARNING_MIB" => {
+                l.space_warning_mib = Some(parse(&name, v, "a number of MiB")?)
+            }
+            "QUEUELESS_SPACE_FLOOR_MIB" => {
+                l.space_floor_mib = Some(parse(&name, v, "a number of MiB")?)
             }
             "QUEUELESS_DEMO" => l.demo = Some(parse(&name, v, "true or false")?),
             "QUEUELESS_TLS_CERT" => l.tls_cert = Some(PathBuf::from(v)),
@@ -275,6 +316,13 @@ pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> 
         if let Some(v) = l.venue_name {
             c.venue_name = v;
         }
+        if let Some(v) = l.currency {
+            c.currency = v
+                .parse()
+                .map_err(|e: crate::domain::currency::UnknownCurrency| {
+                    ConfigError::Invalid(e.to_string())
+                })?;
+        }
         if let Some(v) = l.utc_offset_minutes {
             c.utc_offset_minutes = v;
         }
@@ -289,6 +337,21 @@ pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> 
         }
         if let Some(v) = l.database_cache_mib {
             c.database_cache_mib = v;
+        }
+        if let Some(v) = l.order_retention_days {
+            c.order_retention_days = v;
+        }
+        if let Some(v) = l.wifi_session_days {
+            c.wifi_session_days = v;
+        }
+        if let Some(v) = l.notification_hours {
+            c.notification_hours = v;
+        }
+        if let Some(v) = l.space_warning_mib {
+            c.space_warning_mib = v;
+        }
+        if let Some(v) = l.space_floor_mib {
+            c.space_floor_mib = v;
         }
         if let Some(v) = l.login_hours {
             c.login_hours = v;
@@ -333,6 +396,11 @@ pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> 
     if c.database_cache_mib == 0 {
         return Err(ConfigError::Invalid(
             "database_cache_mib must be at least 1".into(),
+        ));
+    }
+    if c.space_floor_mib > c.space_warning_mib {
+        return Err(ConfigError::Invalid(
+            "space_floor_mib must not be above space_warning_mib (the warning comes first)".into(),
         ));
     }
     if c.login_hours == 0 || c.login_attempts_per_minute == 0 {
@@ -492,6 +560,15 @@ mod tests {
                 .database_cache_mib,
             4
         );
+        let upside_down: Layer =
+            toml::from_str("space_warning_mib = 1\nspace_floor_mib = 2").expect("toml");
+        let err = merge(defaults(), &[upside_down]).expect_err("floor above warning");
+        assert!(err.to_string().contains("space_floor_mib"), "{err}");
+        let retention: Layer = toml::from_str("order_retention_days = 3").expect("toml");
+        let env =
+            env_layer([("QUEUELESS_SPACE_FLOOR_MIB".to_owned(), "1".to_owned())]).expect("env");
+        let c = merge(defaults(), &[retention, env]).expect("merges");
+        assert_eq!((c.order_retention_days, c.space_floor_mib), (3, 1));
     }
 
     #[test]

@@ -222,14 +222,28 @@ async fn run(store: &Store, req: Request) -> Result<Response, StoreError> {
         | Request::Deauth { .. }
         | Request::Trust { .. }
         | Request::Block { .. } => Response::err("client commands need the running daemon"),
-        Request::Status => Response::ok(
-            format!(
-                "queueless {} running, database {}",
-                env!("CARGO_PKG_VERSION"),
-                store.path().display()
-            ),
-            serde_json::json!({ "version": env!("CARGO_PKG_VERSION"), "database": store.path() }),
-        ),
+        Request::Status => {
+            let space = store.check_space();
+            let state = if store.is_down() {
+                "\ndatabase: DOWN after a write failed; re-opened as soon as writing works again"
+            } else {
+                ""
+            };
+            Response::ok(
+                format!(
+                    "queueless {} running, database {}\n{}{state}",
+                    env!("CARGO_PKG_VERSION"),
+                    store.path().display(),
+                    space.describe()
+                ),
+                serde_json::json!({
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "database": store.path(),
+                    "space": space,
+                    "database_down": store.is_down(),
+                }),
+            )
+        }
         Request::Backup { to } => {
             let target = to.clone();
             let entries = store.read(move |r| backup::copy_all(r, &target)).await?;

@@ -8,9 +8,11 @@
 //! - stock needs of a checkout are computed in one place ([`stock`]).
 
 pub mod account;
+pub mod currency;
 pub mod ids;
 pub mod menu;
 pub mod money;
+pub mod options;
 pub mod order;
 pub mod payqr;
 pub mod service;
@@ -20,8 +22,8 @@ pub mod text;
 pub mod time;
 
 pub use ids::{
-    CategoryId, GuestId, IngredientId, ItemId, NotificationId, OrderId, SessionId, ShopId, Token,
-    UserId,
+    CategoryId, GuestId, IngredientId, ItemId, NotificationId, OptionGroupId, OptionId, OrderId,
+    SessionId, ShopId, Token, UserId,
 };
 pub use money::Cents;
 pub use time::Timestamp;

@@ -7,6 +7,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::options::LineOption;
 use super::stock::Taken;
 use super::{Cents, GuestId, ItemId, OrderId, SessionId, ShopId, Timestamp, Token};
 
@@ -242,6 +243,28 @@ pub struct OrderLine {
     pub quantity: u32,
     /// What it took from stock.
     pub taken: Taken,
+    /// The options chosen, as they were when ordered (empty for a plain item).
+    pub options: Vec<LineOption>,
+}
+
+impl OrderLine {
+    /// The line's total: its unit price (options included) times the quantity.
+    pub fn total(&self) -> Cents {
+        self.unit_price.times(self.quantity).unwrap_or_default()
+    }
+
+    /// The chosen options for people: "Large (+0.80), 50 %".
+    pub fn options_text(&self, money: impl Fn(Cents) -> String) -> String {
+        self.options
+            .iter()
+            .map(|o| match o.price_delta {
+                0 => o.name.clone(),
+                d if d > 0 => format!("{} (+{})", o.name, money(Cents(d.unsigned_abs()))),
+                d => format!("{} (−{})", o.name, money(Cents(d.unsigned_abs()))),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// One order: the part of a checkout that belongs to one shop.

@@ -60,6 +60,7 @@ pub fn register_shop(
     let name = check_name("shop name", shop_name).map_err(StoreError::Invalid)?;
     let location = check_text("location", location, 120).map_err(StoreError::Invalid)?;
     let contact = check_text("contact", contact, 120).map_err(StoreError::Invalid)?;
+    super::catalog::check_name_free(&**tx, &name, None)?;
     let mut user = create_user(
         tx,
         NewUser {

@@ -12,6 +12,7 @@ use crate::domain::menu::{
 };
 use crate::domain::shop::{Approval, OpeningHours, Shop};
 use crate::domain::stock::{available, units_left};
+use crate::domain::text::name_key;
 use crate::domain::{CategoryId, Cents, IngredientId, ItemId, ShopId};
 use crate::events::{DomainEvent, ItemAvailability};
 
@@ -59,6 +60,8 @@ pub struct ItemView {
     pub available: bool,
     /// Units left where counted.
     pub left: Option<u64>,
+    /// The option groups it offers, with live availability.
+    pub options: Vec<super::options::GroupView>,
 }
 
 /// A shop's whole menu.
@@ -85,8 +88,12 @@ pub fn menu(v: &impl View, shop_id: ShopId) -> Result<MenuView, StoreError> {
     let items: Vec<MenuItem> = v.many(ID_TO_ITEM, &v.ids(SHOP_TO_ITEM, shop_id.0)?)?;
     let items = items
         .into_iter()
-        .map(|item| view_item(item, &ingredients))
-        .collect();
+        .map(|item| {
+            let mut view = view_item(item, &ingredients);
+            view.options = super::options::item_group_views(v, view.item.id, &ingredients)?;
+            Ok(view)
+        })
+        .collect::<Result<_, StoreError>>()?;
     Ok(MenuView {
         shop,
         categories,
@@ -103,6 +110,7 @@ fn view_item(item: MenuItem, ingredients: &[Ingredient]) -> ItemView {
         available: available(&item, left),
         left,
         item,
+        options: Vec::new(),
     }
 }
 
@@ -162,11 +170,46 @@ pub struct ShopPatch {
     pub open_order_limit: Option<Option<u32>>,
 }
 
-/// Applies a patch to the shop.
+/// Refuses `name` when another shop (pending or approved) has the same
+/// name as [`name_key`] compares them: no shop can pass as another.
+pub fn check_name_free(
+    v: &impl View,
+    name: &str,
+    except: Option<ShopId>,
+) -> Result<(), StoreError> {
+    let key = name_key(name);
+    for other in shops(v, false)? {
+        if Some(other.id) != except
+            && other.approval != Approval::Rejected
+            && name_key(&other.name) == key
+        {
+            return Err(StoreError::Conflict(format!(
+                "a shop named \u{201c}{}\u{201d} exists already; choose another name",
+                other.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Applies a patch to the shop. An approved shop keeps its name: the
+/// operator approved the shop under it, so only the operator renames it
+/// ([`rename_shop`]); changing only case or spacing is allowed.
 pub fn update_shop(tx: &mut Tx<'_>, id: ShopId, patch: ShopPatch) -> Result<Shop, StoreError> {
     let mut s = shop(&**tx, id)?;
     if let Some(name) = patch.name {
-        s.name = check_name("name", &name).map_err(StoreError::Invalid)?;
+        let name = check_name("name", &name).map_err(StoreError::Invalid)?;
+        if name_key(&name) != name_key(&s.name) {
+            if s.approval == Approval::Approved {
+                return Err(StoreError::Conflict(
+                    "an approved shop is renamed by the venue's operator (so that no shop can \
+                     take another's name); ask them"
+                        .into(),
+                ));
+            }
+            check_name_free(&**tx, &name, Some(id))?;
+        }
+        s.name = name;
     }
     if let Some(location) = patch.location {
         s.location = check_text("location", &location, 120).map_err(StoreError::Invalid)?;
@@ -191,6 +234,17 @@ pub fn update_shop(tx: &mut Tx<'_>, id: ShopId, patch: ShopPatch) -> Result<Shop
         }
         s.open_order_limit = limit;
     }
+    tx.put(ID_TO_SHOP, id.0, &s)?;
+    tx.publish(DomainEvent::ShopChanged { shop: id });
+    Ok(s)
+}
+
+/// The operator renames a shop (approved or not); the name must be free.
+pub fn rename_shop(tx: &mut Tx<'_>, id: ShopId, name: &str) -> Result<Shop, StoreError> {
+    let mut s = shop(&**tx, id)?;
+    let name = check_name("name", name).map_err(StoreError::Invalid)?;
+    check_name_free(&**tx, &name, Some(id))?;
+    s.name = name;
     tx.put(ID_TO_SHOP, id.0, &s)?;
     tx.publish(DomainEvent::ShopChanged { shop: id });
     Ok(s)

@@ -8,13 +8,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::catalog::{not_found, own_ingredient, publish_availability, shop};
+use super::options::item_groups;
 use super::tables::*;
 use super::{StoreError, Tx};
 use crate::domain::menu::{Ingredient, MAX_TEXT, MenuItem, StockPolicy, check_text};
+use crate::domain::options::{
+    ChoiceError, LineOption, MenuOption, OptionGroup, check_choice, option_taken, unit_price,
+};
 use crate::domain::order::{Actor, Order, OrderEvent, OrderLine, OrderStatus, pickup_code};
 use crate::domain::service::{Notification, OrderSession, Payment, PaymentMethod, PaymentStatus};
-use crate::domain::stock::{Needs, taken_for, units_left};
-use crate::domain::{Cents, GuestId, ItemId, NotificationId, OrderId, ShopId, Token};
+use crate::domain::stock::{Needs, User, policy_left, taken_for, units_left};
+use crate::domain::{Cents, GuestId, ItemId, NotificationId, OptionId, OrderId, ShopId, Token};
 use crate::events::DomainEvent;
 
 /// Most units of one item in one checkout.
@@ -30,13 +34,19 @@ pub const MIN_IDEMPOTENCY_KEY: usize = 16;
 pub const MAX_IDEMPOTENCY_KEY: usize = 100;
 
 /// One line of a checkout.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckoutLine {
     /// The item.
     pub item: ItemId,
     /// How many.
     pub quantity: u32,
+    /// The options chosen for it (each at most once).
+    pub options: Vec<OptionId>,
 }
+
+/// A merged line, loaded and checked: the item, how many, and the chosen
+/// options with their groups.
+type Line = (MenuItem, u32, Vec<(OptionGroup, MenuOption)>);
 
 /// What a guest sends at checkout.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,26 +150,49 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
             replayed: true,
         });
     }
+    // A replay writes nothing, so it is answered even when storage is low.
+    tx.admit_new_order()?;
 
-    // Merge repeated items, keeping the first-seen order of lines.
-    let mut quantities: Vec<(ItemId, u32)> = Vec::new();
+    // An option twice in one line is refused before lines are merged.
     for line in &c.lines {
-        match quantities.iter_mut().find(|(i, _)| *i == line.item) {
-            Some((_, q)) => *q = q.saturating_add(line.quantity),
-            None => quantities.push((line.item, line.quantity)),
+        for (i, &o) in line.options.iter().enumerate() {
+            if line.options[..i].contains(&o) {
+                let name = tx
+                    .get::<u64, MenuOption>(ID_TO_OPTION, o.0)?
+                    .map(|o| o.name)
+                    .unwrap_or_default();
+                return Err(StoreError::Choice(ChoiceError::Duplicate {
+                    option: o,
+                    name,
+                }));
+            }
+        }
+    }
+    // Merge lines of the same item with the same options, keeping the
+    // first-seen order of lines; other options stay separate lines.
+    let mut quantities: Vec<(ItemId, Vec<OptionId>, u32)> = Vec::new();
+    for line in &c.lines {
+        let mut options = line.options.clone();
+        options.sort_unstable();
+        match quantities
+            .iter_mut()
+            .find(|(i, o, _)| *i == line.item && *o == options)
+        {
+            Some((_, _, q)) => *q = q.saturating_add(line.quantity),
+            None => quantities.push((line.item, options, line.quantity)),
         }
     }
     // Each line is valid on its own (checked above); together they are a
     // conflict, not malformed input.
-    if let Some((item, q)) = quantities.iter().find(|(_, q)| *q > MAX_QUANTITY) {
+    if let Some((item, _, q)) = quantities.iter().find(|(_, _, q)| *q > MAX_QUANTITY) {
         return Err(StoreError::Conflict(format!(
             "item {item} is ordered {q} times in all; at most {MAX_QUANTITY} in one checkout"
         )));
     }
 
     // Load and check everything; nothing is written until all is well.
-    let mut by_shop: BTreeMap<ShopId, Vec<(MenuItem, u32)>> = BTreeMap::new();
-    for &(id, quantity) in &quantities {
+    let mut by_shop: BTreeMap<ShopId, Vec<Line>> = BTreeMap::new();
+    for (id, chosen, quantity) in quantities {
         let item: MenuItem = tx.get(ID_TO_ITEM, id.0)?.ok_or_else(|| {
             not_found(format!("item {id} (the menu may have changed; reload it)"))
         })?;
@@ -169,7 +202,22 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
                 name: item.name,
             });
         }
-        by_shop.entry(item.shop).or_default().push((item, quantity));
+        let groups = item_groups(&**tx, item.id)?;
+        let options: Vec<(OptionGroup, MenuOption)> = check_choice(&item.name, &groups, &chosen)
+            .map_err(StoreError::Choice)?
+            .into_iter()
+            .map(|(g, o)| (g.clone(), o.clone()))
+            .collect();
+        if let Some((_, o)) = options.iter().find(|(_, o)| !o.enabled) {
+            return Err(StoreError::OptionUnavailable {
+                option: o.id,
+                name: o.name.clone(),
+            });
+        }
+        by_shop
+            .entry(item.shop)
+            .or_default()
+            .push((item, quantity, options));
     }
     let mut shops = Vec::new();
     for &shop_id in by_shop.keys() {
@@ -184,13 +232,33 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
     };
 
     let mut needs = Needs::default();
+    let mut chosen: BTreeMap<OptionId, &MenuOption> = BTreeMap::new();
     for lines in by_shop.values() {
-        for (item, q) in lines {
+        for (item, q, options) in lines {
             needs.add(item.id, &taken_for(item, *q));
+            for (_, o) in options {
+                needs.add_option(o.id, &option_taken(o, *q));
+                chosen.insert(o.id, o);
+            }
         }
     }
-    let items: BTreeMap<ItemId, &MenuItem> =
-        by_shop.values().flatten().map(|(i, _)| (i.id, i)).collect();
+    let items: BTreeMap<ItemId, &MenuItem> = by_shop
+        .values()
+        .flatten()
+        .map(|(i, _, _)| (i.id, i))
+        .collect();
+    for (&id, &need) in &needs.options {
+        let o = chosen[&id];
+        if let StockPolicy::Counted(left) = o.stock
+            && u64::from(left) < need
+        {
+            return Err(StoreError::OptionOutOfStock {
+                option: id,
+                name: o.name.clone(),
+                left: u64::from(left),
+            });
+        }
+    }
     for (&id, &need) in &needs.items {
         let item = items[&id];
         if let StockPolicy::Counted(left) = item.stock
@@ -204,8 +272,31 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
         }
     }
     let mut ingredients: BTreeMap<_, Ingredient> = BTreeMap::new();
-    for (&id, &(need, first_item)) in &needs.ingredients {
-        let item = items[&first_item];
+    for (&id, &(need, user)) in &needs.ingredients {
+        let item = match user {
+            User::Item(item) => items[&item],
+            User::Option(option) => {
+                let o = chosen[&option];
+                let ing = own_ingredient(&**tx, o.shop, id).map_err(|_| {
+                    StoreError::OptionUnavailable {
+                        option,
+                        name: o.name.clone(),
+                    }
+                })?;
+                if ing.stock < need {
+                    let left = policy_left(&o.stock, |i| {
+                        own_ingredient(&**tx, o.shop, i).ok().map(|g| g.stock)
+                    });
+                    return Err(StoreError::OptionOutOfStock {
+                        option,
+                        name: o.name.clone(),
+                        left: left.unwrap_or(0),
+                    });
+                }
+                ingredients.insert(id, ing);
+                continue;
+            }
+        };
         let ing =
             own_ingredient(&**tx, item.shop, id).map_err(|_| StoreError::ItemUnavailable {
                 item: item.id,
@@ -226,10 +317,9 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
     let mut totals = BTreeMap::new();
     for (&shop_id, lines) in &by_shop {
         let mut total = Cents(0);
-        for (item, q) in lines {
-            total = item
-                .price
-                .times(*q)
+        for (item, q, options) in lines {
+            total = unit_price(item.price, options.iter().map(|(_, o)| o.price_delta))
+                .and_then(|p| p.times(*q))
                 .and_then(|t| total.plus(t))
                 .ok_or_else(|| StoreError::Invalid("the order total is too large".into()))?;
         }
@@ -249,6 +339,14 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
             let left = u64::from(left) - need;
             item.stock = StockPolicy::Counted(u32::try_from(left).unwrap_or(u32::MAX));
             tx.put(ID_TO_ITEM, id.0, &item)?;
+        }
+    }
+    for (&id, &need) in &needs.options {
+        let mut o = chosen[&id].clone();
+        if let StockPolicy::Counted(left) = o.stock {
+            let left = u64::from(left) - need;
+            o.stock = StockPolicy::Counted(u32::try_from(left).unwrap_or(u32::MAX));
+            tx.put(ID_TO_OPTION, id.0, &o)?;
         }
     }
     for (&id, &(need, _)) in &needs.ingredients {
@@ -272,12 +370,24 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
             status: OrderStatus::Placed,
             lines: lines
                 .iter()
-                .map(|(item, q)| OrderLine {
+                .map(|(item, q, options)| OrderLine {
                     item: item.id,
                     name: item.name.clone(),
-                    unit_price: item.price,
+                    // Checked when the totals were summed.
+                    unit_price: unit_price(item.price, options.iter().map(|(_, o)| o.price_delta))
+                        .unwrap_or_default(),
                     quantity: *q,
                     taken: taken_for(item, *q),
+                    options: options
+                        .iter()
+                        .map(|(g, o)| LineOption {
+                            option: o.id,
+                            group: g.name.clone(),
+                            name: o.name.clone(),
+                            price_delta: o.price_delta,
+                            taken: option_taken(o, *q),
+                        })
+                        .collect(),
                 })
                 .collect(),
             total: totals[&s.id],
@@ -303,9 +413,13 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
     for (&shop_id, lines) in &by_shop {
         let touched_items: BTreeSet<ItemId> = lines
             .iter()
-            .filter(|(i, _)| matches!(i.stock, StockPolicy::Counted(_)))
-            .map(|(i, _)| i.id)
+            .filter(|(i, _, _)| matches!(i.stock, StockPolicy::Counted(_)))
+            .map(|(i, _, _)| i.id)
             .collect();
+        if !needs.options.is_empty() {
+            // Counted options changed: open menus reload their option stock.
+            tx.publish(DomainEvent::ShopChanged { shop: shop_id });
+        }
         let touched_ingredients = needs
             .ingredients
             .keys()
@@ -323,7 +437,7 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
 fn open_session(
     tx: &Tx<'_>,
     code: Token,
-    by_shop: &BTreeMap<ShopId, Vec<(MenuItem, u32)>>,
+    by_shop: &BTreeMap<ShopId, Vec<Line>>,
 ) -> Result<OrderSession, StoreError> {
     let session: OrderSession = tx
         .lookup(CODE_TO_ORDER_SESSION_ID, code.0)?

@@ -154,7 +154,11 @@ mod tests {
                     tx,
                     Checkout {
                         guest: GuestId([7; 16]),
-                        lines: vec![CheckoutLine { item, quantity: 2 }],
+                        lines: vec![CheckoutLine {
+                            item,
+                            quantity: 2,
+                            options: vec![],
+                        }],
                         idempotency_key: "kitchen-test-0001".into(),
                         note: String::new(),
                         pickup_name: "Ana".into(),

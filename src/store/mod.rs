@@ -12,18 +12,23 @@ pub mod accounts;
 pub mod backup;
 pub mod catalog;
 pub mod checkout;
+pub mod clock;
 pub mod kitchen;
+mod migrate_options;
+pub mod options;
 pub mod orders;
 pub mod printing;
 pub mod report;
+pub mod retention;
 pub mod service;
+pub mod space;
 pub mod staff;
 pub mod tables;
 pub mod wifi;
 mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -31,7 +36,9 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 pub use accounts::NewUser;
 pub use catalog::{ItemDraft, ItemPatch, ItemView, MenuView, ShopPatch};
 pub use checkout::{Checkout, CheckoutLine, MAX_LINES, MAX_QUANTITY, Placed};
+pub use clock::Clock;
 pub use orders::{OrderView, Report, ReportLine, Scope};
+pub use space::{SpaceLevel, SpaceLevels, SpaceReport};
 pub use tables::View;
 pub use writer::{Tx, WriterSettings};
 
@@ -41,12 +48,12 @@ use crate::domain::{ItemId, Timestamp};
 use crate::events::DomainEvent;
 
 /// The schema this binary writes. Bump it with a migration below.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 
 type Migration = fn(&redb::WriteTransaction) -> Result<(), StoreError>;
 
 /// Migrations: entry `i` upgrades a file from version `i + 1` to `i + 2`.
-const MIGRATIONS: &[Migration] = &[];
+const MIGRATIONS: &[Migration] = &[migrate_options::orders_gain_options];
 
 /// What can go wrong in the store. Every variant is a fact a caller can act on.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -70,6 +77,17 @@ pub enum StoreError {
     /// The writer has stopped (the daemon is shutting down).
     #[error("the store is shutting down")]
     Unavailable,
+    /// The database hit an I/O error (a full disk, a failing flash) and
+    /// cannot be used until the writer has re-opened it, which it does by
+    /// itself as soon as writing works again.
+    #[error(
+        "the database cannot be used right now ({0}); it is re-opened as soon as writing works again"
+    )]
+    StorageDown(String),
+    /// New orders are refused: the data directory's filesystem is below
+    /// its floor of free space (what is left is kept for placed orders).
+    #[error("the venue's system is out of storage and takes no new orders; ask at the counter")]
+    OutOfSpace,
     /// No such thing (or not yours to see).
     #[error("{what} not found")]
     NotFound {
@@ -94,6 +112,27 @@ pub enum StoreError {
         /// Its name.
         name: String,
     },
+    /// The options chosen for an item break its groups' rules.
+    #[error(transparent)]
+    Choice(crate::domain::options::ChoiceError),
+    /// An option is switched off by its shop.
+    #[error("{name} is not available right now; choose another option")]
+    OptionUnavailable {
+        /// The option.
+        option: crate::domain::OptionId,
+        /// Its name.
+        name: String,
+    },
+    /// An option cannot be had in the quantity asked.
+    #[error("{name} is sold out (only {left} left); choose another option")]
+    OptionOutOfStock {
+        /// The option that ran out.
+        option: crate::domain::OptionId,
+        /// Its name.
+        name: String,
+        /// Portions that can still be ordered.
+        left: u64,
+    },
     /// The shop does not take orders now.
     #[error(transparent)]
     Refused(#[from] Refusal),
@@ -111,11 +150,31 @@ pub enum StoreError {
     Internal(String),
 }
 
+impl StoreError {
+    /// Sorts a redb error: I/O failures (which latch redb until the file
+    /// is re-opened) are [`StoreError::StorageDown`], the rest `Storage`.
+    fn from_redb(e: redb::Error) -> Self {
+        match e {
+            redb::Error::Io(io) => StoreError::StorageDown(io.to_string()),
+            redb::Error::PreviousIo => StoreError::StorageDown("an earlier write failed".into()),
+            redb::Error::DatabaseClosed => {
+                StoreError::StorageDown("the database is being re-opened".into())
+            }
+            other => StoreError::Storage(Arc::new(other)),
+        }
+    }
+
+    /// Whether this error means the database must be closed and re-opened.
+    pub fn is_storage_down(&self) -> bool {
+        matches!(self, StoreError::StorageDown(_))
+    }
+}
+
 macro_rules! storage_error {
     ($($t:ty),*) => {$(
         impl From<$t> for StoreError {
             fn from(e: $t) -> Self {
-                StoreError::Storage(Arc::new(e.into()))
+                StoreError::from_redb(e.into())
             }
         }
     )*};
@@ -139,6 +198,7 @@ impl Default for WriterSettings {
             max_batch: 256,
             utc_offset_minutes: 0,
             cache_bytes: 16 * 1024 * 1024,
+            space: SpaceLevels::default(),
         }
     }
 }
@@ -151,12 +211,80 @@ pub struct Store {
 
 #[derive(Debug)]
 struct Inner {
-    db: Arc<Database>,
-    path: PathBuf,
+    shared: Arc<Shared>,
     jobs: mpsc::Sender<writer::Job>,
     events: broadcast::Sender<Arc<DomainEvent>>,
-    settings: StoreSettings,
     closed: tokio::sync::watch::Receiver<bool>,
+}
+
+/// What the handles and the writer share: the open database (none while
+/// it is being re-opened after an I/O error), the clock, the space watch.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    db: RwLock<Option<Arc<Database>>>,
+    path: PathBuf,
+    settings: StoreSettings,
+    clock: Clock,
+    space: space::SpaceState,
+}
+
+impl Shared {
+    /// The open database, or `StorageDown` while it is being re-opened.
+    fn current(&self) -> Result<Arc<Database>, StoreError> {
+        let slot = self
+            .db
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        slot.clone().ok_or_else(|| {
+            StoreError::StorageDown("the database is being re-opened after a write failed".into())
+        })
+    }
+
+    /// Whether the database is closed for re-opening.
+    fn is_down(&self) -> bool {
+        self.db
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_none()
+    }
+
+    /// Closes the database after an I/O error: new reads and writes get
+    /// `StorageDown` until [`Shared::reopen`] succeeds. The file closes
+    /// when the last read in flight lets go of it.
+    pub(crate) fn take_down(&self) {
+        let old = self
+            .db
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        drop(old);
+    }
+
+    /// Opens the file again and commits a write (the schema check) to
+    /// prove writing works; on success the store is back in service.
+    pub(crate) fn reopen(&self) -> Result<Arc<Database>, StoreError> {
+        let db = Arc::new(open_file(&self.path, self.settings)?);
+        *self
+            .db
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::clone(&db));
+        Ok(db)
+    }
+
+    /// Measures free space now (see [`space`]).
+    pub(crate) fn check_space(&self) -> SpaceReport {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        self.space.check(dir, self.settings.space)
+    }
+}
+
+/// Opens (or creates) the file and checks or migrates its schema.
+fn open_file(path: &Path, settings: StoreSettings) -> Result<Database, StoreError> {
+    let db = Database::builder()
+        .set_cache_size(settings.cache_bytes)
+        .create(path)?;
+    prepare_schema(&db)?;
+    Ok(db)
 }
 
 /// How many events a slow subscriber may fall behind before it is told to resync.
@@ -166,31 +294,43 @@ impl Store {
     /// Opens (or creates) the database at `path`, checks or migrates its
     /// schema, and starts the writer thread. Blocking: call it at start-up.
     pub fn open(path: &Path, settings: StoreSettings) -> Result<Self, StoreError> {
-        let db = Database::builder()
-            .set_cache_size(settings.cache_bytes)
-            .create(path)?;
-        prepare_schema(&db)?;
-        let db = Arc::new(db);
+        Self::open_with_clock(path, settings, Clock::system())
+    }
+
+    /// [`Store::open`] with a clock of the caller's (tests move it by hand).
+    pub fn open_with_clock(
+        path: &Path,
+        settings: StoreSettings,
+        clock: Clock,
+    ) -> Result<Self, StoreError> {
+        let db = open_file(path, settings)?;
+        let shared = Arc::new(Shared {
+            db: RwLock::new(Some(Arc::new(db))),
+            path: path.to_owned(),
+            settings,
+            clock,
+            space: space::SpaceState::default(),
+        });
+        shared.check_space();
         let (jobs, rx) = mpsc::channel(1024);
         let (events, _) = broadcast::channel(EVENT_BUFFER);
-        let writer_db = Arc::clone(&db);
+        let writer_shared = Arc::clone(&shared);
         let writer_events = events.clone();
         let (closed_tx, closed) = tokio::sync::watch::channel(false);
         std::thread::Builder::new()
             .name("queueless-writer".into())
             .spawn(move || {
                 // Returns once every handle is gone; the file is closed then.
-                writer::run(writer_db, rx, writer_events, settings);
+                writer::run(&writer_shared, rx, &writer_events);
+                writer_shared.take_down();
                 let _ = closed_tx.send(true);
             })
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             inner: Arc::new(Inner {
-                db,
-                path: path.to_owned(),
+                shared,
                 jobs,
                 events,
-                settings,
                 closed,
             }),
         })
@@ -209,12 +349,41 @@ impl Store {
 
     /// The database file.
     pub fn path(&self) -> &Path {
-        &self.inner.path
+        &self.inner.shared.path
     }
 
     /// The settings it was opened with.
     pub fn settings(&self) -> StoreSettings {
-        self.inner.settings
+        self.inner.shared.settings
+    }
+
+    /// Measures the free space of the database's filesystem now.
+    pub fn check_space(&self) -> SpaceReport {
+        self.inner.shared.check_space()
+    }
+
+    /// The last measurement of free space.
+    pub fn space(&self) -> SpaceReport {
+        self.inner
+            .shared
+            .space
+            .report(self.inner.shared.settings.space)
+    }
+
+    /// Whether the database is closed after an I/O error, waiting to be
+    /// re-opened.
+    pub fn is_down(&self) -> bool {
+        self.inner.shared.is_down()
+    }
+
+    /// Why a job got no answer: the writer dropped it while the database
+    /// was down, or the store is shutting down.
+    fn lost(&self) -> StoreError {
+        if self.inner.shared.is_down() {
+            StoreError::StorageDown("the database is being re-opened after a write failed".into())
+        } else {
+            StoreError::Unavailable
+        }
     }
 
     /// Events published after each commit.
@@ -228,7 +397,7 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&ReadTransaction) -> Result<T, StoreError> + Send + 'static,
     {
-        let db = Arc::clone(&self.inner.db);
+        let db = self.inner.shared.current()?;
         tokio::task::spawn_blocking(move || {
             let txn = db.begin_read()?;
             f(&txn)
@@ -244,13 +413,16 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&mut Tx<'_>) -> Result<T, StoreError> + Send + 'static,
     {
+        if self.inner.shared.is_down() {
+            return Err(self.lost());
+        }
         let (job, answer) = job(f);
         self.inner
             .jobs
             .send(job)
             .await
             .map_err(|_| StoreError::Unavailable)?;
-        answer.await.map_err(|_| StoreError::Unavailable)?
+        answer.await.map_err(|_| self.lost())?
     }
 
     /// Blocking variant of [`Store::write`] for the CLI (outside a runtime).
@@ -264,9 +436,7 @@ impl Store {
             .jobs
             .blocking_send(job)
             .map_err(|_| StoreError::Unavailable)?;
-        answer
-            .blocking_recv()
-            .map_err(|_| StoreError::Unavailable)?
+        answer.blocking_recv().map_err(|_| self.lost())?
     }
 
     /// Blocking read for the CLI.
@@ -274,13 +444,18 @@ impl Store {
         &self,
         f: impl FnOnce(&ReadTransaction) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let txn = self.inner.db.begin_read()?;
+        let txn = self.inner.shared.current()?.begin_read()?;
         f(&txn)
     }
 
     /// The current time as the store sees it.
     pub fn now(&self) -> Timestamp {
-        Timestamp::now()
+        self.inner.shared.clock.now()
+    }
+
+    /// The store's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.inner.shared.clock
     }
 }
 

@@ -207,6 +207,9 @@ fn return_stock(tx: &mut Tx<'_>, order: &Order) -> Result<(), StoreError> {
     let mut items = BTreeSet::new();
     let mut ingredients = BTreeSet::new();
     for line in &order.lines {
+        for o in &line.options {
+            return_option(tx, o, &mut ingredients)?;
+        }
         match &line.taken {
             Taken::Nothing => {}
             Taken::Units(n) => {
@@ -231,6 +234,38 @@ fn return_stock(tx: &mut Tx<'_>, order: &Order) -> Result<(), StoreError> {
         }
     }
     publish_availability(tx, order.shop, &items, &ingredients)
+}
+
+/// Gives back what one chosen option of a line took.
+fn return_option(
+    tx: &mut Tx<'_>,
+    o: &crate::domain::options::LineOption,
+    ingredients: &mut BTreeSet<crate::domain::IngredientId>,
+) -> Result<(), StoreError> {
+    match &o.taken {
+        Taken::Nothing => {}
+        Taken::Units(n) => {
+            // An option deleted or switched to another policy meanwhile has no count to return to.
+            if let Some(mut opt) =
+                tx.get::<u64, crate::domain::options::MenuOption>(ID_TO_OPTION, o.option.0)?
+                && let StockPolicy::Counted(left) = opt.stock
+            {
+                opt.stock = StockPolicy::Counted(left.saturating_add(*n));
+                tx.put(ID_TO_OPTION, opt.id.0, &opt)?;
+                tx.publish(DomainEvent::ShopChanged { shop: opt.shop });
+            }
+        }
+        Taken::Ingredients(parts) => {
+            for &(id, n) in parts {
+                if let Some(mut ing) = tx.get::<u64, Ingredient>(ID_TO_INGREDIENT, id.0)? {
+                    ing.stock = ing.stock.saturating_add(n);
+                    tx.put(ID_TO_INGREDIENT, id.0, &ing)?;
+                    ingredients.insert(id);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The stored stage changes of an order, oldest first.

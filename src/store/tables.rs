@@ -35,6 +35,12 @@ pub const ID_TO_INGREDIENT: Records = TableDefinition::new("id_to_ingredient");
 pub const SHOP_TO_CATEGORY: Index = TableDefinition::new("shop_to_category");
 pub const SHOP_TO_ITEM: Index = TableDefinition::new("shop_to_item");
 pub const SHOP_TO_INGREDIENT: Index = TableDefinition::new("shop_to_ingredient");
+pub const ID_TO_OPTION_GROUP: Records = TableDefinition::new("id_to_option_group");
+pub const ID_TO_OPTION: Records = TableDefinition::new("id_to_option");
+pub const SHOP_TO_OPTION_GROUP: Index = TableDefinition::new("shop_to_option_group");
+pub const OPTION_GROUP_TO_OPTION: Index = TableDefinition::new("option_group_to_option");
+/// Which option groups an item offers: `(item, group) -> ()`.
+pub const ITEM_TO_OPTION_GROUP: Index = TableDefinition::new("item_to_option_group");
 
 pub const ID_TO_ORDER: Records = TableDefinition::new("id_to_order");
 pub const TOKEN_TO_ORDER_ID: TableDefinition<[u8; 16], u64> =
@@ -86,6 +92,8 @@ pub fn visit_all(visitor: &mut impl TableVisitor) -> Result<(), StoreError> {
         ORDER_ID_TO_PAYMENT,
         ID_TO_NOTIFICATION,
         ID_TO_ORDER_SESSION,
+        ID_TO_OPTION_GROUP,
+        ID_TO_OPTION,
     ] {
         visitor.visit(def)?;
     }
@@ -97,6 +105,9 @@ pub fn visit_all(visitor: &mut impl TableVisitor) -> Result<(), StoreError> {
         SHOP_TO_OPEN_ORDER,
         SESSION_TO_ORDER,
         SHOP_TO_ORDER_SESSION,
+        SHOP_TO_OPTION_GROUP,
+        OPTION_GROUP_TO_OPTION,
+        ITEM_TO_OPTION_GROUP,
     ] {
         visitor.visit(def)?;
     }
@@ -109,6 +120,7 @@ pub fn visit_all(visitor: &mut impl TableVisitor) -> Result<(), StoreError> {
     visitor.visit(IDEMPOTENCY_KEY_TO_CHECKOUT)?;
     visitor.visit(CODE_TO_ORDER_SESSION_ID)?;
     visitor.visit(MAC_TO_WIFI_SESSION)?;
+    visitor.visit(super::retention::DAY_TOTALS)?;
     super::printing::visit_tables(visitor)?;
     super::kitchen::visit_tables(visitor)?;
     Ok(())

@@ -10,13 +10,15 @@
 
 use std::borrow::Borrow;
 use std::sync::Arc;
+use std::time::Duration;
 
 use redb::{Database, Durability, Key, TableDefinition, WriteTransaction};
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc};
 
-use super::StoreError;
+use super::space::{SpaceLevel, SpaceLevels};
 use super::tables::{self, META};
+use super::{Shared, StoreError};
 use crate::domain::Timestamp;
 use crate::events::DomainEvent;
 
@@ -35,6 +37,11 @@ pub struct Tx<'a> {
     pub utc_offset_minutes: i32,
     events: Vec<DomainEvent>,
     writes: u64,
+    /// The filesystem is below its floor: new orders are refused.
+    refuse_new_orders: bool,
+    /// The first I/O failure of this batch: it aborts the batch and makes
+    /// the writer re-open the database.
+    failure: Option<StoreError>,
 }
 
 impl std::fmt::Debug for Tx<'_> {
@@ -53,6 +60,27 @@ impl<'a> std::ops::Deref for Tx<'a> {
 }
 
 impl Tx<'_> {
+    /// Refuses a new order while the filesystem is below its floor of
+    /// free space; staff actions on placed orders use the reserve.
+    pub fn admit_new_order(&self) -> Result<(), StoreError> {
+        if self.refuse_new_orders {
+            Err(StoreError::OutOfSpace)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Keeps the first I/O failure, so the batch is aborted as a whole.
+    fn note<T>(&mut self, r: Result<T, redb::Error>) -> Result<T, StoreError> {
+        r.map_err(|e| {
+            let e = StoreError::from_redb(e);
+            if e.is_storage_down() && self.failure.is_none() {
+                self.failure = Some(e.clone());
+            }
+            e
+        })
+    }
+
     /// Publishes `event` once the batch has committed.
     pub fn publish(&mut self, event: DomainEvent) {
         self.events.push(event);
@@ -67,8 +95,16 @@ impl Tx<'_> {
     ) -> Result<(), StoreError> {
         let bytes = tables::encode(value)?;
         self.writes += 1;
-        self.txn.open_table(def)?.insert(key, bytes.as_slice())?;
-        Ok(())
+        let r = self
+            .txn
+            .open_table(def)
+            .map_err(redb::Error::from)
+            .and_then(|mut t| {
+                t.insert(key, bytes.as_slice())
+                    .map(drop)
+                    .map_err(redb::Error::from)
+            });
+        self.note(r)
     }
 
     /// Stores a plain value (ids, index entries).
@@ -79,8 +115,12 @@ impl Tx<'_> {
         value: impl Borrow<V::SelfType<'v>>,
     ) -> Result<(), StoreError> {
         self.writes += 1;
-        self.txn.open_table(def)?.insert(key, value)?;
-        Ok(())
+        let r = self
+            .txn
+            .open_table(def)
+            .map_err(redb::Error::from)
+            .and_then(|mut t| t.insert(key, value).map(drop).map_err(redb::Error::from));
+        self.note(r)
     }
 
     /// Removes an entry of any table.
@@ -90,8 +130,12 @@ impl Tx<'_> {
         key: impl Borrow<K::SelfType<'k>>,
     ) -> Result<(), StoreError> {
         self.writes += 1;
-        self.txn.open_table(def)?.remove(key)?;
-        Ok(())
+        let r = self
+            .txn
+            .open_table(def)
+            .map_err(redb::Error::from)
+            .and_then(|mut t| t.remove(key).map(drop).map_err(redb::Error::from));
+        self.note(r)
     }
 
     /// Allocates the next id of a sequence (`"shop"`, `"order"`, …), from 1.
@@ -121,22 +165,58 @@ pub struct WriterSettings {
     /// which a busy day's database would grow into on a 128 MB router;
     /// the kernel's page cache still holds the file.
     pub cache_bytes: usize,
+    /// Free-space warning and floor of the data directory's filesystem.
+    pub space: SpaceLevels,
 }
 
-/// Runs the writer until every sender is gone.
+/// How often the writer tries to re-open a database that failed.
+const REOPEN_EVERY: Duration = Duration::from_millis(250);
+
+/// Runs the writer until every sender is gone. After an I/O error it
+/// closes the database and re-opens it as soon as a write succeeds again;
+/// meanwhile jobs are refused (`StorageDown`), nothing is lost that was
+/// acknowledged (an answer goes out only after its commit).
 pub(crate) fn run(
-    db: Arc<Database>,
+    shared: &Shared,
     mut jobs: mpsc::Receiver<Job>,
-    events: broadcast::Sender<Arc<DomainEvent>>,
-    settings: WriterSettings,
+    events: &broadcast::Sender<Arc<DomainEvent>>,
 ) {
+    let settings = shared.settings;
     let max_batch = if settings.group_commit {
         settings.max_batch.max(1)
     } else {
         1
     };
     let mut batch = Vec::with_capacity(max_batch);
-    while let Some(first) = jobs.blocking_recv() {
+    let mut db = shared.current().ok();
+    loop {
+        let open = match db.clone() {
+            Some(open) => open,
+            None => match shared.reopen() {
+                Ok(open) => {
+                    tracing::info!("the database is re-opened and takes writes again");
+                    db = Some(Arc::clone(&open));
+                    open
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "the database cannot be re-opened yet");
+                    // Jobs queued meanwhile are dropped: their callers see
+                    // `StorageDown` at once rather than waiting.
+                    loop {
+                        match jobs.try_recv() {
+                            Ok(job) => drop(job),
+                            Err(mpsc::error::TryRecvError::Empty) => break,
+                            Err(mpsc::error::TryRecvError::Disconnected) => return,
+                        }
+                    }
+                    std::thread::sleep(REOPEN_EVERY);
+                    continue;
+                }
+            },
+        };
+        let Some(first) = jobs.blocking_recv() else {
+            break;
+        };
         batch.push(first);
         while batch.len() < max_batch {
             match jobs.try_recv() {
@@ -144,17 +224,45 @@ pub(crate) fn run(
                 Err(_) => break,
             }
         }
-        run_batch(&db, &mut batch, &events, settings.utc_offset_minutes);
+        let refuse_new_orders = shared.check_space().level == SpaceLevel::Floor;
+        let outcome = run_batch(
+            &open,
+            &mut batch,
+            events,
+            Context {
+                now: shared.clock.now(),
+                utc_offset_minutes: settings.utc_offset_minutes,
+                refuse_new_orders,
+            },
+        );
+        if let Err(e) = outcome
+            && e.is_storage_down()
+        {
+            tracing::error!(error = %e, "the database failed to write: closing it to re-open it once writing works again");
+            drop(open);
+            db = None;
+            shared.take_down();
+        }
     }
     tracing::debug!("writer stopped: no more senders");
 }
 
+/// What a batch needs to know besides its jobs.
+#[derive(Clone, Copy, Debug)]
+struct Context {
+    now: Timestamp,
+    utc_offset_minutes: i32,
+    refuse_new_orders: bool,
+}
+
+/// Runs one batch in one transaction; the error, if any, is what every
+/// job of the batch was answered with.
 fn run_batch(
     db: &Database,
     batch: &mut Vec<Job>,
     events: &broadcast::Sender<Arc<DomainEvent>>,
-    utc_offset_minutes: i32,
-) {
+    cx: Context,
+) -> Result<(), StoreError> {
     let size = batch.len();
     let mut txn = match db.begin_write() {
         Ok(txn) => txn,
@@ -162,9 +270,9 @@ fn run_batch(
             let e = StoreError::from(e);
             tracing::error!(error = %e, "cannot begin a write transaction");
             // Dropping the unrun jobs drops their reply senders: each caller
-            // sees `StoreError::Unavailable`.
+            // sees `StorageDown` or `Unavailable`.
             batch.clear();
-            return;
+            return Err(e);
         }
     };
     if let Err(e) = txn.set_durability(Durability::Immediate) {
@@ -173,13 +281,15 @@ fn run_batch(
     let mut completions = Vec::with_capacity(size);
     let mut published = Vec::new();
     let mut poisoned = false;
-    {
+    let failure = {
         let mut tx = Tx {
             txn: &txn,
-            now: Timestamp::now(),
-            utc_offset_minutes,
+            now: cx.now,
+            utc_offset_minutes: cx.utc_offset_minutes,
             events: Vec::new(),
             writes: 0,
+            refuse_new_orders: cx.refuse_new_orders,
+            failure: None,
         };
         for job in batch.drain(..) {
             let writes_before = tx.writes;
@@ -195,8 +305,12 @@ fn run_batch(
             completions.push(completion);
         }
         published.append(&mut tx.events);
-    }
-    let outcome = if poisoned {
+        tx.failure
+    };
+    let outcome = if let Some(failure) = failure {
+        let _ = txn.abort();
+        Err(failure)
+    } else if poisoned {
         let _ = txn.abort();
         Err(StoreError::Internal(
             "a write failed half-way; nothing was saved".into(),
@@ -215,4 +329,5 @@ fn run_batch(
     for completion in completions {
         completion(outcome.clone());
     }
+    outcome
 }

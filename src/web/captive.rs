@@ -2,6 +2,7 @@
 //! API (per requesting client, by its socket address) and the "start
 //! ordering" join form that authorizes the client's MAC.
 
+use crate::web::error::Failure;
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
@@ -91,21 +92,18 @@ async fn join(
     };
     if f.accept != "yes" {
         return Err(PageError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+            Failure::Invalid,
             "Please accept the terms to continue.",
         ));
     }
     let mac = gw.mac_of(peer.ip()).ok_or_else(|| {
         PageError::new(
-            StatusCode::FORBIDDEN,
+            Failure::Forbidden,
             "This device is not on the guest Wi-Fi, so there is nothing to join. Reconnect to the Wi-Fi and try again.",
         )
     })?;
-    gw.authorize(mac, None).await.map_err(|e| {
-        PageError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("Could not join: {e}"),
-        )
-    })?;
+    gw.authorize(mac, None)
+        .await
+        .map_err(|e| PageError::new(Failure::Unavailable, format!("Could not join: {e}")))?;
     Ok(see_other("/?joined=1"))
 }

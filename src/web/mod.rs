@@ -14,6 +14,8 @@ pub mod conn;
 pub mod detach;
 pub mod error;
 pub mod extract;
+pub mod keys;
+pub mod ops;
 pub mod pages;
 pub mod redirect;
 pub mod sse;
@@ -40,6 +42,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct WebSettings {
     /// The venue's name.
     pub venue_name: String,
+    /// The venue's currency.
+    pub currency: crate::domain::currency::Currency,
     /// Cookies carry `Secure`.
     pub secure_cookies: bool,
     /// Staff login length in seconds.
@@ -60,6 +64,7 @@ impl Default for WebSettings {
     fn default() -> Self {
         Self {
             venue_name: "queueless venue".into(),
+            currency: crate::domain::currency::Currency::default(),
             secure_cookies: false,
             login_seconds: 12 * 3600,
             auto_approve_shops: false,
@@ -82,12 +87,14 @@ pub struct AppState {
     pub login_limiter: Arc<LoginLimiter>,
     /// Settings.
     pub web: Arc<WebSettings>,
-    /// Key of the forms' CSRF tokens (random per start).
-    pub csrf_key: Arc<[u8; 32]>,
+    /// The portal's secret key: signs device ids and form tokens (kept in
+    /// the data directory by the daemon, random per process otherwise).
+    pub key: Arc<keys::PortalKey>,
     /// Open event streams per client address.
     pub streams: Arc<sse::Streams>,
-    /// The captive gateway, when guest interfaces are configured.
-    pub gateway: Option<crate::gateway::Gateway>,
+    /// The captive gateway, when guest interfaces are configured (the
+    /// narrow trait: the real one on this router, a fake in tests).
+    pub gateway: Option<Arc<dyn crate::gateway::Guests>>,
     /// Set at shutdown: live streams end so the server can stop.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
     /// The ticket printers' state, when the printer task runs.
@@ -123,13 +130,18 @@ impl LoginLimiter {
 }
 
 impl AppState {
+    /// An amount for people, in the venue's currency (`€4.50`, `¥450`).
+    pub fn money(&self, amount: crate::domain::Cents) -> String {
+        self.web.currency.format(amount)
+    }
+
     /// State over a store.
     pub fn new(store: Store, web: WebSettings) -> Self {
         Self {
             store,
             passwords: Passwords::default(),
             login_limiter: Arc::new(LoginLimiter::new(web.login_attempts_per_minute)),
-            csrf_key: Arc::new(random_key()),
+            key: Arc::new(keys::PortalKey::random()),
             streams: Arc::new(sse::Streams::new(web.max_streams_per_client)),
             web: Arc::new(web),
             gateway: None,
@@ -144,7 +156,7 @@ impl AppState {
     }
 
     /// The same state with the captive gateway.
-    pub fn with_gateway(mut self, gateway: crate::gateway::Gateway) -> Self {
+    pub fn with_gateway(mut self, gateway: Arc<dyn crate::gateway::Guests>) -> Self {
         self.gateway = Some(gateway);
         self
     }
@@ -154,15 +166,6 @@ impl AppState {
         self.printers = Some(printers);
         self
     }
-}
-
-fn random_key() -> [u8; 32] {
-    let mut key = [0u8; 32];
-    if let Err(e) = getrandom::fill(&mut key) {
-        // Without randomness no token is safe; refuse to run rather than guess.
-        panic!("the system has no randomness: {e}");
-    }
-    key
 }
 
 /// The whole router.
@@ -183,6 +186,10 @@ pub fn router(state: AppState) -> Router {
     .layer(middleware::from_fn_with_state(
         state.clone(),
         extract::device_cookie,
+    ))
+    .layer(middleware::from_fn_with_state(
+        state.clone(),
+        extract::cookie_prefix,
     ))
     .layer(middleware::from_fn(extract::csrf_guard))
     .layer(middleware::map_response(security_headers))

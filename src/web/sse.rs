@@ -16,6 +16,7 @@
 //! content is their own (an order's stage, a device's notifications, the
 //! board) format per stream.
 
+use crate::web::error::Failure;
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -25,7 +26,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::{StreamExt, stream};
@@ -501,7 +502,7 @@ fn last_event_id(h: &HeaderMap) -> Option<u64> {
 fn open_feed(state: &AppState, peer: IpAddr, watch: Watch) -> Result<Feed, ApiError> {
     let slot = state.streams.open(peer).ok_or_else(|| {
         ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
+            Failure::TooMany,
             "too_many_streams",
             "too many live connections from this address; close other tabs",
         )

@@ -48,6 +48,11 @@ fn body_for(method: &str, template: &str) -> Option<Value> {
         }
         ("POST", "/api/shop/ingredients") => json!({"name": "salt", "unit": "g"}),
         ("POST", "/api/shop/tables") => json!({"label": "Table 9"}),
+        ("POST", "/api/shop/option-groups") => json!({"name": "Stolen", "max": 1}),
+        ("PATCH", "/api/shop/option-groups/{group_id}") => json!({"name": "Mine now"}),
+        ("POST", "/api/shop/option-groups/{group_id}/options") => json!({"name": "Stolen"}),
+        ("PATCH", "/api/shop/options/{option_id}") => json!({"name": "Mine now"}),
+        ("POST", "/api/shop/options/{option_id}/stock") => json!({"set": 0}),
         _ => return None,
     })
 }
@@ -82,6 +87,8 @@ async fn staff_routes_refuse_guests_and_the_wrong_role() {
         ("ingredient_id", &json!(1)),
         ("table_id", &json!(1)),
         ("shop_id", &json!(server.shop_id(TEA_SHOP))),
+        ("group_id", &json!(1)),
+        ("option_id", &json!(1)),
     ];
     let dump = server.dump().await;
     let mut guest = server.guest();
@@ -136,12 +143,28 @@ async fn a_shopkeeper_cannot_touch_another_shops_things() {
         .expect(201);
     let cup = tea.ingredient("cup").await;
     let category = tea.get("/api/shop/menu").await.expect(200)["categories"][0]["id"].clone();
+    let group = tea
+        .post(
+            "/api/shop/option-groups",
+            json!({"name": "Sugar", "max": 1}),
+        )
+        .await
+        .expect(201);
+    let option = tea
+        .post(
+            &format!("/api/shop/option-groups/{}/options", group["id"]),
+            json!({"name": "50 %", "stock": {"kind": "counted", "left": 3}}),
+        )
+        .await
+        .expect(201);
     let tea_login = tea.get("/api/shop/staff").await.expect(200)[0]["user_id"].clone();
     let ids = [
         ("order_id", &order["id"]),
         ("item_id", &json!(server.item_id(CLASSIC))),
         ("ingredient_id", &cup["id"]),
         ("table_id", &table["id"]),
+        ("group_id", &group["id"]),
+        ("option_id", &option["id"]),
         ("user_id", &tea_login),
     ];
     let routes = staff_routes(&server).await;
@@ -155,16 +178,24 @@ async fn a_shopkeeper_cannot_touch_another_shops_things() {
         names,
         [
             "DELETE /api/shop/items/{item_id}",
+            "DELETE /api/shop/items/{item_id}/option-groups/{group_id}",
+            "DELETE /api/shop/option-groups/{group_id}",
+            "DELETE /api/shop/options/{option_id}",
             "DELETE /api/shop/staff/{user_id}",
             "GET /api/shop/tables/{table_id}/orders",
             "PATCH /api/shop/items/{item_id}",
+            "PATCH /api/shop/option-groups/{group_id}",
+            "PATCH /api/shop/options/{option_id}",
             "POST /api/shop/ingredients/{ingredient_id}/stock",
             "POST /api/shop/items/{item_id}/stock",
+            "POST /api/shop/option-groups/{group_id}/options",
+            "POST /api/shop/options/{option_id}/stock",
             "POST /api/shop/orders/{order_id}/payment",
             "POST /api/shop/orders/{order_id}/print",
             "POST /api/shop/orders/{order_id}/status",
             "POST /api/shop/orders/{order_id}/undo",
             "POST /api/shop/tables/{table_id}/close",
+            "PUT /api/shop/items/{item_id}/option-groups/{group_id}",
         ],
         "a new route that names a shop's thing needs a case here"
     );
@@ -209,6 +240,10 @@ async fn a_shopkeeper_cannot_touch_another_shops_things() {
             .all(|i| i["shop_id"] == dumplings)
     );
     assert_eq!(menu["ingredients"], json!([]));
+    assert_eq!(
+        other.get("/api/shop/option-groups").await.expect(200),
+        json!([])
+    );
     assert_eq!(tea.shop_orders().await.len(), 1);
     server.stop().await;
 }
@@ -405,5 +440,47 @@ async fn login_attempts_are_limited_per_address() {
         reqwest::Client::builder().local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)));
     let mut b = Client::with_http(&server.base, elsewhere);
     b.login(TEA, PASSWORD).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shops_never_get_a_guests_status_link() {
+    let server = TestServer::start().await;
+    let mut guest = server.guest();
+    let placed = guest
+        .place(&[(server.item_id(CLASSIC), 1)], "token-hidden")
+        .await;
+    let token = placed["token"]
+        .as_str()
+        .expect("the guest gets its token")
+        .to_owned();
+    let id = placed["id"].clone();
+    let mut tea = server.login(TEA).await;
+    let table = tea
+        .post("/api/shop/tables", json!({"label": "Table 9"}))
+        .await
+        .expect(201);
+    // Every view the shop has of the order: the list, the order, a table's.
+    let views = [
+        tea.get("/api/shop/orders?open=false&limit=500")
+            .await
+            .expect(200),
+        tea.get(&format!("/api/shop/tables/{}/orders", table["id"]))
+            .await
+            .expect(200),
+    ];
+    for v in &views {
+        let text = v.to_string();
+        assert!(!text.contains(&token), "the guest's token leaked: {text}");
+        assert!(!text.contains("\"token\""), "{text}");
+    }
+    assert!(
+        views[0]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|o| o["id"] == id),
+        "the shop still sees its order"
+    );
     server.stop().await;
 }

@@ -64,13 +64,23 @@ impl TestServer {
     /// The demo venue; `tweak` may change the settings (and prepare the
     /// data dir) before the app starts.
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        TestServer::start_with_clock(tweak, queueless::store::Clock::system()).await
+    }
+
+    /// [`TestServer::start_with`] with the store on `clock`.
+    pub async fn start_with_clock(
+        tweak: impl FnOnce(&mut Config),
+        clock: queueless::store::Clock,
+    ) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = queueless::config::defaults();
         config.data_dir = dir.path().join("data");
         config.http = SocketAddr::from(([127, 0, 0, 1], 0));
         config.demo = true;
         tweak(&mut config);
-        let running = app::start(config).await.expect("the app starts");
+        let running = app::start_with_clock(config, clock)
+            .await
+            .expect("the app starts");
         let base = format!("http://{}", running.http_addr);
         let mut server = TestServer {
             running,
@@ -97,6 +107,11 @@ impl TestServer {
                     .insert(name, (id, i["id"].as_u64().expect("item id")));
             }
         }
+    }
+
+    /// The running store (for tests that drive it directly).
+    pub fn store(&self) -> &queueless::store::Store {
+        &self.running.store
     }
 
     pub fn port(&self) -> u16 {
@@ -183,6 +198,11 @@ pub struct Dump(BTreeMap<String, Rows>);
 type Rows = Vec<(Vec<u8>, Vec<u8>)>;
 
 impl Dump {
+    /// The rows of one table (empty if it has none).
+    pub fn rows(&self, table: &str) -> &[(Vec<u8>, Vec<u8>)] {
+        self.0.get(table).map_or(&[], Vec::as_slice)
+    }
+
     /// Fails, naming the tables that changed, unless `after` is the same.
     pub fn assert_same(&self, after: &Dump, what: &str) {
         let changed: std::collections::BTreeSet<&String> = self

@@ -3,6 +3,7 @@
 //! until it joins, then pass; `deauth`, blocking and trusting work; an
 //! authorization survives a restart.
 
+mod heal;
 mod net;
 
 use std::time::{Duration, Instant};

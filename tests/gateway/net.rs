@@ -276,8 +276,14 @@ impl Net {
     }
 
     /// Starts `queueless serve` in the router with the gateway on `guest0`
-    /// and waits until the portal answers.
+    /// and waits until the portal answers. It listens on `[::]` (IPv4 too)
+    /// as the OpenWrt package starts it.
     pub fn start_queueless(&mut self, extra: &[&str]) {
+        self.start_queueless_with(extra, &[]);
+    }
+
+    /// Like [`Net::start_queueless`], with more environment variables.
+    pub fn start_queueless_with(&mut self, extra: &[&str], env: &[(&str, String)]) {
         let bin = env!("CARGO_BIN_EXE_queueless");
         let data = self.data_dir();
         let mut cmd = Command::new("ip");
@@ -287,9 +293,9 @@ impl Net {
                 "serve",
                 "--demo",
                 "--http",
-                &format!("0.0.0.0:{HTTP_PORT}"),
+                &format!("[::]:{HTTP_PORT}"),
                 "--https",
-                &format!("0.0.0.0:{HTTPS_PORT}"),
+                &format!("[::]:{HTTPS_PORT}"),
                 "--guest-interface",
                 "guest0",
                 "--portal-host",
@@ -299,6 +305,7 @@ impl Net {
             .env("QUEUELESS_LOG", "info")
             // As systemd/queueless.service runs it.
             .env("MALLOC_MMAP_THRESHOLD_", "262144")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::from(
                 std::fs::File::create(self.dir.path().join("queueless.log")).expect("log file"),

@@ -1,7 +1,9 @@
 //! The portal as people use it: guest, shopkeeper and pickup pages driven in
 //! real headless Chromium, and the live event streams read over HTTP.
 
+mod attacks;
 mod browser;
+mod guests;
 mod kitchen;
 mod sse;
 mod staff;

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -27,6 +28,24 @@ impl Server {
         config.http = SocketAddr::from(([127, 0, 0, 1], 0));
         config.demo = true;
         let running = app::start(config).await.expect("server starts");
+        let base = format!("http://{}", running.http_addr);
+        Server {
+            running,
+            base,
+            _dir: dir,
+        }
+    }
+
+    /// The same, with the web side's gateway given (a fake: no root).
+    pub async fn start_with_guests(guests: Arc<dyn queueless::gateway::Guests>) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = queueless::config::defaults();
+        config.data_dir = dir.path().join("data");
+        config.http = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.demo = true;
+        let running = app::start_with(config, Some(guests))
+            .await
+            .expect("server starts");
         let base = format!("http://{}", running.http_addr);
         Server {
             running,
@@ -166,6 +185,47 @@ impl Api {
             .map(|l| l.to_str().expect("ascii").to_owned())
             .unwrap_or_default();
         (status, r.text().await.expect("body"), location)
+    }
+
+    /// POST any body with any content type, as a browser or an attacker
+    /// could: status, body, redirect.
+    pub async fn post_raw(
+        &mut self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (u16, String, String) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(reqwest::header::COOKIE, self.cookie_header())
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request sent");
+        self.keep(&r);
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().expect("ascii").to_owned())
+            .unwrap_or_default();
+        (status, r.text().await.expect("body"), location)
+    }
+
+    /// Sets a cookie by hand (one someone planted, or copied).
+    pub fn plant_cookie(&mut self, name: &str, value: &str) {
+        self.cookies.retain(|(n, _)| n != name);
+        self.cookies.push((name.to_owned(), value.to_owned()));
+    }
+
+    /// The value of one of this client's cookies.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
     }
 
     /// The CSRF token of this device, read from a page's form.

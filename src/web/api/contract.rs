@@ -10,7 +10,8 @@
 //! - a path parameter: `404` when it names nothing (ids that do not parse
 //!   included);
 //! - a state change: `403` for a cross-site request (CSRF guard), `503`
-//!   while the store cannot write;
+//!   while the store cannot write (`storage_failed`, `shutting_down`; placing
+//!   an order documents its own `out_of_storage` too);
 //! - a staff operation (tags `shop`, `menu`, `admin`): the `staff_session`
 //!   cookie as its security, `401` without a login, `403` for another role
 //!   or from the guest network.
@@ -124,7 +125,13 @@ fn complete_operation(method: HttpMethod, op: &mut Operation) {
     }
     if changes {
         add(op, "403", "Refused: a cross-site request (CSRF protection)");
-        add(op, "503", "The store cannot write at the moment; try again");
+        add(
+            op,
+            "503",
+            "The store cannot write at the moment: `storage_failed` (the storage is full or \
+             failing; the store re-opens the database by itself once a write works) or \
+             `shutting_down`; try again",
+        );
     }
     if staff {
         op.security = Some(vec![SecurityRequirement::new(
@@ -210,9 +217,31 @@ mod tests {
     }
 
     #[test]
+    fn placing_an_order_names_out_of_storage() {
+        let doc = document();
+        let d = doc["paths"]["/api/orders"]["post"]["responses"]["503"]["description"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(d.contains("out_of_storage"), "{d}");
+        let d = doc["paths"]["/api/shop/orders/{order_id}/status"]["post"]["responses"]["503"]
+            ["description"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            d.contains("storage_failed") && !d.contains("out_of_storage"),
+            "staff actions are not refused for space: {d}"
+        );
+    }
+
+    #[test]
     fn a_route_keeps_its_own_description() {
         let doc = document();
-        let d = &doc["paths"]["/api/orders"]["post"]["responses"]["422"]["description"];
-        assert_eq!(d, "Malformed input");
+        let d = doc["paths"]["/api/orders"]["post"]["responses"]["422"]["description"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(d.starts_with("Malformed input, or options"), "{d}");
     }
 }

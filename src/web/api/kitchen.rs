@@ -32,5 +32,5 @@ pub async fn undo(
         })
         .await?;
     tracing::info!(order = order_id, status = %view.order.status, "stage change undone");
-    Ok(Json(OrderDto::from(&view)))
+    Ok(Json(OrderDto::for_shop(&view, state.web.currency)))
 }

@@ -9,6 +9,7 @@ pub mod dto;
 pub mod guest;
 pub mod kitchen;
 pub mod menu;
+pub mod options;
 pub mod printing;
 pub mod schemas;
 pub mod shop;
@@ -81,9 +82,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(menu::item_stock))
         .routes(routes!(menu::create_ingredient))
         .routes(routes!(menu::ingredient_stock))
+        .routes(routes!(options::list_groups, options::create_group))
+        .routes(routes!(options::patch_group, options::delete_group))
+        .routes(routes!(options::create_option))
+        .routes(routes!(options::patch_option, options::delete_option))
+        .routes(routes!(options::option_stock))
+        .routes(routes!(options::attach, options::detach))
         .routes(routes!(admin::list_shops))
         .routes(routes!(admin::approve))
         .routes(routes!(admin::reject))
+        .routes(routes!(admin::rename))
         .routes(routes!(staff::list_staff, staff::add_staff))
         .routes(routes!(staff::remove_staff))
         .routes(routes!(staff::reset_password))

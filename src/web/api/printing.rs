@@ -21,7 +21,7 @@ use crate::domain::text::check_name;
 use crate::store::kitchen::{self, KitchenSettings};
 use crate::store::{StoreError, Tx, View, printing};
 use crate::web::AppState;
-use crate::web::error::{ApiError, ApiResult, ErrorBody};
+use crate::web::error::{ApiError, ApiResult, ErrorBody, Failure};
 use crate::web::extract::{ApiPath, Shopkeeper};
 
 /// A payment QR's static data, as the shop enters it.
@@ -92,7 +92,7 @@ impl PaymentQrDto {
         match qr.validate() {
             Ok(()) => Ok(qr),
             Err(e) if matches!(qr, PaymentQr::Emvco { .. }) => Err(ApiError::new(
-                StatusCode::CONFLICT,
+                Failure::Conflict,
                 "payment_qr_rejected",
                 format!("payment_qr: {e}"),
             )),

@@ -8,8 +8,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::dto::{OrderDto, PaymentDto, TableDto, WindowDto, parse_status};
-use super::guest::shop_dto;
+use super::dto::{OrderDto, PaymentDto, ShopDto, TableDto, WindowDto, parse_status};
 use super::printing::{self, OwnShopDto};
 use super::schemas;
 use crate::domain::order::OrderStatus;
@@ -20,6 +19,7 @@ use crate::store::{Scope, ShopPatch, catalog, orders, service};
 use crate::web::AppState;
 use crate::web::error::{ApiError, ApiResult, ErrorBody};
 use crate::web::extract::{ApiJson, ApiPath, ApiQuery, Shopkeeper};
+use crate::web::ops;
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -56,7 +56,12 @@ pub async fn list_orders(
                 .collect::<Result<Vec<_>, _>>()
         })
         .await?;
-    Ok(Json(views.iter().map(OrderDto::from).collect()))
+    Ok(Json(
+        views
+            .iter()
+            .map(|v| OrderDto::for_shop(v, state.web.currency))
+            .collect(),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -108,7 +113,7 @@ pub async fn set_status(
         })
         .await?;
     tracing::info!(order = order_id, status = %to, "order status changed");
-    Ok(Json(OrderDto::from(&view)))
+    Ok(Json(OrderDto::for_shop(&view, state.web.currency)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -146,19 +151,14 @@ pub async fn set_payment(
 #[utoipa::path(get, path = "/api/shop", tag = "shop",
     responses((status = 200, body = OwnShopDto), (status = 401, body = ErrorBody)))]
 pub async fn get_shop(State(state): State<AppState>, k: Shopkeeper) -> ApiResult<Json<OwnShopDto>> {
-    let (s, open, counter) = state
+    let status = ops::shop(&state, k.shop).await?;
+    let counter = state
         .store
-        .read(move |r| {
-            Ok((
-                catalog::shop(r, k.shop)?,
-                catalog::open_order_count(r, k.shop)?,
-                printing::counter(r, k.shop)?,
-            ))
-        })
+        .read(move |r| printing::counter(r, k.shop))
         .await?;
     Ok(Json(printing::own_shop(
         &state,
-        shop_dto(&state, &s, open),
+        ShopDto::from(&status),
         counter,
     )))
 }
@@ -203,7 +203,7 @@ pub struct ShopPatchRequest {
 /// ticket printer, payment QR.
 #[utoipa::path(patch, path = "/api/shop", tag = "shop", request_body = ShopPatchRequest,
     responses((status = 200, body = OwnShopDto),
-        (status = 409, body = ErrorBody, description = "The EMVCo payment QR fails its own check (structure, CRC, no currency): paste the text of the bank's static QR"),
+        (status = 409, body = ErrorBody, description = "The name is taken, or the shop is approved (the operator renames it); or the EMVCo payment QR fails its own check (structure, CRC, no currency): paste the text of the bank's static QR"),
         (status = 422, body = ErrorBody)))]
 pub async fn patch_shop(
     State(state): State<AppState>,
@@ -226,21 +226,19 @@ pub async fn patch_shop(
         }),
         open_order_limit: req.open_order_limit.map(|n| (n > 0).then_some(n)),
     };
-    let (s, open, counter) = state
+    let status = ops::write_shop(&state, move |tx| {
+        let s = catalog::update_shop(tx, k.shop, patch)?;
+        counter.apply(tx, k.shop)?;
+        Ok(s)
+    })
+    .await?;
+    let counter = state
         .store
-        .write(move |tx| {
-            let s = catalog::update_shop(tx, k.shop, patch)?;
-            counter.apply(tx, k.shop)?;
-            Ok((
-                s,
-                catalog::open_order_count(&**tx, k.shop)?,
-                printing::counter(&**tx, k.shop)?,
-            ))
-        })
+        .read(move |r| printing::counter(r, k.shop))
         .await?;
     Ok(Json(printing::own_shop(
         &state,
-        shop_dto(&state, &s, open),
+        ShopDto::from(&status),
         counter,
     )))
 }
@@ -280,12 +278,7 @@ pub struct ReportDto {
 #[utoipa::path(get, path = "/api/shop/report", tag = "shop",
     responses((status = 200, body = ReportDto), (status = 401, body = ErrorBody)))]
 pub async fn report(State(state): State<AppState>, k: Shopkeeper) -> ApiResult<Json<ReportDto>> {
-    let now = state.store.now();
-    let offset = state.store.settings().utc_offset_minutes;
-    let r = state
-        .store
-        .read(move |r| orders::report(r, k.shop, now, offset))
-        .await?;
+    let r = ops::report(&state, k.shop).await?;
     Ok(Json(ReportDto {
         since_ms: r.since.0,
         orders: r.orders,
@@ -377,5 +370,10 @@ pub async fn table_orders(
                 .collect::<Result<Vec<_>, _>>()
         })
         .await?;
-    Ok(Json(views.iter().map(OrderDto::from).collect()))
+    Ok(Json(
+        views
+            .iter()
+            .map(|v| OrderDto::for_shop(v, state.web.currency))
+            .collect(),
+    ))
 }

@@ -2,17 +2,19 @@
 //! so it needs no server memory and survives restarts, and checkout, which
 //! turns it into one order per shop through the same store call as the API.
 
+use crate::web::error::Failure;
 use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{Chrome, PageError, PageForm, PageResult, money, render, see_other};
+use super::{Chrome, PageError, PageForm, PageResult, render, see_other};
+use crate::domain::currency::Currency;
 use crate::domain::service::PaymentMethod;
 use crate::domain::{Cents, ItemId, ShopId, Token};
 use crate::store::{
@@ -21,10 +23,7 @@ use crate::store::{
 use crate::web::AppState;
 use crate::web::extract::{Device, cookie, set_cookie};
 
-/// The cart cookie.
-pub const CART_COOKIE: &str = "ql_cart";
-/// The table (order session) cookie, set by a table's QR code.
-pub const TABLE_COOKIE: &str = "ql_table";
+pub use crate::web::extract::cookies::{CART as CART_COOKIE, TABLE as TABLE_COOKIE};
 
 /// Lines of the cart, in the order they were added.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -101,11 +100,12 @@ struct CartShop {
     refusal: Option<String>,
     lines: Vec<CartLine>,
     sum: Cents,
+    currency: Currency,
 }
 
 impl CartShop {
     fn subtotal(&self) -> String {
-        money(self.sum)
+        self.currency.format(self.sum)
     }
 }
 
@@ -130,6 +130,7 @@ async fn cart_page(
     let lines = cart.0.clone();
     let now = state.store.now();
     let offset = state.store.settings().utc_offset_minutes;
+    let cur = state.web.currency;
     let shops = state
         .store
         .read(move |r| {
@@ -155,14 +156,15 @@ async fn cart_page(
                         .map(|e| e.to_string()),
                     lines: Vec::new(),
                     sum: Cents(0),
+                    currency: cur,
                 });
                 entry.sum = entry.sum.plus(sub).unwrap_or(entry.sum);
                 entry.lines.push(CartLine {
                     item: id.0,
                     name: item.name.clone(),
                     quantity: q,
-                    price: money(item.price),
-                    subtotal: money(sub),
+                    price: cur.format(item.price),
+                    subtotal: cur.format(sub),
                     available: view.available && view.left.is_none_or(|l| l >= u64::from(q)),
                 });
             }
@@ -170,16 +172,12 @@ async fn cart_page(
         })
         .await?;
     let (by_shop, total) = shops;
-    let key = Token::random().map_err(|e| {
-        PageError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("no randomness: {e}"),
-        )
-    })?;
+    let key = Token::random()
+        .map_err(|e| PageError::new(Failure::Internal, format!("no randomness: {e}")))?;
     Ok(CartPage {
         c,
         shops: by_shop.into_values().collect(),
-        total: money(total),
+        total: state.money(total),
         idempotency_key: key.to_string(),
         table,
         problem,
@@ -219,7 +217,11 @@ fn one() -> u32 {
 
 /// Only local paths, never another site (no open redirect).
 pub fn local_path(p: &str, default: &str) -> String {
-    if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') {
+    // Browsers drop tabs and newlines from a `Location`, so `/\t/evil.example`
+    // would become `//evil.example`; control characters and spaces are
+    // refused, which also keeps the header valid.
+    let plain = !p.chars().any(|c| c.is_control() || c.is_whitespace());
+    if plain && p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') {
         p.to_owned()
     } else {
         default.to_owned()
@@ -235,7 +237,7 @@ async fn add(
     let found = state.store.read(move |r| catalog::item(r, id)).await?;
     if found.is_none() {
         return Err(
-            PageError::new(StatusCode::NOT_FOUND, "That item is no longer on the menu.").back("/"),
+            PageError::new(Failure::NotFound, "That item is no longer on the menu.").back("/"),
         );
     }
     let mut cart = Cart::from_headers(&headers);
@@ -294,7 +296,11 @@ async fn place(
         lines: cart
             .0
             .iter()
-            .map(|&(item, quantity)| CheckoutLine { item, quantity })
+            .map(|&(item, quantity)| CheckoutLine {
+                item,
+                quantity,
+                options: Vec::new(),
+            })
             .collect(),
         idempotency_key: f.idempotency_key,
         note: f.note,
@@ -330,7 +336,7 @@ async fn place(
             let table = table_label(&state, &headers).await;
             let page = cart_page(&state, c, &cart, table, Some(e.to_string())).await?;
             let mut r = render(&page)?;
-            *r.status_mut() = StatusCode::CONFLICT;
+            *r.status_mut() = crate::web::error::ApiError::from(e).status();
             Ok(r.into_response())
         }
         Err(e) => Err(e.into()),

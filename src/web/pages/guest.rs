@@ -2,22 +2,23 @@
 //! (pickup code, stage, queue position, status link as QR code), "my
 //! orders" for this device, and joining a table from its QR code.
 
+use crate::web::error::Failure;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::cart::TABLE_COOKIE;
-use super::{Chrome, PageError, PageForm, PageResult, money, render, see_other};
+use super::{Chrome, PageError, PageForm, PageResult, done, render};
 use crate::domain::order::OrderStatus;
-use crate::domain::shop::Approval;
 use crate::domain::{ShopId, Token};
-use crate::store::{OrderView, Scope, catalog, orders, service};
+use crate::store::{OrderView, Scope, StoreError, catalog, orders, service};
 use crate::web::AppState;
 use crate::web::extract::{Device, Peer, set_cookie};
+use crate::web::ops::{self, Audience};
 
 /// Guest routes.
 pub fn router() -> Router<AppState> {
@@ -69,28 +70,17 @@ async fn landing(State(state): State<AppState>, c: Chrome, Peer(peer): Peer) -> 
             .unwrap_or(false),
         _ => false,
     };
-    let now = state.store.now();
-    let offset = state.store.settings().utc_offset_minutes;
-    let shops = state
-        .store
-        .read(move |r| {
-            let mut out = Vec::new();
-            for s in catalog::shops(r, true)? {
-                let open = catalog::open_order_count(r, s.id)?;
-                out.push(ShopCard {
-                    id: s.id.0,
-                    name: s.name.clone(),
-                    location: s.location.clone(),
-                    refusal: s
-                        .accepts_orders(now, offset, open)
-                        .err()
-                        .map(|e| e.to_string()),
-                    wait_minutes: s.average_prep_seconds().div_ceil(60),
-                });
-            }
-            Ok(out)
+    let shops = ops::shops(&state, true)
+        .await?
+        .into_iter()
+        .map(|s| ShopCard {
+            id: s.shop.id.0,
+            wait_minutes: s.shop.average_prep_seconds().div_ceil(60),
+            name: s.shop.name,
+            location: s.shop.location,
+            refusal: s.refusal,
         })
-        .await?;
+        .collect();
     render(&Landing { c, shops, join })
 }
 
@@ -123,29 +113,20 @@ struct MenuPage {
 async fn menu(State(state): State<AppState>, c: Chrome, Path(shop_id): Path<String>) -> PageResult {
     let id = shop_id
         .parse::<u64>()
-        .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such shop."))?;
-    let now = state.store.now();
-    let offset = state.store.settings().utc_offset_minutes;
-    let (menu, open) = state
-        .store
-        .read(move |r| {
-            Ok((
-                catalog::menu(r, ShopId(id))?,
-                catalog::open_order_count(r, ShopId(id))?,
-            ))
-        })
-        .await?;
-    if menu.shop.approval != Approval::Approved {
-        return Err(PageError::new(
-            StatusCode::NOT_FOUND,
-            "There is no such shop.",
-        ));
-    }
+        .map_err(|_| PageError::new(Failure::NotFound, "There is no such shop."))?;
+    let (menu, status) = ops::menu(&state, ShopId(id), Audience::Guest)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound { .. } => {
+                PageError::new(Failure::NotFound, "There is no such shop.")
+            }
+            e => e.into(),
+        })?;
     let row = |v: &crate::store::ItemView| MenuItemRow {
         id: v.item.id.0,
         name: v.item.name.clone(),
         description: v.item.description.clone(),
-        price: money(v.item.price),
+        price: state.money(v.item.price),
         available: v.available,
         left: v.left,
         tags: v.item.tags.join(" · "),
@@ -187,11 +168,7 @@ async fn menu(State(state): State<AppState>, c: Chrome, Path(shop_id): Path<Stri
     render(&MenuPage {
         c,
         shop_id: id,
-        refusal: menu
-            .shop
-            .accepts_orders(now, offset, open)
-            .err()
-            .map(|e| e.to_string()),
+        refusal: status.refusal,
         name: menu.shop.name,
         location: menu.shop.location,
         sections,
@@ -205,11 +182,18 @@ struct OrderPage {
     v: OrderView,
     link: String,
     qr_svg: String,
+    currency: crate::domain::currency::Currency,
     /// The payment QR with the exact amount, while unpaid (if the shop set one up).
     pay_qr_svg: Option<String>,
 }
 
 impl OrderPage {
+    fn money(&self, amount: crate::domain::Cents) -> String {
+        self.currency.format(amount)
+    }
+    fn options(&self, line: &crate::domain::order::OrderLine) -> String {
+        line.options_text(|c| self.currency.format(c))
+    }
     fn stage(&self) -> &'static str {
         stage_label(self.v.order.status)
     }
@@ -217,7 +201,7 @@ impl OrderPage {
         self.v.estimated_wait_seconds.map(|s| s.div_ceil(60))
     }
     fn total(&self) -> String {
-        money(self.v.order.total)
+        self.currency.format(self.v.order.total)
     }
     fn can_cancel(&self) -> bool {
         self.v.order.status == OrderStatus::Placed
@@ -271,7 +255,7 @@ pub(crate) fn qr_svg(text: &str) -> String {
 
 fn parse_token(t: &str) -> Result<Token, PageError> {
     t.parse()
-        .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no order at this link."))
+        .map_err(|_| PageError::new(Failure::NotFound, "There is no order at this link."))
 }
 
 async fn order(
@@ -297,6 +281,7 @@ async fn order(
         v,
         link,
         qr_svg,
+        currency: state.web.currency,
         pay_qr_svg,
     })
 }
@@ -312,7 +297,7 @@ async fn cancel(
 ) -> PageResult {
     let token = parse_token(&token)?;
     let back = format!("/o/{token}");
-    state
+    let result = state
         .store
         .write(move |tx| {
             let order = orders::order_by_token(&**tx, token)?;
@@ -324,9 +309,8 @@ async fn cancel(
                 None,
             )
         })
-        .await
-        .map_err(|e| PageError::from(e).back(back.clone()))?;
-    Ok(see_other(&back))
+        .await;
+    done(result, &back)
 }
 
 struct MyOrder {
@@ -348,6 +332,7 @@ struct MyOrders {
 }
 
 async fn my_orders(State(state): State<AppState>, c: Chrome, Device(guest): Device) -> PageResult {
+    let cur = state.web.currency;
     let list = state
         .store
         .read(move |r| {
@@ -362,7 +347,7 @@ async fn my_orders(State(state): State<AppState>, c: Chrome, Device(guest): Devi
                     pickup_code: o.pickup_code.clone(),
                     status: o.status.as_str(),
                     status_label: stage_label(o.status),
-                    total: money(o.total),
+                    total: cur.format(o.total),
                 });
             }
             Ok(out)
@@ -384,7 +369,7 @@ struct TablePage {
 async fn table(State(state): State<AppState>, c: Chrome, Path(code): Path<String>) -> PageResult {
     let code: Token = code
         .parse()
-        .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "This table code is not known."))?;
+        .map_err(|_| PageError::new(Failure::NotFound, "This table code is not known."))?;
     let (session, shop) = state
         .store
         .read(move |r| {

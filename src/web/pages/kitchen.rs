@@ -9,17 +9,17 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{Chrome, PageError, PageForm, PageResult, ShopPage, money, render, see_other};
+use super::{Chrome, PageError, PageForm, PageResult, ShopPage, done, render};
 use crate::domain::order::{Actor, OrderStatus, RECALL_WINDOW_MS, UNDO_WINDOW_MS};
 use crate::domain::service::{PaymentMethod, PaymentStatus};
 use crate::domain::{OrderId, ShopId};
 use crate::store::{OrderView, Scope, catalog, kitchen, orders, printing, service};
 use crate::web::AppState;
 use crate::web::api::dto::parse_status;
+use crate::web::error::Failure;
 
 /// How many finished orders the display offers to recall.
 const RECENT: usize = 6;
@@ -95,7 +95,18 @@ fn next_step(s: OrderStatus) -> Option<(&'static str, &'static str)> {
     }
 }
 
-fn card(v: OrderView, table: Option<String>, now_ms: u64) -> Card {
+/// A line for the counter: the item and, after a dash, its options.
+pub fn line_text(
+    l: &crate::domain::order::OrderLine,
+    currency: crate::domain::currency::Currency,
+) -> String {
+    if l.options.is_empty() {
+        return l.name.clone();
+    }
+    format!("{} — {}", l.name, l.options_text(|c| currency.format(c)))
+}
+
+fn card(state: &AppState, v: OrderView, table: Option<String>, now_ms: u64) -> Card {
     let o = v.order;
     let undo_until_ms = v.events.last().and_then(|e| {
         let own = e.actor == Actor::Shop && e.to != OrderStatus::Cancelled;
@@ -113,9 +124,9 @@ fn card(v: OrderView, table: Option<String>, now_ms: u64) -> Card {
         lines: o
             .lines
             .iter()
-            .map(|l| (l.quantity, l.name.clone()))
+            .map(|l| (l.quantity, line_text(l, state.web.currency)))
             .collect(),
-        total: money(o.total),
+        total: state.money(o.total),
         since_ms: o.created_at.0,
         age_minutes: now_ms.saturating_sub(o.created_at.0) / 60_000,
         table,
@@ -200,11 +211,14 @@ pub async fn queue(state: &AppState, _c: &Chrome, shop: ShopId) -> Result<Queue,
             OrderStatus::Ready => 2,
             _ => continue,
         };
-        cols[col].cards.push(card(v, table, now.0));
+        cols[col].cards.push(card(state, v, table, now.0));
     }
     Ok(Queue {
         cols,
-        recent: recent.into_iter().map(|(v, t)| card(v, t, now.0)).collect(),
+        recent: recent
+            .into_iter()
+            .map(|(v, t)| card(state, v, t, now.0))
+            .collect(),
         now_ms: now.0,
         prep_seconds: prep,
         printer_offline: (has_printer && !online).then_some(waiting),
@@ -245,15 +259,11 @@ async fn set_status(
     Path(order_id): Path<u64>,
     PageForm(f): PageForm<StatusForm>,
 ) -> PageResult {
-    let to = parse_status(&f.status).ok_or_else(|| {
-        back(PageError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "That is not a stage.",
-        ))
-    })?;
+    let to = parse_status(&f.status)
+        .ok_or_else(|| back(PageError::new(Failure::Invalid, "That is not a stage.")))?;
     let reason = (!f.reason.trim().is_empty()).then(|| f.reason.trim().to_owned());
     let restock = f.restock.is_some();
-    state
+    let result = state
         .store
         .write(move |tx| {
             let (scope, id) = (Scope::Shop(k.shop), OrderId(order_id));
@@ -263,9 +273,8 @@ async fn set_status(
                 orders::set_status(tx, scope, id, to, reason)
             }
         })
-        .await
-        .map_err(back)?;
-    Ok(see_other("/shop"))
+        .await;
+    done(result, "/shop")
 }
 
 /// A form with nothing but its CSRF token.
@@ -279,12 +288,11 @@ async fn undo(
     Path(order_id): Path<u64>,
     PageForm(Empty {}): PageForm<Empty>,
 ) -> PageResult {
-    state
+    let result = state
         .store
         .write(move |tx| kitchen::undo(tx, k.shop, OrderId(order_id)))
-        .await
-        .map_err(back)?;
-    Ok(see_other("/shop"))
+        .await;
+    done(result, "/shop")
 }
 
 #[derive(Deserialize)]
@@ -305,12 +313,12 @@ async fn paid(
         "card" => PaymentMethod::Card,
         _ => {
             return Err(back(PageError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                Failure::Invalid,
                 "Paid by cash or card.",
             )));
         }
     };
-    state
+    let result = state
         .store
         .write(move |tx| {
             service::set_payment(
@@ -321,9 +329,8 @@ async fn paid(
                 Some(method),
             )
         })
-        .await
-        .map_err(back)?;
-    Ok(see_other("/shop"))
+        .await;
+    done(result, "/shop")
 }
 
 async fn print(
@@ -332,10 +339,9 @@ async fn print(
     Path(order_id): Path<u64>,
     PageForm(Empty {}): PageForm<Empty>,
 ) -> PageResult {
-    state
+    let result = state
         .store
         .write(move |tx| printing::queue_reprint(tx, k.shop, OrderId(order_id)))
-        .await
-        .map_err(back)?;
-    Ok(see_other("/shop"))
+        .await;
+    done(result, "/shop")
 }

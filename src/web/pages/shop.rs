@@ -5,18 +5,19 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
 use super::kitchen::{Queue, queue};
-use super::{Chrome, PageError, PageResult, ShopPage, money, render};
+use super::{Chrome, PageError, PageResult, ShopPage, render};
 use crate::domain::shop::Approval;
 use crate::domain::time::local_midnight;
 use crate::store::catalog;
 use crate::store::report::{self, RangeReport};
 use crate::web::AppState;
+use crate::web::error::Failure;
 
 /// Dashboard routes.
 pub fn router() -> Router<AppState> {
@@ -66,13 +67,14 @@ struct ReportPage {
     from: String,
     to: String,
     r: RangeReport,
+    revenue: String,
     lines: Vec<(String, u64, String)>,
     methods: Vec<(&'static str, u64, String, u64, String)>,
 }
 
 impl ReportPage {
     fn revenue(&self) -> String {
-        money(self.r.revenue)
+        self.revenue.clone()
     }
     fn minutes(s: Option<u64>) -> String {
         s.map_or_else(|| "–".to_owned(), |s| format!("{:.1}", s as f64 / 60.0))
@@ -104,13 +106,8 @@ async fn range(
 ) -> Result<(String, String, RangeReport), PageError> {
     let offset = state.store.settings().utc_offset_minutes;
     let today_start = state.store.now().local_day_start(offset);
-    let bad = || {
-        PageError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Dates look like 2026-12-01.",
-        )
-        .back("/shop/report")
-    };
+    let bad =
+        || PageError::new(Failure::Invalid, "Dates look like 2026-12-01.").back("/shop/report");
     let parse = |d: &Option<String>| match d.as_deref().filter(|d| !d.is_empty()) {
         Some(d) => local_midnight(d, offset)
             .map(|t| (d.to_owned(), t))
@@ -162,7 +159,7 @@ async fn report(
         lines: r
             .lines
             .iter()
-            .map(|l| (l.name.clone(), l.quantity, money(l.revenue)))
+            .map(|l| (l.name.clone(), l.quantity, state.money(l.revenue)))
             .collect(),
         methods: r
             .methods
@@ -171,12 +168,13 @@ async fn report(
                 (
                     m.method,
                     m.paid_orders,
-                    money(m.paid),
+                    state.money(m.paid),
                     m.unpaid_orders,
-                    money(m.unpaid),
+                    state.money(m.unpaid),
                 )
             })
             .collect(),
+        revenue: state.money(r.revenue),
         r,
     })
 }

@@ -2,15 +2,16 @@
 //! weekly opening hours, the open-order limit, resetting the order number;
 //! order sessions (tables) with their QR codes, orders and closing.
 
+use crate::web::error::Failure;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::guest::{origin, qr_svg};
-use super::{Chrome, PageError, PageForm, PageResult, ShopPage, money, render, see_other};
+use super::{Chrome, PageError, PageForm, PageResult, ShopPage, done, render};
 use crate::domain::SessionId;
 use crate::domain::shop::{OpeningHours, Window};
 use crate::store::{ShopPatch, catalog, service};
@@ -93,17 +94,16 @@ async fn settings(State(state): State<AppState>, c: Chrome, k: ShopPage) -> Page
 }
 
 fn invalid(msg: impl Into<String>) -> PageError {
-    PageError::new(StatusCode::UNPROCESSABLE_ENTITY, msg).back("/shop/settings")
+    PageError::new(Failure::Invalid, msg).back("/shop/settings")
 }
 
 async fn patch(state: &AppState, k: &ShopPage, p: ShopPatch) -> PageResult {
     let shop = k.shop;
-    state
+    let result = state
         .store
         .write(move |tx| catalog::update_shop(tx, shop, p))
-        .await
-        .map_err(|e| PageError::from(e).back("/shop/settings"))?;
-    Ok(see_other("/shop/settings"))
+        .await;
+    done(result, "/shop/settings")
 }
 
 #[derive(Deserialize)]
@@ -215,12 +215,11 @@ async fn reset_number(
     if f.confirm != "yes" {
         return Err(invalid("tick the box to confirm the reset"));
     }
-    state
+    let result = state
         .store
         .write(move |tx| catalog::reset_numbers(tx, k.shop))
-        .await
-        .map_err(|e| PageError::from(e).back("/shop/settings"))?;
-    Ok(see_other("/shop/settings"))
+        .await;
+    done(result, "/shop/settings")
 }
 
 struct TableRow {
@@ -273,7 +272,7 @@ async fn table_rows(
                 open: s.closed_at.is_none(),
                 orders: orders
                     .iter()
-                    .map(|o| (o.number, o.status.as_str().to_owned(), money(o.total)))
+                    .map(|o| (o.number, o.status.as_str().to_owned(), state.money(o.total)))
                     .collect(),
             }
         })
@@ -306,7 +305,7 @@ async fn print_table(
         .await?
         .pop()
         .ok_or_else(|| {
-            PageError::new(StatusCode::NOT_FOUND, "There is no such table.").back("/shop/tables")
+            PageError::new(Failure::NotFound, "There is no such table.").back("/shop/tables")
         })?;
     render(&Print { t })
 }
@@ -322,12 +321,11 @@ async fn open_table(
     k: ShopPage,
     PageForm(f): PageForm<OpenForm>,
 ) -> PageResult {
-    state
+    let result = state
         .store
         .write(move |tx| service::open_session(tx, k.shop, &f.label))
-        .await
-        .map_err(|e| PageError::from(e).back("/shop/tables"))?;
-    Ok(see_other("/shop/tables"))
+        .await;
+    done(result, "/shop/tables")
 }
 
 #[derive(Deserialize)]
@@ -340,10 +338,9 @@ async fn close_table(
     Path(id): Path<u64>,
     PageForm(Empty {}): PageForm<Empty>,
 ) -> PageResult {
-    state
+    let result = state
         .store
         .write(move |tx| service::close_session(tx, k.shop, SessionId(id)))
-        .await
-        .map_err(|e| PageError::from(e).back("/shop/tables"))?;
-    Ok(see_other("/shop/tables"))
+        .await;
+    done(result, "/shop/tables")
 }
