@@ -1,7 +1,7 @@
 //! A shop's report over a chosen range of time: orders and their outcomes,
 //! sales per item, money paid and still unpaid by payment method, and the
 //! preparation time (accepted → ready) as its average and 90th percentile,
-//! with its CSV form. (Per option comes with item options on orders.)
+//! with its CSV form; options chosen are counted per option.
 
 use std::collections::BTreeMap;
 
@@ -27,6 +27,19 @@ pub struct MethodLine {
     pub unpaid: Cents,
 }
 
+/// Sales of one option (a group's choice) in a report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OptionLine {
+    /// Its group's name when sold.
+    pub group: String,
+    /// Its name when sold.
+    pub name: String,
+    /// Units sold with it.
+    pub quantity: u64,
+    /// What it added to (or took off) the sales.
+    pub revenue_delta: i64,
+}
+
 /// One shop's figures from `from` (inclusive) to `to` (exclusive).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RangeReport {
@@ -44,6 +57,8 @@ pub struct RangeReport {
     pub revenue: Cents,
     /// Per item, best-selling first.
     pub lines: Vec<ReportLine>,
+    /// Per option, most chosen first.
+    pub options: Vec<OptionLine>,
     /// Per payment method (orders not cancelled).
     pub methods: Vec<MethodLine>,
     /// Orders with an accepted → ready time.
@@ -87,6 +102,7 @@ pub fn range_report(
         not_collected: 0,
         revenue: Cents(0),
         lines: vec![],
+        options: vec![],
         methods: vec![],
         prep_samples: 0,
         prep_average_seconds: None,
@@ -94,6 +110,7 @@ pub fn range_report(
     };
     let mut lines: BTreeMap<ItemId, ReportLine> = BTreeMap::new();
     let mut methods: BTreeMap<&'static str, MethodLine> = BTreeMap::new();
+    let mut options: BTreeMap<crate::domain::OptionId, OptionLine> = BTreeMap::new();
     let mut prep = Vec::new();
     // Order ids grow with time: walk back from the newest until `from`.
     for id in v.newest_ids(SHOP_TO_ORDER, shop.0, usize::MAX)? {
@@ -124,8 +141,20 @@ pub fn range_report(
                 revenue: Cents(0),
             });
             entry.quantity += u64::from(l.quantity);
-            let amount = l.unit_price.times(l.quantity).unwrap_or_default();
+            let amount = l.total();
             entry.revenue = entry.revenue.plus(amount).unwrap_or(entry.revenue);
+            for o in &l.options {
+                let e = options.entry(o.option).or_insert_with(|| OptionLine {
+                    group: o.group.clone(),
+                    name: o.name.clone(),
+                    quantity: 0,
+                    revenue_delta: 0,
+                });
+                e.quantity += u64::from(l.quantity);
+                e.revenue_delta = e
+                    .revenue_delta
+                    .saturating_add(o.price_delta.saturating_mul(i64::from(l.quantity)));
+            }
         }
         if let Some(p) = v.get::<u64, Payment>(ORDER_ID_TO_PAYMENT, order.id.0)? {
             let name = method_name(p.method);
@@ -152,6 +181,8 @@ pub fn range_report(
     r.lines = lines.into_values().collect();
     r.lines
         .sort_by(|a, b| b.quantity.cmp(&a.quantity).then(a.item.cmp(&b.item)));
+    r.options = options.into_values().collect();
+    r.options.sort_by_key(|o| std::cmp::Reverse(o.quantity));
     r.methods = methods.into_values().collect();
     prep.sort_unstable();
     r.prep_samples = prep.len() as u64;
@@ -199,6 +230,16 @@ impl RangeReport {
         );
         for l in &self.lines {
             row("item", &l.name, l.quantity, l.revenue.to_string());
+        }
+        for o in &self.options {
+            let amount = Cents(o.revenue_delta.unsigned_abs()).to_string();
+            let sign = if o.revenue_delta < 0 { "-" } else { "" };
+            row(
+                "option",
+                &format!("{}: {}", o.group, o.name),
+                o.quantity,
+                format!("{sign}{amount}"),
+            );
         }
         for m in &self.methods {
             row("paid", m.method, m.paid_orders, m.paid.to_string());

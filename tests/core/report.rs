@@ -77,3 +77,40 @@ async fn the_report_downloads_as_csv_for_a_day_or_a_range() {
     assert_eq!(status, 422, "not a date");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_counts_each_option() {
+    let server = TestServer::start().await;
+    let d = crate::options::drink(&server, 0).await;
+    let mut keeper = d.keeper;
+    let mut guest = server.guest();
+    let r = guest
+        .post(
+            "/api/orders",
+            json!({"items": [crate::options::line(d.item, 3, &[d.large])],
+                "idempotency_key": "report-options-checkout"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let session = keeper.cookie("ql_session").expect("session").to_owned();
+    let csv = reqwest::Client::new()
+        .get(format!(
+            "http://127.0.0.1:{}/shop/report.csv",
+            server.port()
+        ))
+        .header("cookie", format!("ql_session={session}"))
+        .send()
+        .await
+        .expect("answer")
+        .text()
+        .await
+        .expect("csv");
+    let row = csv
+        .lines()
+        .find(|l| l.starts_with("option,"))
+        .unwrap_or_else(|| panic!("an option row in\n{csv}"));
+    assert!(row.contains(",3,"), "3 drinks with the option: {row}");
+    assert!(row.contains("Large"), "{row}");
+    let _ = keeper.get("/api/shop").await;
+    server.stop().await;
+}

@@ -68,6 +68,8 @@ struct ReportPage {
     to: String,
     r: RangeReport,
     revenue: String,
+    /// Per option: "Size: Large", units, what it added.
+    options: Vec<(String, u64, String)>,
     lines: Vec<(String, u64, String)>,
     methods: Vec<(&'static str, u64, String, u64, String)>,
 }
@@ -175,6 +177,19 @@ async fn report(
             })
             .collect(),
         revenue: state.money(r.revenue),
+        options: r
+            .options
+            .iter()
+            .map(|o| {
+                let amount = state.money(crate::domain::Cents(o.revenue_delta.unsigned_abs()));
+                let sign = if o.revenue_delta < 0 { "−" } else { "+" };
+                (
+                    format!("{}: {}", o.group, o.name),
+                    o.quantity,
+                    format!("{sign}{amount}"),
+                )
+            })
+            .collect(),
         r,
     })
 }
