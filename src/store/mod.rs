@@ -19,6 +19,7 @@ pub mod options;
 pub mod orders;
 pub mod pickup;
 pub mod printing;
+pub mod report;
 pub mod retention;
 pub mod service;
 pub mod space;

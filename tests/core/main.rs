@@ -23,6 +23,7 @@
 //!   the store re-opens itself after a failed write; retention.
 //! - `printer`: tickets at a TCP or FIFO printer, waiting across a SIGKILL;
 //!   reprints; payment QR on the guest's order; voided payments.
+//! - `report`: the report of a day or range as CSV.
 //! - `support`, `client`: the harness.
 
 mod access;
@@ -35,6 +36,7 @@ mod options;
 mod orders;
 mod pickup;
 mod printer;
+mod report;
 mod retention;
 mod shops;
 mod staff;

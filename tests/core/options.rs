@@ -12,13 +12,13 @@ use crate::support::{Client, TEA, TEA_SHOP, TestServer};
 
 /// A drink with Size (exactly one), Toppings (0–2) and an unattached group,
 /// made by the tea shop's keeper through the staff API.
-struct Drink {
-    keeper: Client,
-    item: u64,
+pub struct Drink {
+    pub keeper: Client,
+    pub item: u64,
     size: u64,
     toppings: u64,
     regular: u64,
-    large: u64,
+    pub large: u64,
     pearls: u64,
     jelly: u64,
     pudding: u64,
@@ -29,7 +29,7 @@ struct Drink {
 
 /// Creates the drink; `drink_tapioca` grams of tapioca go into the drink
 /// itself (0: the drink has no stock limit); pearls take 30 g.
-async fn drink(server: &TestServer, drink_tapioca: u32) -> Drink {
+pub async fn drink(server: &TestServer, drink_tapioca: u32) -> Drink {
     let mut keeper = server.login(TEA).await;
     let tapioca = keeper.ingredient("tapioca pearls").await["id"]
         .as_u64()
@@ -116,7 +116,7 @@ async fn group(keeper: &mut Client, name: &str, min: u8, max: u8) -> u64 {
 }
 
 /// One checkout line with options.
-fn line(item: u64, quantity: u32, options: &[u64]) -> Value {
+pub fn line(item: u64, quantity: u32, options: &[u64]) -> Value {
     json!({"item_id": item, "quantity": quantity, "options": options})
 }
 

@@ -104,7 +104,7 @@ async fn guest_orders_from_two_shops_and_sees_ready_live() {
     let token = link.trim_start_matches("/o/").to_owned();
 
     // The dashboard shows it without a reload.
-    wait_for(&keeper, &format!(".order-card[data-order=\"{id}\"]")).await;
+    wait_for(&keeper, &format!(".ticket[data-order=\"{id}\"]")).await;
     screenshot(&keeper, "shop-dashboard").await;
 
     guest
@@ -114,12 +114,12 @@ async fn guest_orders_from_two_shops_and_sees_ready_live() {
     wait_text(&guest, "#stage", "Sent to the shop").await;
     screenshot(&guest, "guest-order").await;
 
-    for (button, label) in [
-        ("accepted", "Accepted"),
-        ("preparing", "Being prepared"),
-        ("ready", "Ready for pickup!"),
+    for (from, label) in [
+        ("placed", "Accepted"),
+        ("accepted", "Being prepared"),
+        ("preparing", "Ready for pickup!"),
     ] {
-        let css = format!(".order-card[data-order=\"{id}\"] button[name=status][value={button}]");
+        let css = format!(".ticket[data-order=\"{id}\"][data-status={from}] button.bump");
         wait_for(&keeper, &css).await;
         click(&keeper, &css).await;
         // The guest's page follows without a reload.

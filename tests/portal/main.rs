@@ -7,6 +7,7 @@ mod attacks;
 mod board;
 mod browser;
 mod guests;
+mod kitchen;
 mod sse;
 mod staff;
 mod support;

@@ -352,8 +352,7 @@ impl Driver {
             "--autoplay-policy=no-user-gesture-required",
         ]
         .into_iter()
-        // A switch given in `extra` replaces the default one (never the
-        // same switch twice).
+        // A switch in `extra` replaces the default of the same name.
         .filter(|d| {
             let name = d.split('=').next().unwrap_or(d);
             !extra.iter().any(|e| e.split('=').next() == Some(name))

@@ -11,6 +11,7 @@ pub mod assets;
 pub mod board;
 pub mod cart;
 pub mod guest;
+pub mod kitchen;
 pub mod shop;
 pub mod shop_menu;
 pub mod shop_settings;
