@@ -431,7 +431,10 @@ fn gateway_settings(g: GatewayLayer) -> Result<Option<GatewaySettings>, ConfigEr
     let macs = |list: Option<Vec<String>>| -> Result<Vec<Mac>, ConfigError> {
         list.unwrap_or_default()
             .iter()
-            .map(|m| m.parse().map_err(ConfigError::Invalid))
+            .map(|m| {
+                m.parse::<Mac>()
+                    .map_err(|e| ConfigError::Invalid(e.to_string()))
+            })
             .collect()
     };
     Ok(Some(GatewaySettings {

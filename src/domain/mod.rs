@@ -9,6 +9,7 @@
 
 pub mod account;
 pub mod ids;
+pub mod mac;
 pub mod menu;
 pub mod money;
 pub mod order;

@@ -90,10 +90,10 @@ pub struct OrderSession {
 /// A guest device's Wi-Fi session, kept by the gateway.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WifiSession {
-    /// MAC address, `aa:bb:cc:dd:ee:ff`.
-    pub mac: String,
+    /// MAC address (`aa:bb:cc:dd:ee:ff` in JSON).
+    pub mac: super::mac::Mac,
     /// Addresses seen for it.
-    pub ips: Vec<String>,
+    pub ips: Vec<std::net::IpAddr>,
     /// DHCP host name, if it sent one.
     pub hostname: Option<String>,
     /// First seen.

@@ -339,13 +339,10 @@ impl Gateway {
                     continue;
                 }
                 let ip = s.ip.map(IpAddr::V4);
-                let key = s.mac.to_string();
-                let ip_text = ip.map(|i| i.to_string());
+                let mac = s.mac;
                 let host = s.hostname.clone();
                 let r = store
-                    .write(move |tx| {
-                        wifi::seen(tx, &key, ip_text.as_deref(), host.as_deref()).map(|_| ())
-                    })
+                    .write(move |tx| wifi::seen(tx, mac, ip, host.as_deref()).map(|_| ()))
                     .await;
                 if let Err(e) = r {
                     tracing::warn!(error = %e, "cannot record a client");
@@ -390,7 +387,7 @@ fn granted(s: &WifiSession, now: Timestamp) -> Option<(Mac, u32)> {
         .checked_sub(now.0)
         .map(|ms| u32::try_from(ms / 1000).unwrap_or(u32::MAX))
         .filter(|l| *l > 0)?;
-    Some((s.mac.parse().ok()?, left))
+    Some((s.mac, left))
 }
 
 /// Whether traffic to `ip` can be counted by address: a global or
