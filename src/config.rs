@@ -446,7 +446,10 @@ fn gateway_settings(g: GatewayLayer) -> Result<Option<GatewaySettings>, ConfigEr
             .walled_garden
             .unwrap_or_default()
             .iter()
-            .map(|n| n.parse::<Net>().map_err(ConfigError::Invalid))
+            .map(|n| {
+                n.parse::<Net>()
+                    .map_err(|e| ConfigError::Invalid(e.to_string()))
+            })
             .collect::<Result<_, _>>()?,
         trusted: macs(g.trusted_macs)?,
         blocked: macs(g.blocked_macs)?,
