@@ -94,6 +94,10 @@ pub struct WifiSession {
     pub mac: super::mac::Mac,
     /// Addresses seen for it.
     pub ips: Vec<std::net::IpAddr>,
+    /// The guest devices (cookies) that joined or ordered from it, most
+    /// recent last: how the captive-portal API, fetched by the phone's
+    /// system without the browser's cookies, finds the guest's orders.
+    pub devices: Vec<super::ids::GuestId>,
     /// DHCP host name, if it sent one.
     pub hostname: Option<String>,
     /// First seen.

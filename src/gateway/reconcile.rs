@@ -598,7 +598,11 @@ impl Reconciler {
                     seconds_remaining: left,
                     trusted: self.policy.trusted.contains(&s.mac),
                     blocked: self.policy.blocked.contains(&s.mac),
-                    session: s,
+                    // Device cookies never leave the store.
+                    session: WifiSession {
+                        devices: Vec::new(),
+                        ..s
+                    },
                 }
             })
             .collect())

@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::tables::*;
 use super::{StoreError, Tx};
-use crate::domain::Timestamp;
 use crate::domain::mac::Mac;
 use crate::domain::service::WifiSession;
+use crate::domain::{GuestId, Timestamp};
 
 /// A client's session.
 pub fn session(v: &impl View, mac: Mac) -> Result<Option<WifiSession>, StoreError> {
@@ -29,6 +29,7 @@ fn fresh(mac: Mac, now: Timestamp) -> WifiSession {
     WifiSession {
         mac,
         ips: Vec::new(),
+        devices: Vec::new(),
         hostname: None,
         connected_at: now,
         authorized_until: None,
@@ -71,6 +72,26 @@ pub fn seen(
     }
     put(tx, &s)?;
     Ok(s)
+}
+
+/// Records that guest device `guest` joined or ordered from client `mac`
+/// (most recent last, the last four kept); a session that had ended starts
+/// anew. Writes nothing when it is already the most recent.
+pub fn saw_device(tx: &mut Tx<'_>, mac: Mac, guest: GuestId) -> Result<(), StoreError> {
+    let now = tx.now;
+    let mut s = match session(&**tx, mac)? {
+        Some(s) if s.disconnected_at.is_none() => s,
+        _ => fresh(mac, now),
+    };
+    if s.devices.last() == Some(&guest) {
+        return Ok(());
+    }
+    s.devices.retain(|d| *d != guest);
+    s.devices.push(guest);
+    if s.devices.len() > 4 {
+        s.devices.remove(0);
+    }
+    put(tx, &s)
 }
 
 /// Authorizes a client until `until`.
@@ -136,7 +157,8 @@ struct SessionV1 {
     bytes_out: u64,
 }
 
-/// Schema 1 → 2: Wi-Fi sessions keep a [`Mac`] and [`IpAddr`]s. A record
+/// Schema 1 → 2: Wi-Fi sessions keep a [`Mac`] and [`IpAddr`]s (and the
+/// guest devices seen from them, none yet). A record
 /// whose MAC does not parse is dropped (the gateway could never match it),
 /// as are addresses that do not parse; the key becomes the MAC's one form.
 pub fn migrate_typed_sessions(txn: &redb::WriteTransaction) -> Result<(), StoreError> {
@@ -156,6 +178,7 @@ pub fn migrate_typed_sessions(txn: &redb::WriteTransaction) -> Result<(), StoreE
         let new = WifiSession {
             mac,
             ips: s.ips.iter().filter_map(|i| i.parse().ok()).collect(),
+            devices: Vec::new(),
             hostname: s.hostname,
             connected_at: s.connected_at,
             authorized_until: s.authorized_until,

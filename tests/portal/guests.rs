@@ -84,6 +84,7 @@ impl Guests for Fake {
             Ok(WifiSession {
                 mac,
                 ips: vec![std::net::IpAddr::from([127, 0, 0, 1])],
+                devices: Vec::new(),
                 hostname: None,
                 connected_at: Timestamp(0),
                 authorized_until: Some(Timestamp(1_800_000)),
