@@ -185,8 +185,15 @@ async fn request(
     body: &str,
     headers: &[(&str, &str)],
 ) -> std::io::Result<(u16, String)> {
+    // A phone's connectivity probe names another host (it is captured);
+    // everything else is asked of us by name.
+    let host = if path == "/generate_204" {
+        "connectivitycheck.gstatic.com"
+    } else {
+        "localhost"
+    };
     let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\n",
         body.len()
     );
     if !body.is_empty() {
@@ -609,7 +616,7 @@ async fn main() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     rows.push(("RSS idle".into(), format!("{} KiB", rss_kib(d.child.id()))));
 
-    // Captive redirect: plain HTTP answers 302 to the HTTPS portal.
+    // Captive redirect: plain HTTP answers a probe with 302 to the portal.
     for conns in [1usize, 16, 256] {
         let mut results = Vec::new();
         for _ in 0..runs {

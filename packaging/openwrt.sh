@@ -143,7 +143,13 @@ action="$(PROCD_DIR="$PROCD_DIR" sh -c '. "$1/procd.sh"; procd_event interface.u
 ok "1. guest_network: network or device (- and . too), unknown names fail loudly, capture starts when the network comes up"
 
 # ---- 2. after installing, the portal is reachable without a reboot ------
+router f2-plain
+start > /dev/null
+grep -qx firewall "$RELOADS" || fail "2: firewall not reloaded"
+grep -q '114,' "$UCI_DIR/dhcp.json" && fail "2: option 114 announced without a trusted certificate"
 router f2
+set_q tls_cert /etc/queueless/portal.pem
+set_q tls_key /etc/queueless/portal.key
 start > /dev/null
 grep -qx firewall "$RELOADS" || fail "2: firewall not reloaded"
 grep -qx dnsmasq "$RELOADS" || fail "2: dnsmasq not reloaded"
@@ -157,7 +163,10 @@ ok "2. the first start commits dhcp and firewall and reloads dnsmasq and fw4"
 
 # ---- 3. removal leaves the router as it was -------------------------------
 router f3
+set_q tls_cert /etc/queueless/portal.pem
+set_q tls_key /etc/queueless/portal.key
 start > /dev/null
+grep -q '114,' "$UCI_DIR/dhcp.json" || fail "3: option 114 announced before removal"
 : > "$RELOADS"
 init cleanup
 cmp -s "$UCI_DIR/dhcp.json" "$R/dhcp.orig" || fail "3: dhcp not as before: $("$MODEL/uci" show dhcp)"
@@ -194,6 +203,8 @@ grep -q "uci: " "$R/err" && fail "5: uci errors: $(cat "$R/err")"
 cmp -s "$UCI_DIR/firewall.json" "$R/firewall.orig" || fail "5: no rule for a zone that does not exist"
 router f5-name
 set_q portal_host portal.lan
+set_q tls_cert /etc/queueless/portal.lan.pem
+set_q tls_key /etc/queueless/portal.lan.key
 start > /dev/null
 [ "$("$MODEL/uci" get dhcp.queueless.name)" = portal.lan ] || fail "5: host record name"
 [ "$("$MODEL/uci" get dhcp.queueless.ip)" = 192.168.2.1 ] || fail "5: host record address, not the name"
@@ -206,7 +217,7 @@ opts="$("$MODEL/uci" get dhcp.guest.dhcp_option_force)"
 [ "$opts" = "42,192.0.2.123 114,https://portal.lan:9443/api/captive-portal" ] || fail "5: option 114 follows the port: $opts"
 [ "$("$MODEL/uci" get firewall.queueless.dest_port)" = "8081 9443" ] || fail "5: the rule follows the ports"
 { grep -qx firewall "$RELOADS" && grep -qx dnsmasq "$RELOADS"; } || fail "5: both reloaded after the change"
-ok "5. option 114, host record (an address) and fw4 rule derived at every start; a missing network is an error, not a rule"
+ok "5. option 114 (with a certificate only), host record (an address) and fw4 rule derived at every start; a missing network is an error, not a rule"
 
 # ---- 6. reloads restart only on a real change -----------------------------
 router f6
@@ -237,6 +248,8 @@ ok "7. netifd's interface.update/down only reload; the daemon keeps running"
 
 # ---- 8. the portal listens on IPv6 too -----------------------------------
 router f8
+set_q tls_cert /etc/queueless/portal.pem
+set_q tls_key /etc/queueless/portal.key
 start > /dev/null
 cmdline | grep -q -- '--http \[::\]:8080 --https \[::\]:8443' || fail "8: $(cmdline)"
 grep -q 'captive_portal_uri' "$UCI_DIR/dhcp.json" || fail "8: no RFC 8910 URI for odhcpd"

@@ -170,9 +170,15 @@ async fn start_full(
         None => None,
     };
     let portal = portal_host(&config, https_addr.unwrap_or(http_addr));
+    // Guests are sent to HTTPS only with a certificate phones trust (the
+    // operator's own); with the self-signed one they stay on plain HTTP.
+    let trusted = https.as_ref().is_some_and(|(tls, _)| tls.configured);
     let portal_url = match https_addr {
-        Some(a) => format!("{}/", web::redirect::origin(&portal, a.port())),
-        None => format!("http://{portal}:{}/", http_addr.port()),
+        Some(a) if trusted => format!("{}/", web::redirect::origin(&portal, a.port())),
+        _ => format!(
+            "{}/",
+            web::redirect::plain_origin(&portal_host(&config, http_addr), http_addr.port())
+        ),
     };
 
     let mut state = AppState::new(
@@ -276,19 +282,32 @@ async fn start_full(
                 .context("starting the HTTPS listener")?;
             servers.push(tokio::spawn(web::serve(
                 listener,
-                app,
+                app.clone(),
                 shutdown_signal(&stopped),
             )));
             let redirect = web::redirect::Portal {
                 host: config.portal_host.clone(),
                 https_port: https_addr.map_or(443, |a| a.port()),
                 fallback: portal_host(&config, http_addr),
+                plain_port: (!trusted).then_some(http_addr.port()),
             };
-            servers.push(tokio::spawn(web::redirect::serve(
-                http,
-                redirect,
-                shutdown_signal(&stopped),
-            )));
+            if trusted {
+                servers.push(tokio::spawn(web::redirect::serve(
+                    http,
+                    redirect,
+                    shutdown_signal(&stopped),
+                )));
+            } else {
+                let guests = app.layer(axum::middleware::from_fn_with_state(
+                    Arc::new(redirect),
+                    web::redirect::plain_guard,
+                ));
+                servers.push(tokio::spawn(web::serve(
+                    http,
+                    guests,
+                    shutdown_signal(&stopped),
+                )));
+            }
             Some(tls)
         }
         None => {

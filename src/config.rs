@@ -511,7 +511,10 @@ fn gateway_settings(g: GatewayLayer) -> Result<Option<GatewaySettings>, ConfigEr
     let macs = |list: Option<Vec<String>>| -> Result<Vec<Mac>, ConfigError> {
         list.unwrap_or_default()
             .iter()
-            .map(|m| m.parse().map_err(ConfigError::Invalid))
+            .map(|m| {
+                m.parse::<Mac>()
+                    .map_err(|e| ConfigError::Invalid(e.to_string()))
+            })
             .collect()
     };
     Ok(Some(GatewaySettings {
@@ -523,7 +526,10 @@ fn gateway_settings(g: GatewayLayer) -> Result<Option<GatewaySettings>, ConfigEr
             .walled_garden
             .unwrap_or_default()
             .iter()
-            .map(|n| n.parse::<Net>().map_err(ConfigError::Invalid))
+            .map(|n| {
+                n.parse::<Net>()
+                    .map_err(|e| ConfigError::Invalid(e.to_string()))
+            })
             .collect::<Result<_, _>>()?,
         trusted: macs(g.trusted_macs)?,
         blocked: macs(g.blocked_macs)?,

@@ -13,6 +13,7 @@ pub mod account;
 pub mod callsign;
 pub mod currency;
 pub mod ids;
+pub mod mac;
 pub mod menu;
 pub mod money;
 pub mod options;

@@ -13,6 +13,7 @@ pub mod conntrack;
 pub mod guests;
 pub mod mac;
 pub mod neigh;
+pub mod netlink;
 pub mod nft;
 pub mod policy;
 pub mod reconcile;
@@ -78,9 +79,23 @@ pub enum GatewayError {
     /// Bad input.
     #[error("{0}")]
     Invalid(String),
-    /// Local file trouble.
-    #[error("{0}")]
-    Io(String),
+    /// The neighbour table could not be followed.
+    #[error(transparent)]
+    Neighbours(#[from] neigh::NeighError),
+    /// A guest interface cannot be read.
+    #[error(transparent)]
+    Sniff(#[from] sniff::SniffError),
+    /// The trust and block lists file does not parse.
+    #[error("{} is damaged ({source}); fix or delete it", path.display())]
+    Damaged {
+        /// The lists file.
+        path: std::path::PathBuf,
+        /// What is wrong in it.
+        source: serde_json::Error,
+    },
+    /// A blocking part of the gateway's work panicked or was cancelled.
+    #[error("gateway task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
     /// The trust and block lists could not be saved.
     #[error("cannot save {}: {source}", path.display())]
     Save {
@@ -150,9 +165,7 @@ pub struct CaptiveState {
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, GatewayError> + Send + 'static,
 ) -> Result<T, GatewayError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| GatewayError::Io(format!("gateway task failed: {e}")))?
+    tokio::task::spawn_blocking(f).await?
 }
 
 impl Gateway {
@@ -173,15 +186,12 @@ impl Gateway {
         }
         blocking(|| nft::check().map_err(GatewayError::from)).await?;
         let ifs = settings.interfaces.clone();
-        let neighbours =
-            blocking(move || neigh::Neighbours::start(&ifs).map_err(GatewayError::Io)).await?;
+        let neighbours = blocking(move || Ok(neigh::Neighbours::start(&ifs)?)).await?;
         let lists_path = data_dir.join("gateway-lists.json");
         let lists: Lists = match std::fs::read(&lists_path) {
-            Ok(b) => serde_json::from_slice(&b).map_err(|e| {
-                GatewayError::Io(format!(
-                    "{} is damaged ({e}); fix or delete it",
-                    lists_path.display()
-                ))
+            Ok(b) => serde_json::from_slice(&b).map_err(|source| GatewayError::Damaged {
+                path: lists_path.clone(),
+                source,
             })?,
             Err(_) => Lists::default(),
         };
@@ -318,7 +328,7 @@ impl Gateway {
     pub fn spawn_tasks(&self) -> Result<Vec<tokio::task::JoinHandle<()>>, GatewayError> {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<sniff::Sighting>(1024);
         for i in &self.settings.interfaces {
-            sniff::spawn(i, tx.clone()).map_err(GatewayError::Io)?;
+            sniff::spawn(i, tx.clone())?;
         }
         drop(tx);
         let store = self.store.clone();
@@ -339,13 +349,10 @@ impl Gateway {
                     continue;
                 }
                 let ip = s.ip.map(IpAddr::V4);
-                let key = s.mac.to_string();
-                let ip_text = ip.map(|i| i.to_string());
+                let mac = s.mac;
                 let host = s.hostname.clone();
                 let r = store
-                    .write(move |tx| {
-                        wifi::seen(tx, &key, ip_text.as_deref(), host.as_deref()).map(|_| ())
-                    })
+                    .write(move |tx| wifi::seen(tx, mac, ip, host.as_deref()).map(|_| ()))
                     .await;
                 if let Err(e) = r {
                     tracing::warn!(error = %e, "cannot record a client");
@@ -390,7 +397,7 @@ fn granted(s: &WifiSession, now: Timestamp) -> Option<(Mac, u32)> {
         .checked_sub(now.0)
         .map(|ms| u32::try_from(ms / 1000).unwrap_or(u32::MAX))
         .filter(|l| *l > 0)?;
-    Some((s.mac.parse().ok()?, left))
+    Some((s.mac, left))
 }
 
 /// Whether traffic to `ip` can be counted by address: a global or

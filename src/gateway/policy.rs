@@ -68,9 +68,25 @@ pub struct Net {
     pub len: u8,
 }
 
+/// Text that is not an address or network.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NetError {
+    /// Not an address.
+    #[error("{0:?} is not an IP address or network (like 192.0.2.0/24)")]
+    Address(String),
+    /// A prefix length out of range.
+    #[error("{text:?}: the prefix length must be 0–{max}")]
+    Prefix {
+        /// What was given.
+        text: String,
+        /// 32 or 128.
+        max: u8,
+    },
+}
+
 impl std::str::FromStr for Net {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = NetError;
+    fn from_str(s: &str) -> Result<Self, NetError> {
         let (a, len) = match s.split_once('/') {
             Some((a, l)) => (a, Some(l)),
             None => (s, None),
@@ -78,14 +94,18 @@ impl std::str::FromStr for Net {
         let addr: IpAddr = a
             .trim()
             .parse()
-            .map_err(|_| format!("{s:?} is not an IP address or network (like 192.0.2.0/24)"))?;
+            .map_err(|_| NetError::Address(s.to_owned()))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let len = match len {
-            Some(l) => l
-                .parse::<u8>()
-                .ok()
-                .filter(|l| *l <= max)
-                .ok_or_else(|| format!("{s:?}: the prefix length must be 0–{max}"))?,
+            Some(l) => {
+                l.parse::<u8>()
+                    .ok()
+                    .filter(|l| *l <= max)
+                    .ok_or_else(|| NetError::Prefix {
+                        text: s.to_owned(),
+                        max,
+                    })?
+            }
             None => max,
         };
         Ok(Net { addr, len })

@@ -256,12 +256,7 @@ impl Reconciler {
             }
             grants.push(Grant { mac, seconds: left });
             self.last_bytes.insert(mac, 0);
-            for ip in s
-                .ips
-                .iter()
-                .filter_map(|i| i.parse().ok())
-                .filter(countable)
-            {
+            for ip in s.ips.iter().copied().filter(countable) {
                 self.counted.insert(ip, (mac, 0));
                 addrs.push(policy::Counted { ip, seconds: left });
             }
@@ -431,8 +426,7 @@ impl Reconciler {
         // restart) gets its element replaced, keeping the traffic counted
         // so far. A new one is one `add`, with nothing to count first.
         let started = Instant::now();
-        let key = mac.to_string();
-        let stored = self.store.read(move |r| wifi::session(r, &key)).await?;
+        let stored = self.store.read(move |r| wifi::session(r, mac)).await?;
         let now = self.store.now();
         let known = stored
             .as_ref()
@@ -458,10 +452,9 @@ impl Reconciler {
         // far are dropped before it hears so, so a kept-alive one is not
         // still sent to the portal (a few milliseconds over netlink).
         let passing_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let key = mac.to_string();
         let ((), stored) = tokio::join!(
             forget_connections(&ips),
-            self.store.write(move |tx| wifi::authorize(tx, &key, until))
+            self.store.write(move |tx| wifi::authorize(tx, mac, until))
         );
         let s = stored?;
         let total_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -475,9 +468,8 @@ impl Reconciler {
         self.collect_traffic(&live).await?;
         let ips = self.uncount(mac);
         blocking(move || Ok(nft::apply(&policy::deauthorize_batch(mac, &ips))?)).await?;
-        let key = mac.to_string();
         self.store
-            .write(move |tx| wifi::deauthorize(tx, &key, end_session))
+            .write(move |tx| wifi::deauthorize(tx, mac, end_session))
             .await?;
         forget_connections(&self.ips_of(mac).await?).await;
         tracing::info!(%mac, "client deauthorized");
@@ -536,9 +528,8 @@ impl Reconciler {
         })
         .await?;
         if !trust {
-            let key = mac.to_string();
             self.store
-                .write(move |tx| wifi::deauthorize(tx, &key, true))
+                .write(move |tx| wifi::deauthorize(tx, mac, true))
                 .await?;
         }
         forget_connections(&self.ips_of(mac).await?).await;
@@ -549,15 +540,14 @@ impl Reconciler {
     /// The client's addresses: those the kernel's neighbour table has now
     /// and those its stored session saw.
     async fn ips_of(&self, mac: Mac) -> Result<Vec<IpAddr>, GatewayError> {
-        let key = mac.to_string();
         let mut ips = self.neighbours.addresses(mac);
         let stored = self
             .store
-            .read(move |r| wifi::session(r, &key))
+            .read(move |r| wifi::session(r, mac))
             .await?
             .map(|s| s.ips)
             .unwrap_or_default();
-        for ip in stored.iter().filter_map(|i| i.parse::<IpAddr>().ok()) {
+        for ip in stored {
             if !ips.contains(&ip) {
                 ips.push(ip);
             }
@@ -579,8 +569,7 @@ impl Reconciler {
                 seconds_remaining: u64::from(self.settings.session_seconds),
             });
         }
-        let key = mac.to_string();
-        let s = self.store.read(move |r| wifi::session(r, &key)).await?;
+        let s = self.store.read(move |r| wifi::session(r, mac)).await?;
         let now = self.store.now();
         let left = s
             .and_then(|s| s.authorized_until)
@@ -601,16 +590,19 @@ impl Reconciler {
         Ok(all
             .into_iter()
             .map(|s| {
-                let mac: Option<Mac> = s.mac.parse().ok();
                 let left = s
                     .authorized_until
                     .map_or(0, |u| u.0.saturating_sub(now.0) / 1000);
                 ClientView {
                     authorized: left > 0,
                     seconds_remaining: left,
-                    trusted: mac.is_some_and(|m| self.policy.trusted.contains(&m)),
-                    blocked: mac.is_some_and(|m| self.policy.blocked.contains(&m)),
-                    session: s,
+                    trusted: self.policy.trusted.contains(&s.mac),
+                    blocked: self.policy.blocked.contains(&s.mac),
+                    // Device cookies never leave the store.
+                    session: WifiSession {
+                        devices: Vec::new(),
+                        ..s
+                    },
                 }
             })
             .collect())
@@ -643,7 +635,7 @@ impl Reconciler {
             self.store
                 .write(move |tx| {
                     for (mac, (from, to)) in &deltas {
-                        wifi::add_traffic(tx, &mac.to_string(), *from, *to, true)?;
+                        wifi::add_traffic(tx, *mac, *from, *to, true)?;
                     }
                     Ok(())
                 })
@@ -689,9 +681,7 @@ impl Reconciler {
             let Some(until) = s.authorized_until else {
                 continue;
             };
-            let Ok(mac) = s.mac.parse::<Mac>() else {
-                continue;
-            };
+            let mac = s.mac;
             let expired = until <= now;
             let idle = idle_ms > 0 && now.0.saturating_sub(s.last_seen.0) >= idle_ms;
             if expired || idle {

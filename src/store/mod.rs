@@ -49,12 +49,15 @@ use crate::domain::{ItemId, Timestamp};
 use crate::events::DomainEvent;
 
 /// The schema this binary writes. Bump it with a migration below.
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
 
 type Migration = fn(&redb::WriteTransaction) -> Result<(), StoreError>;
 
 /// Migrations: entry `i` upgrades a file from version `i + 1` to `i + 2`.
-const MIGRATIONS: &[Migration] = &[migrate_options::orders_gain_options];
+const MIGRATIONS: &[Migration] = &[
+    migrate_options::orders_gain_options,
+    wifi::migrate_typed_sessions,
+];
 
 /// What can go wrong in the store. Every variant is a fact a caller can act on.
 #[derive(Debug, Clone, thiserror::Error)]

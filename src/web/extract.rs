@@ -216,7 +216,10 @@ pub async fn cookie_prefix(
     mut req: Request,
     next: Next,
 ) -> Response {
-    if !state.web.secure_cookies {
+    // A guest served over plain HTTP (no certificate phones trust) gets
+    // plain cookies: a browser refuses `__Host-` ones without `Secure`.
+    let plain = req.extensions().get::<super::redirect::Plain>().is_some();
+    if !state.web.secure_cookies || plain {
         return next.run(req).await;
     }
     let kept: Vec<String> = req

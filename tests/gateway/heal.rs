@@ -60,7 +60,7 @@ fn assert_both(net: &Net, after: &str) {
         "the captive guest is redirected after {after}"
     );
     assert!(
-        r.location.starts_with(&format!("https://{ROUTER_GUEST}:")),
+        r.location.starts_with(&format!("http://{ROUTER_GUEST}:")),
         "to the portal after {after}: {:?}",
         r.location
     );

@@ -82,8 +82,9 @@ impl Guests for Fake {
         self.authorized.lock().expect("lock").push((mac, minutes));
         Box::pin(async move {
             Ok(WifiSession {
-                mac: mac.to_string(),
-                ips: vec!["127.0.0.1".into()],
+                mac,
+                ips: vec![std::net::IpAddr::from([127, 0, 0, 1])],
+                devices: Vec::new(),
                 hostname: None,
                 connected_at: Timestamp(0),
                 authorized_until: Some(Timestamp(1_800_000)),

@@ -18,7 +18,7 @@ use crate::domain::{NotificationId, ShopId, Token};
 use crate::store::{Checkout, CheckoutLine, Scope, checkout, orders, service};
 use crate::web::AppState;
 use crate::web::error::{ApiError, ApiResult, ErrorBody};
-use crate::web::extract::{ApiJson, ApiPath, ApiQuery, Device};
+use crate::web::extract::{ApiJson, ApiPath, ApiQuery, Device, Peer};
 use crate::web::ops::{self, Audience};
 
 /// Every approved shop.
@@ -103,6 +103,7 @@ pub struct PlaceOrderResponse {
 pub async fn place_order(
     State(state): State<AppState>,
     Device(guest): Device,
+    Peer(peer): Peer,
     ApiJson(req): ApiJson<PlaceOrderRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let session = match req.session.as_deref().filter(|s| !s.is_empty()) {
@@ -131,6 +132,7 @@ pub async fn place_order(
     };
     checkout::validate(&c)?;
     let placed = state.store.write(move |tx| checkout::place(tx, c)).await?;
+    crate::web::captive::remember_device(&state, peer.ip(), guest).await;
     let mut headers = HeaderMap::new();
     if placed.replayed {
         headers.insert("idempotent-replayed", HeaderValue::from_static("true"));

@@ -70,12 +70,17 @@ async fn page(State(state): State<AppState>, c: Chrome, _a: AdminPage) -> PageRe
             .map_err(|e| PageError::new(Failure::Unavailable, e.to_string()))?
             .into_iter()
             .map(|c| ClientRow {
-                ip: c.session.ips.last().cloned().unwrap_or_default(),
+                ip: c
+                    .session
+                    .ips
+                    .last()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
                 hostname: c.session.hostname.clone().unwrap_or_default(),
                 state: c.state(),
                 minutes_left: c.seconds_remaining / 60,
                 bytes: c.session.bytes_in,
-                mac: c.session.mac,
+                mac: c.session.mac.to_string(),
             })
             .collect(),
         None => Vec::new(),

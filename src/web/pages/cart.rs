@@ -21,7 +21,7 @@ use crate::store::{
     Checkout, CheckoutLine, MAX_LINES, MAX_QUANTITY, StoreError, catalog, checkout,
 };
 use crate::web::AppState;
-use crate::web::extract::{Device, cookie, set_cookie};
+use crate::web::extract::{Device, Peer, cookie, set_cookie};
 
 pub use crate::web::extract::cookies::{CART as CART_COOKIE, TABLE as TABLE_COOKIE};
 
@@ -285,6 +285,7 @@ struct CheckoutForm {
 async fn place(
     State(state): State<AppState>,
     Device(guest): Device,
+    Peer(peer): Peer,
     c: Chrome,
     headers: HeaderMap,
     PageForm(f): PageForm<CheckoutForm>,
@@ -317,6 +318,7 @@ async fn place(
     };
     match outcome {
         Ok(placed) => {
+            crate::web::captive::remember_device(&state, peer.ip(), guest).await;
             let to = match placed.orders.as_slice() {
                 [one] => format!("/o/{}", one.token),
                 _ => "/orders".to_owned(),

@@ -230,8 +230,9 @@ impl OrderPage {
 }
 
 /// The origin guests reach this server at, from a `Host` header that is
-/// checked to be a plain host name or address (never reflected raw).
-pub fn origin(state: &AppState, headers: &HeaderMap) -> String {
+/// checked to be a plain host name or address (never reflected raw);
+/// `plain`: the request came to a guest over plain HTTP ([`crate::web::redirect::Plain`]).
+pub fn origin(state: &AppState, headers: &HeaderMap, plain: bool) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -242,7 +243,7 @@ pub fn origin(state: &AppState, headers: &HeaderMap) -> String {
                     .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
         })
         .unwrap_or("localhost");
-    let scheme = if state.web.secure_cookies {
+    let scheme = if state.web.secure_cookies && !plain {
         "https"
     } else {
         "http"
@@ -271,6 +272,7 @@ async fn order(
     State(state): State<AppState>,
     c: Chrome,
     headers: HeaderMap,
+    plain: Option<axum::Extension<crate::web::redirect::Plain>>,
     Path(token): Path<String>,
 ) -> PageResult {
     let token = parse_token(&token)?;
@@ -282,7 +284,11 @@ async fn order(
             Ok((v, pay))
         })
         .await?;
-    let link = format!("{}/o/{}", origin(&state, &headers), v.order.token);
+    let link = format!(
+        "{}/o/{}",
+        origin(&state, &headers, plain.is_some()),
+        v.order.token
+    );
     let qr_svg = qr_svg(&link);
     let pay_qr_svg = pay.map(|p| self::qr_svg(&p.payload));
     render(&OrderPage {

@@ -320,7 +320,7 @@ async fn table_rows(
             Ok(out)
         })
         .await?;
-    let base = origin(state, headers);
+    let base = origin(state, headers, false);
     Ok(list
         .into_iter()
         .map(|(s, orders)| {
