@@ -8,6 +8,7 @@
 //! - stock needs of a checkout are computed in one place ([`stock`]).
 
 pub mod account;
+pub mod allergen;
 pub mod currency;
 pub mod ids;
 pub mod menu;

@@ -2,6 +2,7 @@
 //! real headless Chromium, and the live event streams read over HTTP.
 
 mod browser;
+mod options;
 mod sse;
 mod staff;
 mod support;

@@ -91,6 +91,13 @@ struct MenuItemRow {
     available: bool,
     left: Option<u64>,
     tags: String,
+    /// Has option groups: "Choose" opens the chooser.
+    choose: bool,
+    /// The options "Add" takes (the defaults), when they make a valid
+    /// choice; `None` for an item with options whose defaults do not.
+    quick: Option<Vec<u64>>,
+    /// Units of it in this device's cart.
+    in_cart: u32,
 }
 
 struct MenuSection {
@@ -109,7 +116,33 @@ struct MenuPage {
     sections: Vec<MenuSection>,
 }
 
-async fn menu(State(state): State<AppState>, c: Chrome, Path(shop_id): Path<String>) -> PageResult {
+/// The defaults of an item's groups when they are available and make a
+/// valid choice on their own, so "Add" on the menu needs no chooser.
+fn quick_choice(v: &crate::store::ItemView) -> Option<Vec<u64>> {
+    let mut chosen = Vec::new();
+    for g in &v.options {
+        let defaults: Vec<u64> = g
+            .options
+            .iter()
+            .filter(|o| o.option.default && o.available)
+            .map(|o| o.option.id.0)
+            .collect();
+        let n = defaults.len();
+        if n < usize::from(g.group.min) || n > usize::from(g.group.max) {
+            return None;
+        }
+        chosen.extend(defaults);
+    }
+    Some(chosen)
+}
+
+async fn menu(
+    State(state): State<AppState>,
+    c: Chrome,
+    headers: HeaderMap,
+    Path(shop_id): Path<String>,
+) -> PageResult {
+    let cart = super::cart::Cart::from_headers(&headers);
     let id = shop_id
         .parse::<u64>()
         .map_err(|_| PageError::new(Failure::NotFound, "There is no such shop."))?;
@@ -129,6 +162,9 @@ async fn menu(State(state): State<AppState>, c: Chrome, Path(shop_id): Path<Stri
         available: v.available,
         left: v.left,
         tags: v.item.tags.join(" · "),
+        choose: !v.options.is_empty(),
+        quick: quick_choice(v),
+        in_cart: cart.count_of(v.item.id),
     };
     let mut sections: Vec<MenuSection> = menu
         .categories

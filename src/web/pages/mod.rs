@@ -10,6 +10,7 @@ pub mod admin;
 pub mod assets;
 pub mod board;
 pub mod cart;
+pub mod chooser;
 pub mod guest;
 pub mod shop;
 pub mod shop_menu;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .merge(assets::router())
         .merge(guest::router())
         .merge(cart::router())
+        .merge(chooser::router())
         .merge(staff::router())
         .merge(shop::router())
         .merge(shop_menu::router())
