@@ -215,6 +215,7 @@ pub fn create_group(
         check_name("name", p.name.as_deref().unwrap_or_default()).map_err(StoreError::Invalid)?;
     let (min, max) = (p.min.unwrap_or(0), p.max.unwrap_or(1));
     bounds(min, max)?;
+    let position = position(p.position, 0)?;
     let id = OptionGroupId(tx.next_id("option_group")?);
     let g = OptionGroup {
         id,
@@ -222,7 +223,7 @@ pub fn create_group(
         name,
         min,
         max,
-        position: position(p.position, 0)?,
+        position,
     };
     tx.put(ID_TO_OPTION_GROUP, id.0, &g)?;
     tx.put_value(SHOP_TO_OPTION_GROUP, (shop_id.0, id.0), ())?;
@@ -328,17 +329,20 @@ pub fn create_option(
     check_policy(&**tx, shop_id, &stock)?;
     let name =
         check_name("name", p.name.as_deref().unwrap_or_default()).map_err(StoreError::Invalid)?;
+    // Every check before the first write (an error after one is internal).
+    let price_delta = check_delta(p.price_delta.unwrap_or(0))?;
+    let position = position(p.position, 0)?;
     let id = OptionId(tx.next_id("option")?);
     let o = MenuOption {
         id,
         group,
         shop: shop_id,
         name,
-        price_delta: check_delta(p.price_delta.unwrap_or(0))?,
+        price_delta,
         enabled: p.enabled.unwrap_or(true),
         default: p.default.unwrap_or(false),
         stock,
-        position: position(p.position, 0)?,
+        position,
     };
     tx.put(ID_TO_OPTION, id.0, &o)?;
     tx.put_value(OPTION_GROUP_TO_OPTION, (group.0, id.0), ())?;

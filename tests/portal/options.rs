@@ -202,3 +202,40 @@ async fn the_chooser_works_without_javascript() {
     guest.close().await.expect("close");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allergens_are_shown_and_items_with_one_can_be_hidden() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let driver = Driver::start().await;
+    let guest = driver.phone("allergens", &[]).await;
+    guest.goto(&server.url("/shops/1")).await.expect("menu");
+    wait_text(&guest, "li[data-item=\"1\"] .allergens", "Contains: Milk").await;
+    guest
+        .goto(&server.url(&format!("/shops/1/items/{TARO}")))
+        .await
+        .expect("chooser");
+    wait_text(&guest, "p .allergens", "Contains: Milk").await;
+
+    // Hide milk: the milk teas go, the mango tea (no allergens) stays.
+    guest.goto(&server.url("/shops/1")).await.expect("menu");
+    click(&guest, "details.allergen-filter summary").await;
+    click(&guest, "details.allergen-filter input[value=\"milk\"]").await;
+    click(&guest, "details.allergen-filter button").await;
+    wait_text(&guest, "details.allergen-filter summary", "hidden").await;
+    let url = guest.current_url().await.expect("url");
+    assert_eq!(url.query(), Some("hide=milk"), "{url}");
+    assert!(
+        guest
+            .find(Locator::Css("li[data-item=\"1\"]"))
+            .await
+            .is_err(),
+        "the classic milk tea is still listed"
+    );
+    wait_for(&guest, "li.item").await;
+    screenshot(&guest, "guest-menu-allergens").await;
+    guest.close().await.expect("close");
+    server.stop().await;
+}

@@ -63,6 +63,8 @@ struct ChooserPage {
     symbol: &'static str,
     digits: u8,
     available: bool,
+    /// Its allergens, by label.
+    allergens: String,
     groups: Vec<Group>,
 }
 
@@ -145,6 +147,13 @@ async fn chooser(
         symbol: cur.symbol,
         digits: cur.digits,
         available: v.available,
+        allergens: v
+            .item
+            .allergens
+            .iter()
+            .map(|a| crate::domain::allergen::label(a))
+            .collect::<Vec<_>>()
+            .join(", "),
         groups,
     })
 }

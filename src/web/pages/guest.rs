@@ -5,7 +5,7 @@
 use crate::web::error::Failure;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::cart::TABLE_COOKIE;
 use super::{Chrome, PageError, PageForm, PageResult, done, render};
+use crate::domain::allergen;
 use crate::domain::order::OrderStatus;
 use crate::domain::{ShopId, Token};
 use crate::store::{OrderView, Scope, StoreError, catalog, orders, service};
@@ -98,6 +99,8 @@ struct MenuItemRow {
     quick: Option<Vec<u64>>,
     /// Units of it in this device's cart.
     in_cart: u32,
+    /// Its allergens, by label.
+    allergens: String,
 }
 
 struct MenuSection {
@@ -114,6 +117,10 @@ struct MenuPage {
     location: String,
     refusal: Option<String>,
     sections: Vec<MenuSection>,
+    /// The allergen filter: key, label, hidden now.
+    filter: Vec<(&'static str, &'static str, bool)>,
+    /// Items left out by the filter.
+    hidden: usize,
 }
 
 /// The defaults of an item's groups when they are available and make a
@@ -141,8 +148,17 @@ async fn menu(
     c: Chrome,
     headers: HeaderMap,
     Path(shop_id): Path<String>,
+    RawQuery(query): RawQuery,
 ) -> PageResult {
     let cart = super::cart::Cart::from_headers(&headers);
+    // `?hide=milk&hide=nuts`: leave out items containing these allergens.
+    let hide: Vec<String> =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(query.as_deref().unwrap_or_default())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, v)| k == "hide" && allergen::keys().any(|a| a == v))
+            .map(|(_, v)| v)
+            .collect();
     let id = shop_id
         .parse::<u64>()
         .map_err(|_| PageError::new(Failure::NotFound, "There is no such shop."))?;
@@ -154,6 +170,11 @@ async fn menu(
             }
             e => e.into(),
         })?;
+    let mut menu = menu;
+    let before = menu.items.len();
+    menu.items
+        .retain(|v| !v.item.allergens.iter().any(|a| hide.contains(a)));
+    let hidden = before - menu.items.len();
     let row = |v: &crate::store::ItemView| MenuItemRow {
         id: v.item.id.0,
         name: v.item.name.clone(),
@@ -165,6 +186,13 @@ async fn menu(
         choose: !v.options.is_empty(),
         quick: quick_choice(v),
         in_cart: cart.count_of(v.item.id),
+        allergens: v
+            .item
+            .allergens
+            .iter()
+            .map(|a| allergen::label(a))
+            .collect::<Vec<_>>()
+            .join(", "),
     };
     let mut sections: Vec<MenuSection> = menu
         .categories
@@ -207,6 +235,11 @@ async fn menu(
         name: menu.shop.name,
         location: menu.shop.location,
         sections,
+        filter: allergen::ALLERGENS
+            .iter()
+            .map(|&(k, l)| (k, l, hide.iter().any(|h| h == k)))
+            .collect(),
+        hidden,
     })
 }
 
