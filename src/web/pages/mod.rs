@@ -13,6 +13,7 @@ pub mod cart;
 pub mod chooser;
 pub mod guest;
 pub mod shop;
+pub mod shop_labels;
 pub mod shop_menu;
 pub mod shop_settings;
 pub mod staff;
@@ -47,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .merge(staff::router())
         .merge(shop::router())
         .merge(shop_menu::router())
+        .merge(shop_labels::router())
         .merge(shop_settings::router())
         .merge(admin::router())
         .merge(board::router())
