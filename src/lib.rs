@@ -35,6 +35,7 @@ pub mod cli;
 pub mod config;
 pub mod control;
 pub mod demo;
+mod demo_options;
 pub mod domain;
 pub mod events;
 pub mod gateway;

@@ -41,6 +41,8 @@
     li.classList.toggle('soldout', !available);
     var btn = li.querySelector('button.add');
     if (btn) { btn.disabled = !available; }
+    var choose = li.querySelector('a.choose');
+    if (choose) { choose.classList.toggle('disabled', !available); }
     var l = li.querySelector('.left');
     if (l) { l.textContent = !available ? 'Sold out' : (left !== null && left !== undefined && left <= 10 ? 'Only ' + left + ' left' : ''); }
   }
@@ -56,6 +58,124 @@
       shop: function () { window.location.reload(); }
     }, refresh);
   }
+
+  // Adding from the menu keeps the guest where they are: the form goes in
+  // the background (the cart cookie comes back on the redirect, which is
+  // not followed) and the counts change here. Without fetch, the form's own
+  // redirect returns to the item's anchor.
+  function setBadge(el, n, make) {
+    if (!el) { el = make(); }
+    el.textContent = n;
+    return el;
+  }
+  function added(f) {
+    var n = +(f.querySelector('[name=quantity]') || { value: 1 }).value || 1;
+    var link = document.querySelector('header a.cart');
+    var total = document.getElementById('cart-count');
+    setBadge(total, (total ? +total.textContent : 0) + n, function () {
+      var b = document.createElement('b');
+      b.id = 'cart-count';
+      link.appendChild(document.createTextNode(' '));
+      link.appendChild(b);
+      return b;
+    });
+    var li = f.closest('li.item');
+    if (!li) { return; }
+    var badge = li.querySelector('.incart');
+    var now = (badge ? parseInt(badge.textContent, 10) : 0) + n;
+    badge = setBadge(badge, now + ' in cart', function () {
+      var s = document.createElement('span');
+      s.className = 'incart';
+      f.parentNode.insertBefore(s, f);
+      return s;
+    });
+    badge.setAttribute('aria-label', now + ' in your cart');
+  }
+  if (page === 'menu' && window.fetch && window.URLSearchParams && window.FormData) {
+    document.addEventListener('submit', function (e) {
+      var f = e.target;
+      if (f.getAttribute('action') !== '/cart/add') { return; }
+      e.preventDefault();
+      var btn = f.querySelector('button');
+      if (btn) { btn.disabled = true; }
+      var again = function () { f.submit(); };
+      fetch('/cart/add', {
+        method: 'POST',
+        body: new URLSearchParams(new FormData(f)),
+        credentials: 'same-origin',
+        redirect: 'manual'
+      }).then(function (r) {
+        if (btn) { btn.disabled = false; }
+        if (r.type === 'opaqueredirect' || (r.status >= 300 && r.status < 400)) {
+          added(f);
+        } else {
+          again();
+        }
+      }, again);
+    });
+  }
+
+  // Option chooser: the live total, a group's maximum, and options that
+  // run out or are switched off while the guest chooses.
+  var chooser = document.getElementById('chooser');
+  function money(minor) {
+    var digits = +chooser.getAttribute('data-digits');
+    var scale = Math.pow(10, digits);
+    var whole = Math.floor(minor / scale);
+    var frac = String(minor % scale);
+    while (frac.length < digits) { frac = '0' + frac; }
+    return chooser.getAttribute('data-symbol') + whole + (digits ? '.' + frac : '');
+  }
+  function chooserTotal() {
+    var sum = +chooser.getAttribute('data-base');
+    Array.prototype.forEach.call(chooser.querySelectorAll('input[data-delta]:checked'), function (i) {
+      sum += +i.getAttribute('data-delta');
+    });
+    document.getElementById('total').textContent = money(Math.max(0, sum));
+    Array.prototype.forEach.call(chooser.querySelectorAll('fieldset[data-max]'), function (f) {
+      var max = +f.getAttribute('data-max');
+      var boxes = f.querySelectorAll('input[type=checkbox]');
+      if (!boxes.length) { return; }
+      var ticked = f.querySelectorAll('input[type=checkbox]:checked').length;
+      Array.prototype.forEach.call(boxes, function (b) {
+        var off = b.parentNode.classList.contains('soldout');
+        b.disabled = off || (!b.checked && ticked >= max);
+      });
+    });
+  }
+  function applyOption(o) {
+    var label = document.querySelector('[data-option="' + o.id + '"]');
+    if (!label) { return; }
+    label.classList.toggle('soldout', !o.available);
+    var input = label.querySelector('input');
+    if (input) {
+      input.disabled = !o.available;
+      if (!o.available) { input.checked = false; }
+    }
+    var l = label.querySelector('.left');
+    if (l) { l.textContent = !o.available ? 'Sold out' : (o.stock_left !== null && o.stock_left <= 10 ? 'Only ' + o.stock_left + ' left' : ''); }
+  }
+  if (chooser) {
+    chooser.setAttribute('data-seen', '1');
+    chooser.addEventListener('change', chooserTotal);
+    chooserTotal();
+    var item = chooser.getAttribute('data-item');
+    var refreshOptions = function () {
+      getJSON('/api/shops/' + body.getAttribute('data-shop') + '/menu', function (m) {
+        m.items.forEach(function (i) {
+          if (String(i.id) !== item) { return; }
+          i.option_groups.forEach(function (g) { g.options.forEach(applyOption); });
+        });
+        chooserTotal();
+      });
+    };
+    listen('/events/menu/' + body.getAttribute('data-shop'), {
+      availability: refreshOptions,
+      shop: refreshOptions
+    }, refreshOptions);
+  }
+
+  // Order page.
 
   // Alerts (static/alerts.js): the "turn on alerts" panel while an order is open.
   var alerts = window.queuelessAlerts;

@@ -10,6 +10,7 @@
 //!   ([`callsign`]), and its wait estimate never reads zero ([`wait`]).
 
 pub mod account;
+pub mod allergen;
 pub mod callsign;
 pub mod currency;
 pub mod ids;

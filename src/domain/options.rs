@@ -207,13 +207,29 @@ pub fn option_taken(option: &MenuOption, quantity: u32) -> Taken {
     }
 }
 
+/// Why a group's bounds are refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BoundsError {
+    /// A bound outside its range (malformed input).
+    #[error("min must be 0 to {MAX_CHOICES} and max 1 to {MAX_CHOICES}")]
+    Range,
+    /// Each bound is fine on its own, but `min` is above `max`.
+    #[error("min ({min}) must not be larger than max ({max})")]
+    Crossed {
+        /// The fewest choices.
+        min: u8,
+        /// The most choices.
+        max: u8,
+    },
+}
+
 /// Checks a group's bounds: `min <= max`, `1 <= max <= MAX_CHOICES`.
-pub fn check_bounds(min: u8, max: u8) -> Result<(), String> {
-    if max == 0 || max > MAX_CHOICES {
-        return Err(format!("max must be 1 to {MAX_CHOICES}"));
+pub fn check_bounds(min: u8, max: u8) -> Result<(), BoundsError> {
+    if max == 0 || max > MAX_CHOICES || min > MAX_CHOICES {
+        return Err(BoundsError::Range);
     }
     if min > max {
-        return Err("min must not be larger than max".into());
+        return Err(BoundsError::Crossed { min, max });
     }
     Ok(())
 }

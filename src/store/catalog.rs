@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use super::tables::*;
 use super::{StoreError, Tx};
+use crate::domain::allergen;
 use crate::domain::menu::{
     Category, Ingredient, MAX_TEXT, MenuItem, RecipeLine, StockChange, StockPolicy, check_name,
     check_text,
@@ -440,7 +441,7 @@ pub fn create_item(tx: &mut Tx<'_>, shop_id: ShopId, d: ItemDraft) -> Result<Men
             .map_err(StoreError::Invalid)?,
         price: d.price,
         tags: check_tags("tags", d.tags)?,
-        allergens: check_tags("allergens", d.allergens)?,
+        allergens: allergen::check(&d.allergens).map_err(StoreError::Invalid)?,
         photo: check_photo(d.photo)?,
         enabled: d.enabled,
         stock: d.stock,
@@ -479,7 +480,7 @@ pub fn update_item(
         item.tags = check_tags("tags", tags)?;
     }
     if let Some(allergens) = p.allergens {
-        item.allergens = check_tags("allergens", allergens)?;
+        item.allergens = allergen::check(&allergens).map_err(StoreError::Invalid)?;
     }
     if let Some(photo) = p.photo {
         item.photo = check_photo(photo)?;

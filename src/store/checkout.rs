@@ -25,6 +25,8 @@ use crate::events::DomainEvent;
 pub const MAX_QUANTITY: u32 = 99;
 /// Most lines in one checkout.
 pub const MAX_LINES: usize = 50;
+/// Most options chosen on one line.
+pub const MAX_LINE_OPTIONS: usize = 32;
 /// How long a retry may reuse an idempotency key.
 pub const IDEMPOTENCY_TTL_MS: u64 = 24 * 3_600_000;
 /// Shortest idempotency key: long enough that nobody guesses another
@@ -113,6 +115,9 @@ pub fn validate(c: &Checkout) -> Result<(), StoreError> {
             "quantity of item {} must be 1 to {MAX_QUANTITY}",
             l.item
         ));
+    }
+    if c.lines.iter().any(|l| l.options.len() > MAX_LINE_OPTIONS) {
+        return invalid(format!("at most {MAX_LINE_OPTIONS} options on one line"));
     }
     let key = &c.idempotency_key;
     if !(MIN_IDEMPOTENCY_KEY..=MAX_IDEMPOTENCY_KEY).contains(&key.len())

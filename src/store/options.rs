@@ -9,7 +9,7 @@ use super::catalog::{own_ingredient, own_item, shop};
 use super::tables::*;
 use super::{StoreError, Tx};
 use crate::domain::menu::{Ingredient, RecipeLine, StockChange, StockPolicy, check_name};
-use crate::domain::options::{GroupChoices, MenuOption, OptionGroup, check_bounds};
+use crate::domain::options::{BoundsError, GroupChoices, MenuOption, OptionGroup, check_bounds};
 use crate::domain::stock::policy_left;
 use crate::domain::{ItemId, OptionGroupId, OptionId, ShopId};
 use crate::events::DomainEvent;
@@ -18,6 +18,8 @@ use crate::events::DomainEvent;
 pub const MAX_OPTION_STOCK: u64 = 1_000_000;
 /// Largest price change of an option, either way, in minor units.
 pub const MAX_DELTA: i64 = 100_000_000;
+/// Largest sort key of a group or option.
+pub const MAX_POSITION: u32 = 1_000_000;
 /// Most options in one group.
 const MAX_OPTIONS: usize = 30;
 
@@ -134,9 +136,9 @@ fn check_policy(v: &impl View, shop: ShopId, policy: &StockPolicy) -> Result<(),
         )),
         StockPolicy::Counted(_) => Ok(()),
         StockPolicy::Recipe(lines) => {
-            if lines.is_empty() || lines.len() > 8 {
+            if lines.is_empty() || lines.len() > 32 {
                 return Err(StoreError::Invalid(
-                    "an option's recipe needs 1 to 8 ingredients".into(),
+                    "a recipe needs 1 to 32 ingredients".into(),
                 ));
             }
             let mut seen = BTreeSet::new();
@@ -151,7 +153,7 @@ fn check_policy(v: &impl View, shop: ShopId, policy: &StockPolicy) -> Result<(),
                     ));
                 }
                 if !seen.insert(*ingredient) {
-                    return Err(StoreError::Invalid(format!(
+                    return Err(StoreError::Conflict(format!(
                         "ingredient {ingredient} appears twice in the recipe"
                     )));
                 }
@@ -159,6 +161,24 @@ fn check_policy(v: &impl View, shop: ShopId, policy: &StockPolicy) -> Result<(),
             }
             Ok(())
         }
+    }
+}
+
+/// Bounds out of range are malformed; crossed bounds are a conflict.
+fn bounds(min: u8, max: u8) -> Result<(), StoreError> {
+    check_bounds(min, max).map_err(|e| match e {
+        BoundsError::Range => StoreError::Invalid(e.to_string()),
+        BoundsError::Crossed { .. } => StoreError::Conflict(e.to_string()),
+    })
+}
+
+fn position(p: Option<u32>, now: u32) -> Result<u32, StoreError> {
+    match p {
+        Some(p) if p > MAX_POSITION => Err(StoreError::Invalid(format!(
+            "position must be 0 to {MAX_POSITION}"
+        ))),
+        Some(p) => Ok(p),
+        None => Ok(now),
     }
 }
 
@@ -194,7 +214,8 @@ pub fn create_group(
     let name =
         check_name("name", p.name.as_deref().unwrap_or_default()).map_err(StoreError::Invalid)?;
     let (min, max) = (p.min.unwrap_or(0), p.max.unwrap_or(1));
-    check_bounds(min, max).map_err(StoreError::Invalid)?;
+    bounds(min, max)?;
+    let position = position(p.position, 0)?;
     let id = OptionGroupId(tx.next_id("option_group")?);
     let g = OptionGroup {
         id,
@@ -202,7 +223,7 @@ pub fn create_group(
         name,
         min,
         max,
-        position: p.position.unwrap_or(0),
+        position,
     };
     tx.put(ID_TO_OPTION_GROUP, id.0, &g)?;
     tx.put_value(SHOP_TO_OPTION_GROUP, (shop_id.0, id.0), ())?;
@@ -223,8 +244,8 @@ pub fn update_group(
     }
     g.min = p.min.unwrap_or(g.min);
     g.max = p.max.unwrap_or(g.max);
-    check_bounds(g.min, g.max).map_err(StoreError::Invalid)?;
-    g.position = p.position.unwrap_or(g.position);
+    bounds(g.min, g.max)?;
+    g.position = position(p.position, g.position)?;
     tx.put(ID_TO_OPTION_GROUP, id.0, &g)?;
     tx.publish(DomainEvent::ShopChanged { shop: shop_id });
     Ok(g)
@@ -300,7 +321,7 @@ pub fn create_option(
 ) -> Result<MenuOption, StoreError> {
     own_group(&**tx, shop_id, group)?;
     if tx.count_ids(OPTION_GROUP_TO_OPTION, group.0, MAX_OPTIONS)? >= MAX_OPTIONS {
-        return Err(StoreError::Invalid(format!(
+        return Err(StoreError::Conflict(format!(
             "a group holds at most {MAX_OPTIONS} options"
         )));
     }
@@ -308,17 +329,20 @@ pub fn create_option(
     check_policy(&**tx, shop_id, &stock)?;
     let name =
         check_name("name", p.name.as_deref().unwrap_or_default()).map_err(StoreError::Invalid)?;
+    // Every check before the first write (an error after one is internal).
+    let price_delta = check_delta(p.price_delta.unwrap_or(0))?;
+    let position = position(p.position, 0)?;
     let id = OptionId(tx.next_id("option")?);
     let o = MenuOption {
         id,
         group,
         shop: shop_id,
         name,
-        price_delta: check_delta(p.price_delta.unwrap_or(0))?,
+        price_delta,
         enabled: p.enabled.unwrap_or(true),
         default: p.default.unwrap_or(false),
         stock,
-        position: p.position.unwrap_or(0),
+        position,
     };
     tx.put(ID_TO_OPTION, id.0, &o)?;
     tx.put_value(OPTION_GROUP_TO_OPTION, (group.0, id.0), ())?;
@@ -347,7 +371,7 @@ pub fn update_option(
     }
     o.enabled = p.enabled.unwrap_or(o.enabled);
     o.default = p.default.unwrap_or(o.default);
-    o.position = p.position.unwrap_or(o.position);
+    o.position = position(p.position, o.position)?;
     tx.put(ID_TO_OPTION, id.0, &o)?;
     tx.publish(DomainEvent::ShopChanged { shop: shop_id });
     Ok(o)
@@ -369,7 +393,7 @@ pub fn change_option_stock(
     };
     let new = change
         .apply(u64::from(left), MAX_OPTION_STOCK)
-        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        .map_err(|e| StoreError::Conflict(e.to_string()))?;
     o.stock = StockPolicy::Counted(u32::try_from(new).unwrap_or(u32::MAX));
     tx.put(ID_TO_OPTION, id.0, &o)?;
     tx.publish(DomainEvent::ShopChanged { shop: shop_id });

@@ -36,7 +36,8 @@ pub mod cookies {
 const OUR_PREFIX: &str = "ql_";
 pub use cookies::{DEVICE as DEVICE_COOKIE, SESSION as SESSION_COOKIE};
 
-/// A JSON body; malformed input becomes a 4xx in our error shape.
+/// A JSON body (an object); malformed input becomes a 4xx in our error
+/// shape.
 ///
 /// A number with no fraction is an integer whatever its spelling (`4.0` is
 /// `4`), as JSON Schema and JavaScript see it; any other float where an
@@ -70,6 +71,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            // Every body is an object; serde would also read a struct
+            // from an array of its fields (`[null, null]`).
+            Ok(axum::Json(v)) if !v.is_object() => Err(ApiError::new(
+                Failure::Invalid,
+                "invalid_body",
+                "the body must be a JSON object",
+            )),
             Ok(axum::Json(mut v)) => {
                 // Every body is an object; serde would also take a struct
                 // written as an array of its fields (`[null, null]`).

@@ -240,10 +240,15 @@ async fn a_shopkeeper_cannot_touch_another_shops_things() {
             .all(|i| i["shop_id"] == dumplings)
     );
     assert_eq!(menu["ingredients"], json!([]));
-    assert_eq!(
-        other.get("/api/shop/option-groups").await.expect(200),
-        json!([])
-    );
+    // Only its own option group (the demo's spice level), none of the tea's.
+    let groups = other.get("/api/shop/option-groups").await.expect(200);
+    let names: Vec<&str> = groups
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter_map(|g| g["name"].as_str())
+        .collect();
+    assert_eq!(names, vec!["Spice level"], "{groups}");
     assert_eq!(tea.shop_orders().await.len(), 1);
     server.stop().await;
 }

@@ -8,6 +8,7 @@ mod board;
 mod browser;
 mod guests;
 mod kitchen;
+mod options;
 mod sse;
 mod staff;
 mod support;

@@ -337,6 +337,24 @@ impl Driver {
 
     /// A browser with `extra` command-line switches.
     pub async fn browser_with(&self, name: &str, extra: &[&str]) -> Client {
+        self.open(name, extra, false, false).await
+    }
+
+    /// A phone: the page laid out 390 px wide (headless windows are at
+    /// least 500 px, so the width is emulated), with `extra` switches.
+    pub async fn phone(&self, name: &str, extra: &[&str]) -> Client {
+        self.open(name, extra, true, false).await
+    }
+
+    /// A phone whose pages run no JavaScript: blocked by the content
+    /// setting, as a user switching it off would (the `scriptEnabled=false`
+    /// switch also stops ChromeDriver's own scripts, and every navigation
+    /// then waits out its timeout).
+    pub async fn phone_without_scripts(&self, name: &str) -> Client {
+        self.open(name, &[], true, true).await
+    }
+
+    async fn open(&self, name: &str, extra: &[&str], phone: bool, no_scripts: bool) -> Client {
         let profile = self.profiles.path().join(name);
         let mut args: Vec<String> = [
             "--headless=new",
@@ -362,10 +380,15 @@ impl Driver {
         .collect();
         args.push(format!("--user-data-dir={}", profile.display()));
         let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({ "binary": "/usr/bin/chromium", "args": args }),
-        );
+        let mut options = json!({ "binary": "/usr/bin/chromium", "args": args });
+        if phone {
+            options["mobileEmulation"] =
+                json!({"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 1.0}});
+        }
+        if no_scripts {
+            options["prefs"] = json!({"profile.managed_default_content_settings.javascript": 2});
+        }
+        caps.insert("goog:chromeOptions".into(), options);
         ClientBuilder::new(HttpConnector::new())
             .capabilities(caps)
             .connect(&self.url)
@@ -389,16 +412,19 @@ impl Drop for Driver {
 /// Waits until `css` matches an element whose text contains `text`.
 pub async fn wait_text(c: &Client, css: &str, text: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = None;
     loop {
         if let Ok(e) = c.find(Locator::Css(css)).await
             && let Ok(t) = e.text().await
-            && t.contains(text)
         {
-            return;
+            if t.contains(text) {
+                return;
+            }
+            seen = Some(t);
         }
         assert!(
             Instant::now() < deadline,
-            "no {css:?} with text {text:?} within 10 s on {}",
+            "no {css:?} with text {text:?} within 10 s on {} (it says {seen:?})",
             c.current_url()
                 .await
                 .map(|u| u.to_string())

@@ -55,6 +55,7 @@ pub struct LineRequest {
     pub quantity: u32,
     /// Ids of the options chosen for the item (from its `option_groups`), each once.
     #[serde(default)]
+    #[schema(schema_with = schemas::option_ids)]
     pub options: Vec<u64>,
 }
 

@@ -39,7 +39,7 @@ pub struct CategoryRequest {
     pub name: String,
     /// Sort key (lower first).
     #[serde(default)]
-    #[schema(maximum = 4_294_967_295_u64)]
+    #[schema(format = Int64, minimum = 0, maximum = 4_294_967_295_u64)]
     pub position: u32,
 }
 
@@ -79,7 +79,7 @@ pub struct ItemRequest {
     #[schema(schema_with = schemas::name_list)]
     pub tags: Vec<String>,
     #[serde(default)]
-    #[schema(schema_with = schemas::name_list)]
+    #[schema(schema_with = schemas::allergen_list)]
     pub allergens: Vec<String>,
     #[serde(default)]
     #[schema(schema_with = schemas::photo_or_null)]
@@ -160,7 +160,7 @@ pub struct ItemPatchRequest {
     pub category_id: Option<u64>,
     #[schema(schema_with = schemas::name_list_or_null)]
     pub tags: Option<Vec<String>>,
-    #[schema(schema_with = schemas::name_list_or_null)]
+    #[schema(schema_with = schemas::allergen_list_or_null)]
     pub allergens: Option<Vec<String>>,
     /// A URL, or "" to remove the photo.
     #[schema(schema_with = schemas::photo_or_empty_or_null)]

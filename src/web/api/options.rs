@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use super::dto::{OptionDto, OptionGroupDto, StockDto};
 use super::menu::StockRequest;
+use super::schemas;
 use crate::domain::{ItemId, OptionGroupId, OptionId};
 use crate::store::options::{self, GroupPatch, GroupView, OptionPatch, OptionView};
 use crate::store::{StoreError, View, catalog};
@@ -18,20 +19,59 @@ use crate::web::AppState;
 use crate::web::error::{ApiResult, ErrorBody};
 use crate::web::extract::{ApiJson, ApiPath, Shopkeeper};
 
-/// A new option group, or changes to one (absent fields stay as they are).
+/// A new option group.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct GroupRequest {
-    pub name: Option<String>,
-    /// Fewest options a guest must choose (default 0).
+pub struct CreateGroupRequest {
+    #[schema(schema_with = schemas::name)]
+    pub name: String,
+    /// Fewest options a guest must choose (default 0; not above `max`).
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 20)]
     pub min: Option<u8>,
-    /// Most options a guest may choose (default 1; at most 20).
+    /// Most options a guest may choose (default 1).
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 20)]
     pub max: Option<u8>,
+    /// Sort key (default 0).
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub position: Option<u32>,
 }
 
-impl From<GroupRequest> for GroupPatch {
-    fn from(r: GroupRequest) -> Self {
+/// Changes to an option group (absent or null fields stay as they are).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupPatchRequest {
+    #[serde(default)]
+    #[schema(schema_with = schemas::name_or_null)]
+    pub name: Option<String>,
+    /// Fewest options a guest must choose (not above `max`).
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 20)]
+    pub min: Option<u8>,
+    /// Most options a guest may choose.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 20)]
+    pub max: Option<u8>,
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000)]
+    pub position: Option<u32>,
+}
+
+impl From<CreateGroupRequest> for GroupPatch {
+    fn from(r: CreateGroupRequest) -> Self {
+        GroupPatch {
+            name: Some(r.name),
+            min: r.min,
+            max: r.max,
+            position: r.position,
+        }
+    }
+}
+
+impl From<GroupPatchRequest> for GroupPatch {
+    fn from(r: GroupPatchRequest) -> Self {
         GroupPatch {
             name: r.name,
             min: r.min,
@@ -41,24 +81,72 @@ impl From<GroupRequest> for GroupPatch {
     }
 }
 
-/// A new option, or changes to one (absent fields stay as they are).
+/// A new option.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct OptionRequest {
-    pub name: Option<String>,
-    /// Change of the item's price in minor units; may be negative.
+pub struct CreateOptionRequest {
+    #[schema(schema_with = schemas::name)]
+    pub name: String,
+    /// Change of the item's price in minor units; may be negative (a
+    /// line's unit price never goes below 0). Default 0.
+    #[serde(default)]
+    #[schema(minimum = -100_000_000, maximum = 100_000_000)]
     pub price_delta_cents: Option<i64>,
     /// The availability switch (default true).
+    #[serde(default)]
     pub available: Option<bool>,
     /// Preselected for guests (default false).
+    #[serde(default)]
     pub default: Option<bool>,
     /// Stock per portion: unlimited (default), counted, or a recipe of ingredients.
+    #[serde(default)]
     pub stock: Option<StockDto>,
+    /// Sort key (default 0).
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub position: Option<u32>,
 }
 
-impl From<OptionRequest> for OptionPatch {
-    fn from(r: OptionRequest) -> Self {
+/// Changes to an option (absent or null fields stay as they are).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OptionPatchRequest {
+    #[serde(default)]
+    #[schema(schema_with = schemas::name_or_null)]
+    pub name: Option<String>,
+    /// Change of the item's price in minor units; may be negative.
+    #[serde(default)]
+    #[schema(minimum = -100_000_000, maximum = 100_000_000)]
+    pub price_delta_cents: Option<i64>,
+    /// The availability switch.
+    #[serde(default)]
+    pub available: Option<bool>,
+    /// Preselected for guests.
+    #[serde(default)]
+    pub default: Option<bool>,
+    /// Stock per portion: unlimited, counted, or a recipe of ingredients.
+    #[serde(default)]
+    pub stock: Option<StockDto>,
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000)]
+    pub position: Option<u32>,
+}
+
+impl From<CreateOptionRequest> for OptionPatch {
+    fn from(r: CreateOptionRequest) -> Self {
+        OptionPatch {
+            name: Some(r.name),
+            price_delta: r.price_delta_cents,
+            enabled: r.available,
+            default: r.default,
+            stock: r.stock.map(Into::into),
+            position: r.position,
+        }
+    }
+}
+
+impl From<OptionPatchRequest> for OptionPatch {
+    fn from(r: OptionPatchRequest) -> Self {
         OptionPatch {
             name: r.name,
             price_delta: r.price_delta_cents,
@@ -150,12 +238,13 @@ pub async fn list_groups(
 }
 
 /// Adds an option group.
-#[utoipa::path(post, path = "/api/shop/option-groups", tag = "menu", request_body = GroupRequest,
-    responses((status = 201, body = ShopGroupDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/shop/option-groups", tag = "menu", request_body = CreateGroupRequest,
+    responses((status = 201, body = ShopGroupDto),
+        (status = 409, body = ErrorBody, description = "`min` is larger than `max`")))]
 pub async fn create_group(
     State(state): State<AppState>,
     k: Shopkeeper,
-    ApiJson(req): ApiJson<GroupRequest>,
+    ApiJson(req): ApiJson<CreateGroupRequest>,
 ) -> ApiResult<(StatusCode, Json<ShopGroupDto>)> {
     let dto = state
         .store
@@ -168,14 +257,15 @@ pub async fn create_group(
 }
 
 /// Changes an option group.
-#[utoipa::path(patch, path = "/api/shop/option-groups/{group_id}", tag = "menu", request_body = GroupRequest,
+#[utoipa::path(patch, path = "/api/shop/option-groups/{group_id}", tag = "menu", request_body = GroupPatchRequest,
     params(("group_id" = u64, Path)),
-    responses((status = 200, body = ShopGroupDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ShopGroupDto), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`min` would be larger than `max`")))]
 pub async fn patch_group(
     State(state): State<AppState>,
     k: Shopkeeper,
     ApiPath(id): ApiPath<u64>,
-    ApiJson(req): ApiJson<GroupRequest>,
+    ApiJson(req): ApiJson<GroupPatchRequest>,
 ) -> ApiResult<Json<ShopGroupDto>> {
     let id = OptionGroupId(id);
     let dto = state
@@ -205,14 +295,16 @@ pub async fn delete_group(
 }
 
 /// Adds an option to a group.
-#[utoipa::path(post, path = "/api/shop/option-groups/{group_id}/options", tag = "menu", request_body = OptionRequest,
+#[utoipa::path(post, path = "/api/shop/option-groups/{group_id}/options", tag = "menu", request_body = CreateOptionRequest,
     params(("group_id" = u64, Path)),
-    responses((status = 201, body = OptionDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = OptionDto),
+        (status = 404, body = ErrorBody, description = "No such group, or a recipe names an ingredient the shop does not have"),
+        (status = 409, body = ErrorBody, description = "The group is full (30 options), or an ingredient appears twice in the recipe")))]
 pub async fn create_option(
     State(state): State<AppState>,
     k: Shopkeeper,
     ApiPath(group): ApiPath<u64>,
-    ApiJson(req): ApiJson<OptionRequest>,
+    ApiJson(req): ApiJson<CreateOptionRequest>,
 ) -> ApiResult<(StatusCode, Json<OptionDto>)> {
     let dto = state
         .store
@@ -241,14 +333,16 @@ fn option_dto(
 }
 
 /// Changes an option: name, price change, on/off, default, stock or recipe.
-#[utoipa::path(patch, path = "/api/shop/options/{option_id}", tag = "menu", request_body = OptionRequest,
+#[utoipa::path(patch, path = "/api/shop/options/{option_id}", tag = "menu", request_body = OptionPatchRequest,
     params(("option_id" = u64, Path)),
-    responses((status = 200, body = OptionDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = OptionDto),
+        (status = 404, body = ErrorBody, description = "No such option, or a recipe names an ingredient the shop does not have"),
+        (status = 409, body = ErrorBody, description = "An ingredient appears twice in the recipe")))]
 pub async fn patch_option(
     State(state): State<AppState>,
     k: Shopkeeper,
     ApiPath(id): ApiPath<u64>,
-    ApiJson(req): ApiJson<OptionRequest>,
+    ApiJson(req): ApiJson<OptionPatchRequest>,
 ) -> ApiResult<Json<OptionDto>> {
     let id = OptionId(id);
     let dto = state
@@ -281,8 +375,7 @@ pub async fn delete_option(
 #[utoipa::path(post, path = "/api/shop/options/{option_id}/stock", tag = "menu", request_body = StockRequest,
     params(("option_id" = u64, Path)),
     responses((status = 200, body = OptionDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "The option has no stock count"),
-        (status = 422, body = ErrorBody, description = "The count would leave its range")))]
+        (status = 409, body = ErrorBody, description = "The option has no stock count, or the count would leave its range (0 to 1,000,000)")))]
 pub async fn option_stock(
     State(state): State<AppState>,
     k: Shopkeeper,

@@ -270,3 +270,47 @@ pub fn call_prefix_or_null() -> Object {
         true,
     )
 }
+
+/// The options chosen for one checkout line: distinct ids, at most
+/// [`crate::store::checkout::MAX_LINE_OPTIONS`].
+pub fn option_ids() -> Array {
+    let id = ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::Integer))
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        .minimum(Some(0))
+        .build();
+    ArrayBuilder::new()
+        .items(id)
+        .max_items(Some(crate::store::checkout::MAX_LINE_OPTIONS))
+        .unique_items(true)
+        .build()
+}
+
+fn allergens(nullable: bool) -> Array {
+    let key = ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .enum_values(Some(crate::domain::allergen::keys()))
+        .build();
+    let mut a = ArrayBuilder::new()
+        .items(key)
+        .max_items(Some(crate::domain::allergen::ALLERGENS.len()))
+        .unique_items(true)
+        .description(Some(
+            "Allergens of EU Regulation 1169/2011 (Annex II), by key, each once.",
+        ))
+        .build();
+    if nullable {
+        a.schema_type = SchemaType::from_iter([Type::Array, Type::Null]);
+    }
+    a
+}
+
+/// An item's allergens: keys of the 14 EU allergens, each once.
+pub fn allergen_list() -> Array {
+    allergens(false)
+}
+
+/// [`allergen_list`], or null.
+pub fn allergen_list_or_null() -> Array {
+    allergens(true)
+}

@@ -5,7 +5,7 @@
 use crate::web::error::Failure;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::cart::TABLE_COOKIE;
 use super::{Chrome, PageError, PageForm, PageResult, done, render};
+use crate::domain::allergen;
 use crate::domain::callsign;
 use crate::domain::order::OrderStatus;
 use crate::domain::{ShopId, Token};
@@ -104,6 +105,15 @@ struct MenuItemRow {
     available: bool,
     left: Option<u64>,
     tags: String,
+    /// Has option groups: "Choose" opens the chooser.
+    choose: bool,
+    /// The options "Add" takes (the defaults), when they make a valid
+    /// choice; `None` for an item with options whose defaults do not.
+    quick: Option<Vec<u64>>,
+    /// Units of it in this device's cart.
+    in_cart: u32,
+    /// Its allergens, by label.
+    allergens: String,
 }
 
 struct MenuSection {
@@ -120,9 +130,48 @@ struct MenuPage {
     location: String,
     refusal: Option<String>,
     sections: Vec<MenuSection>,
+    /// The allergen filter: key, label, hidden now.
+    filter: Vec<(&'static str, &'static str, bool)>,
+    /// Items left out by the filter.
+    hidden: usize,
 }
 
-async fn menu(State(state): State<AppState>, c: Chrome, Path(shop_id): Path<String>) -> PageResult {
+/// The defaults of an item's groups when they are available and make a
+/// valid choice on their own, so "Add" on the menu needs no chooser.
+fn quick_choice(v: &crate::store::ItemView) -> Option<Vec<u64>> {
+    let mut chosen = Vec::new();
+    for g in &v.options {
+        let defaults: Vec<u64> = g
+            .options
+            .iter()
+            .filter(|o| o.option.default && o.available)
+            .map(|o| o.option.id.0)
+            .collect();
+        let n = defaults.len();
+        if n < usize::from(g.group.min) || n > usize::from(g.group.max) {
+            return None;
+        }
+        chosen.extend(defaults);
+    }
+    Some(chosen)
+}
+
+async fn menu(
+    State(state): State<AppState>,
+    c: Chrome,
+    headers: HeaderMap,
+    Path(shop_id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let cart = super::cart::Cart::from_headers(&headers);
+    // `?hide=milk&hide=nuts`: leave out items containing these allergens.
+    let hide: Vec<String> =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(query.as_deref().unwrap_or_default())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, v)| k == "hide" && allergen::keys().any(|a| a == v))
+            .map(|(_, v)| v)
+            .collect();
     let id = shop_id
         .parse::<u64>()
         .map_err(|_| PageError::new(Failure::NotFound, "There is no such shop."))?;
@@ -134,6 +183,11 @@ async fn menu(State(state): State<AppState>, c: Chrome, Path(shop_id): Path<Stri
             }
             e => e.into(),
         })?;
+    let mut menu = menu;
+    let before = menu.items.len();
+    menu.items
+        .retain(|v| !v.item.allergens.iter().any(|a| hide.contains(a)));
+    let hidden = before - menu.items.len();
     let row = |v: &crate::store::ItemView| MenuItemRow {
         id: v.item.id.0,
         name: v.item.name.clone(),
@@ -142,6 +196,16 @@ async fn menu(State(state): State<AppState>, c: Chrome, Path(shop_id): Path<Stri
         available: v.available,
         left: v.left,
         tags: v.item.tags.join(" · "),
+        choose: !v.options.is_empty(),
+        quick: quick_choice(v),
+        in_cart: cart.count_of(v.item.id),
+        allergens: v
+            .item
+            .allergens
+            .iter()
+            .map(|a| allergen::label(a))
+            .collect::<Vec<_>>()
+            .join(", "),
     };
     let mut sections: Vec<MenuSection> = menu
         .categories
@@ -184,6 +248,11 @@ async fn menu(State(state): State<AppState>, c: Chrome, Path(shop_id): Path<Stri
         name: menu.shop.name,
         location: menu.shop.location,
         sections,
+        filter: allergen::ALLERGENS
+            .iter()
+            .map(|&(k, l)| (k, l, hide.iter().any(|h| h == k)))
+            .collect(),
+        hidden,
     })
 }
 

@@ -10,9 +10,11 @@ pub mod admin;
 pub mod assets;
 pub mod board;
 pub mod cart;
+pub mod chooser;
 pub mod guest;
 pub mod kitchen;
 pub mod shop;
+pub mod shop_labels;
 pub mod shop_menu;
 pub mod shop_settings;
 pub mod staff;
@@ -42,9 +44,11 @@ pub fn router() -> Router<AppState> {
         .merge(assets::router())
         .merge(guest::router())
         .merge(cart::router())
+        .merge(chooser::router())
         .merge(staff::router())
         .merge(shop::router())
         .merge(shop_menu::router())
+        .merge(shop_labels::router())
         .merge(shop_settings::router())
         .merge(admin::router())
         .merge(board::router())

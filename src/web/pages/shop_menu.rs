@@ -249,6 +249,10 @@ struct EditPage {
     recipe: String,
     /// The ingredients a recipe may use: number, name, unit.
     ingredients: Vec<(u64, String, String)>,
+    /// The 14 allergens: key, label, ticked.
+    allergens: Vec<(&'static str, &'static str, bool)>,
+    /// Free tags, comma-separated.
+    tags: String,
 }
 
 async fn edit_page(
@@ -274,6 +278,11 @@ async fn edit_page(
     };
     render(&EditPage {
         c,
+        allergens: crate::domain::allergen::ALLERGENS
+            .iter()
+            .map(|&(k, l)| (k, l, item.allergens.iter().any(|a| a == k)))
+            .collect(),
+        tags: item.tags.join(", "),
         id: item.id.0,
         price: state.money(item.price),
         category: item.category.map_or(0, |c| c.0),
