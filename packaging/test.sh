@@ -24,8 +24,11 @@ trap cleanup EXIT
 
 # ---- size: routers have 16-32 MB of flash ---------------------------------
 size="$(stat -c %s target/x86_64-unknown-linux-gnu/release/queueless)"
-[ "$size" -lt 6000000 ] || fail "the static binary is $size bytes; keep it under 6 MB"
-ok "static binary $size bytes (< 6 MB)"
+# The budget was 6 MB until options, the kitchen display, printers, payment
+# QR, the TV board and typed netlink landed (7.32 MB, 2.58 MB as xz, which
+# is what a squashfs overlay stores): see docs/BENCHMARKS.md.
+[ "$size" -lt 7500000 ] || fail "the static binary is $size bytes; keep it under 7.5 MB"
+ok "static binary $size bytes (< 7.5 MB)"
 
 # ---- .deb contents ------------------------------------------------------
 dpkg-deb -c "$DEB" > "$work/deb.list"

@@ -215,6 +215,9 @@ pub fn check_name_free(
     Ok(())
 }
 
+/// The highest open-order limit a shop may set (more is no limit at all).
+pub const MAX_OPEN_ORDER_LIMIT: u32 = 10_000;
+
 /// Applies a patch to the shop. An approved shop keeps its name: the
 /// operator approved the shop under it, so only the operator renames it
 /// ([`rename_shop`]); changing only case or spacing is allowed.
@@ -254,6 +257,11 @@ pub fn update_shop(tx: &mut Tx<'_>, id: ShopId, patch: ShopPatch) -> Result<Shop
             return Err(StoreError::Invalid(
                 "the open-order limit must be at least 1".into(),
             ));
+        }
+        if limit.is_some_and(|n| n > MAX_OPEN_ORDER_LIMIT) {
+            return Err(StoreError::Invalid(format!(
+                "the open-order limit is at most {MAX_OPEN_ORDER_LIMIT}; leave it empty for none"
+            )));
         }
         s.open_order_limit = limit;
     }

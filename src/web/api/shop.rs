@@ -178,7 +178,7 @@ pub struct ShopPatchRequest {
     #[schema(max_items = 28)]
     pub hours: Option<Vec<WindowDto>>,
     /// Refuse new orders while this many are open; 0 removes the limit.
-    #[schema(maximum = 4_294_967_295_u64)]
+    #[schema(maximum = 10_000)]
     pub open_order_limit: Option<u32>,
     /// Ticket printer: `"host:port"` (port 9100 if left out), `"/dev/usb/lp0"`, or `null` for none.
     #[serde(default, deserialize_with = "printing::nullable")]
