@@ -168,23 +168,12 @@ impl Api {
 
     /// POST a form (as a browser on this site would): status, body, redirect.
     pub async fn form(&mut self, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header(reqwest::header::COOKIE, self.cookie_header())
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(encode(fields))
-            .send()
-            .await
-            .expect("request sent");
-        self.keep(&r);
-        let status = r.status().as_u16();
-        let location = r
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().expect("ascii").to_owned())
-            .unwrap_or_default();
-        (status, r.text().await.expect("body"), location)
+        self.post_raw(
+            path,
+            "application/x-www-form-urlencoded",
+            encode(fields).into_bytes(),
+        )
+        .await
     }
 
     /// POST any body with any content type, as a browser or an attacker
