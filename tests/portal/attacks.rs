@@ -306,3 +306,47 @@ async fn a_pending_shop_looks_exactly_like_an_unknown_one() {
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_come_from_the_portal_address_not_the_host_header() {
+    let server = Server::start().await;
+    let mut guest = Api::new(&server);
+    let (_, token) = crate::support::place(&mut guest, 5, "host-header").await;
+    let mut keeper = Api::new(&server);
+    keeper.login("dumplings@demo.queueless").await;
+    let (status, table) = keeper
+        .send(
+            "POST",
+            "/api/shop/tables",
+            Some(json!({"label": "Table 7"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{table}");
+    let http = reqwest::Client::new();
+    for (path, cookies) in [
+        (format!("/o/{token}"), guest.cookies()),
+        (
+            format!("/shop/tables/{}/print", table["id"]),
+            keeper.cookies(),
+        ),
+    ] {
+        let page = http
+            .get(server.url(&path))
+            .header("host", "evil.example")
+            .header("cookie", cookies)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(page.status().as_u16(), 200, "{path}");
+        let body = page.text().await.expect("body");
+        assert!(
+            !body.contains("evil.example"),
+            "{path}: a link from the Host header"
+        );
+        assert!(
+            body.contains(&server.base),
+            "{path}: a link from the portal address"
+        );
+    }
+    server.stop().await;
+}

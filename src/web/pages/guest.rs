@@ -298,10 +298,17 @@ impl OrderPage {
     }
 }
 
-/// The origin guests reach this server at, from a `Host` header that is
-/// checked to be a plain host name or address (never reflected raw);
-/// `plain`: the request came to a guest over plain HTTP ([`crate::web::redirect::Plain`]).
+/// The origin guests reach this server at: the portal address (configured
+/// as `portal_host`, else derived from the listener). Only a state without
+/// one (unit tests) falls back to a `Host` header checked to be a plain host
+/// name or address; `plain`: the request came to a guest over plain HTTP
+/// ([`crate::web::redirect::Plain`]).
 pub fn origin(state: &AppState, headers: &HeaderMap, plain: bool) -> String {
+    // The configured portal address (or the one derived from the listener):
+    // never the request's `Host`, which a client chooses.
+    if let Some(url) = &state.web.portal_url {
+        return url.trim_end_matches('/').to_owned();
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
