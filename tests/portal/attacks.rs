@@ -350,3 +350,62 @@ async fn links_come_from_the_portal_address_not_the_host_header() {
     }
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_link_from_anywhere_holds_no_guest_at_other_shops() {
+    let server = Server::start().await;
+    let mut keeper = Api::new(&server);
+    keeper.login("dumplings@demo.queueless").await;
+    let (status, table) = keeper
+        .send(
+            "POST",
+            "/api/shop/tables",
+            Some(json!({"label": "Table 3"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{table}");
+    let code = table["code"].as_str().expect("code").to_owned();
+
+    // A link from another site puts the phone at the dumpling stall's table.
+    let mut guest = Api::new(&server);
+    let (status, _, _) = guest.page(&format!("/t/{code}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(guest.cookie("ql_table").as_deref(), Some(code.as_str()));
+
+    // Ordering a juice (another shop) still works: the table is only the
+    // dumpling stall's, so the juice order is a plain order.
+    let (status, body) = guest
+        .send(
+            "POST",
+            "/api/orders",
+            Some(
+                json!({"items": [{"item_id": 9, "quantity": 1}], "session": code,
+                "idempotency_key": "test-checkout-table-elsewhere"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (_, orders) = keeper
+        .send(
+            "GET",
+            &format!("/api/shop/tables/{}/orders", table["id"]),
+            None,
+        )
+        .await;
+    assert_eq!(orders.as_array().map(Vec::len), Some(0), "{orders}");
+
+    // And the guest can leave the table.
+    let csrf = guest.csrf().await;
+    let (_, cart, _) = guest.page("/cart").await;
+    assert!(cart.contains("Leave the table"), "{cart}");
+    let (status, _, location) = guest.form("/table/leave", &[("_csrf", &csrf)]).await;
+    assert_eq!((status, location.as_str()), (303, "/cart"));
+    assert_eq!(
+        guest.cookie("ql_table").as_deref(),
+        Some(""),
+        "the table cookie is cleared"
+    );
+    let (_, cart, _) = guest.page("/cart").await;
+    assert!(!cart.contains("Ordering to"), "{cart}");
+    server.stop().await;
+}

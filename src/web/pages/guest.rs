@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/o/{token}/cancel", post(cancel))
         .route("/orders", get(my_orders))
         .route("/t/{code}", get(table))
+        .route("/table/leave", post(leave_table))
 }
 
 /// What a guest reads for each stage.
@@ -498,4 +499,18 @@ async fn table(State(state): State<AppState>, c: Chrome, Path(code): Path<String
         ),
     );
     Ok(r.into_response())
+}
+
+/// The guest leaves the table their phone joined (by a QR code, or a link
+/// from anywhere): the cookie goes, and orders are plain orders again.
+async fn leave_table(
+    State(state): State<AppState>,
+    PageForm(_): PageForm<Empty>,
+) -> axum::response::Response {
+    let mut r = super::see_other("/cart");
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(TABLE_COOKIE, "", 0, "Lax", state.web.secure_cookies),
+    );
+    r
 }
