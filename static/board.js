@@ -8,6 +8,7 @@
   var shop = body.getAttribute('data-shop');
   var q = shop ? '?shop=' + encodeURIComponent(shop) : '';
   var banner = document.getElementById('live-state');
+  var news = document.getElementById('board-news');
   var alerts = window.queuelessAlerts;
   var seen = null;
   if (alerts) {
@@ -39,9 +40,12 @@
     document.querySelector('.board-cols').className = 'board-cols w' + d.chars;
     fill('preparing', d.preparing, d.preparing_grid);
     fill('ready', d.ready, d.ready_grid);
-    var fresh = d.ready.some(function (e) { return !before[e.call]; });
+    var fresh = d.ready.filter(function (e) { return !before[e.call]; })
+      .map(function (e) { return e.call; });
     seen = readyCalls();
-    if (fresh && alerts) { alerts.ring([988, 784, 988]); }
+    // Screen readers hear only what became ready, not the whole list again.
+    if (fresh.length) { news.textContent = 'Ready: ' + fresh.join(', '); }
+    if (fresh.length && alerts) { alerts.ring([988, 784, 988]); }
   }
   function reload() {
     var x = new XMLHttpRequest();

@@ -42,7 +42,10 @@
     var btn = li.querySelector('button.add');
     if (btn) { btn.disabled = !available; }
     var choose = li.querySelector('a.choose');
-    if (choose) { choose.classList.toggle('disabled', !available); }
+    if (choose) {
+      choose.classList.toggle('disabled', !available);
+      if (available) { choose.removeAttribute('aria-disabled'); } else { choose.setAttribute('aria-disabled', 'true'); }
+    }
     var l = li.querySelector('.left');
     if (l) { l.textContent = !available ? 'Sold out' : (left !== null && left !== undefined && left <= 10 ? 'Only ' + left + ' left' : ''); }
   }

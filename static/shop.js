@@ -3,7 +3,8 @@
 // keeps its audio permission and scroll), shown at once and corrected by
 // the redrawn queue; the queue redrawn on every order event; ages ticking,
 // amber past the shop's usual preparation time and red past twice; new
-// orders ringing until acknowledged; sound on/off remembered.
+// orders ringing until acknowledged (and announced to screen readers);
+// sound on/off remembered.
 (function () {
   'use strict';
   if (document.body.getAttribute('data-page') !== 'dashboard') { return; }
@@ -99,6 +100,25 @@
     updateRing();
   });
 
+  // Screen readers hear each new order once (the queue is redrawn whole,
+  // so the queue itself is no live region).
+  var news = $('kds-news');
+  var known = null;
+  function announce() {
+    var fresh = [];
+    var list = queue.querySelectorAll('.ticket[data-status="placed"]');
+    var first = known === null;
+    if (first) { known = {}; }
+    for (var i = 0; i < list.length; i++) {
+      var id = list[i].getAttribute('data-order');
+      if (known[id]) { continue; }
+      known[id] = 1;
+      var num = list[i].querySelector('.num');
+      if (!first) { fresh.push(num ? num.textContent : id); }
+    }
+    if (fresh.length) { news.textContent = (fresh.length > 1 ? 'New orders: ' : 'New order: ') + fresh.join(', '); }
+  }
+
   // Ages tick; amber past the usual preparation time, red past twice.
   function pad(n) { return n < 10 ? '0' + n : String(n); }
   function tick() {
@@ -153,6 +173,7 @@
         readClock();
         tick();
         updateRing();
+        announce();
       })
       .catch(function () { banner.hidden = false; });
   }
@@ -232,6 +253,7 @@
   tick();
   startAudio();
   updateRing();
+  announce();
 
   if (!window.EventSource) { poll(); return; }
   var es = new EventSource('/events/shop');

@@ -1,9 +1,12 @@
 //! The portal as people use it: guest, shopkeeper and pickup pages driven in
 //! real headless Chromium (alerts with the browser's own autoplay rule, the
-//! pickup board at TV sizes), and the live event streams read over HTTP.
+//! pickup board at TV sizes), every page checked by axe-core, and the live
+//! event streams read over HTTP.
 
+mod a11y;
 mod alerts;
 mod attacks;
+mod axe;
 mod board;
 mod browser;
 mod guests;

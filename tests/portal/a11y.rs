@@ -1,0 +1,318 @@
+//! Every page for everyone: each page of the portal (guest, shop, admin,
+//! board), in the states a real evening leaves it in, checked by axe-core
+//! in real Chromium at the width it is used at (a 390 px phone, a 768 px
+//! tablet, a 1920 px screen), failing on any serious or critical
+//! violation. A page added later is one line in [`PAGES`].
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use fantoccini::{Client, Locator};
+use serde_json::json;
+
+use crate::axe::{audit, axe_source};
+use crate::support::{
+    Api, Driver, Server, advance, browser_available, place, screenshot, wait_for,
+};
+
+/// Who looks at a page: each is one browser, logged in as such.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Who {
+    /// A guest's phone (390 px wide), with a cart, orders and a table.
+    Guest,
+    /// A staff browser before anyone logs in.
+    Visitor,
+    /// The Bubble Lab shopkeeper.
+    Shop,
+    /// The venue's operator.
+    Admin,
+}
+
+/// One page in one state: a name (for screenshots and the report), who
+/// opens it, its address (`{key}` is filled from the setup), what shows it
+/// is drawn, and the widths it is checked at (0: the phone's own).
+struct Page {
+    name: &'static str,
+    who: Who,
+    path: &'static str,
+    ready: &'static str,
+    widths: &'static [u32],
+}
+
+const PHONE: &[u32] = &[0];
+const STAFF: &[u32] = &[768, 1920];
+const TV: &[u32] = &[1920, 1280];
+
+/// Every page the router serves, in the order the browsers visit them.
+#[rustfmt::skip]
+const PAGES: &[Page] = &[
+    // Guests (the phone). Fresh Press is paused and the dumplings sold out: its
+    // card, menu and cart lines say so.
+    Page { name: "landing", who: Who::Guest, path: "/", ready: "ul.shops", widths: PHONE },
+    Page { name: "menu", who: Who::Guest, path: "/shops/1", ready: "ul.items", widths: PHONE },
+    Page { name: "menu-sold-out", who: Who::Guest, path: "/shops/2", ready: "li.item.soldout", widths: PHONE },
+    Page { name: "menu-paused", who: Who::Guest, path: "/shops/3", ready: "ul.items", widths: PHONE },
+    Page { name: "chooser", who: Who::Guest, path: "/shops/1/items/10", ready: "#chooser", widths: PHONE },
+    Page { name: "cart", who: Who::Guest, path: "/cart", ready: "#checkout", widths: PHONE },
+    Page { name: "order-placed", who: Who::Guest, path: "/o/{placed}", ready: "#stage", widths: PHONE },
+    Page { name: "order-accepted", who: Who::Guest, path: "/o/{accepted}", ready: "#stage", widths: PHONE },
+    Page { name: "order-preparing", who: Who::Guest, path: "/o/{preparing}", ready: "#stage", widths: PHONE },
+    Page { name: "order-ready", who: Who::Guest, path: "/o/{ready}", ready: "#stage", widths: PHONE },
+    Page { name: "order-completed", who: Who::Guest, path: "/o/{completed}", ready: "#stage", widths: PHONE },
+    Page { name: "order-not-collected", who: Who::Guest, path: "/o/{not_collected}", ready: "#stage", widths: PHONE },
+    Page { name: "order-cancelled", who: Who::Guest, path: "/o/{cancelled}", ready: "#reason", widths: PHONE },
+    Page { name: "order-pay-qr", who: Who::Guest, path: "/o/{pay_qr}", ready: ".card.pay", widths: PHONE },
+    Page { name: "my-orders", who: Who::Guest, path: "/orders", ready: "ul.orders li", widths: PHONE },
+    Page { name: "table-closed", who: Who::Guest, path: "/t/{closed_table}", ready: "#table-state", widths: PHONE },
+    Page { name: "table", who: Who::Guest, path: "/t/{table}", ready: "#table-state", widths: PHONE },
+    Page { name: "cart-at-table", who: Who::Guest, path: "/cart", ready: "form[action=\"/table/leave\"]", widths: PHONE },
+    Page { name: "board-phone", who: Who::Guest, path: "/board", ready: "#ready li", widths: PHONE },
+    Page { name: "not-found", who: Who::Guest, path: "/no-such-page", ready: "main h1", widths: PHONE },
+    // Staff, before logging in.
+    Page { name: "staff-login", who: Who::Visitor, path: "/staff/login", ready: "#login", widths: STAFF },
+    Page { name: "staff-register", who: Who::Visitor, path: "/staff/register", ready: "#register", widths: STAFF },
+    Page { name: "staff-registered", who: Who::Visitor, path: "/staff/register?registered=true", ready: "#registered", widths: STAFF },
+    // The Bubble Lab shopkeeper.
+    Page { name: "kitchen", who: Who::Shop, path: "/shop", ready: ".ticket[data-status=ready]", widths: STAFF },
+    Page { name: "shop-menu", who: Who::Shop, path: "/shop/menu", ready: "#add-item", widths: STAFF },
+    Page { name: "shop-item", who: Who::Shop, path: "/shop/menu/items/10", ready: "#edit-item", widths: STAFF },
+    Page { name: "shop-settings", who: Who::Shop, path: "/shop/settings", ready: "#pickup", widths: STAFF },
+    Page { name: "shop-tables", who: Who::Shop, path: "/shop/tables", ready: "#open-table", widths: STAFF },
+    Page { name: "shop-table-print", who: Who::Shop, path: "/shop/tables/{table_id}/print", ready: ".qr svg", widths: STAFF },
+    Page { name: "shop-report", who: Who::Shop, path: "/shop/report", ready: "#payments", widths: STAFF },
+    // The venue's operator, and the pickup board on its screen.
+    Page { name: "admin", who: Who::Admin, path: "/admin", ready: "tr[data-shop]", widths: STAFF },
+    Page { name: "board", who: Who::Admin, path: "/board", ready: "#ready li", widths: TV },
+    Page { name: "board-one-shop", who: Who::Admin, path: "/board?shop=1", ready: "#ready li", widths: TV },
+];
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+}
+
+async fn fill(c: &Client, css: &str, text: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .send_keys(text)
+        .await
+        .expect("typing");
+}
+
+async fn log_in(c: &Client, server: &Server, email: &str) {
+    c.goto(&server.url("/staff/login")).await.expect("login");
+    fill(c, "input[name=email]", email).await;
+    fill(c, "input[name=password]", "queueless-demo").await;
+    click(c, "#login button").await;
+    wait_for(c, "header form[action=\"/staff/logout\"]").await;
+}
+
+/// The evening the pages show: a guest with orders in every stage (one at
+/// a shop with a payment QR), a cart across shops with options, a table
+/// (and a closed one), a sold-out line, a shop waiting for approval, a
+/// paused shop. Returns the `{key}` values of [`PAGES`].
+async fn set_up(server: &Server, guest: &Client) -> HashMap<&'static str, String> {
+    let mut keys = HashMap::new();
+    let mut tea = Api::new(server);
+    tea.login("tea@demo.queueless").await;
+    let mut dumplings = Api::new(server);
+    dumplings.login("dumplings@demo.queueless").await;
+    let mut juice = Api::new(server);
+    juice.login("juice@demo.queueless").await;
+
+    // The guest's orders, placed with the phone's own cookies.
+    guest.goto(&server.url("/")).await.expect("landing");
+    wait_for(guest, "ul.shops").await;
+    let mut phone = Api::new(server);
+    for cookie in guest.get_all_cookies().await.expect("cookies") {
+        phone.plant_cookie(cookie.name(), cookie.value());
+    }
+    let stages: [(&str, &[&str]); 7] = [
+        ("placed", &[]),
+        ("accepted", &["accepted"]),
+        ("preparing", &["accepted", "preparing"]),
+        ("ready", &["accepted", "preparing", "ready"]),
+        (
+            "completed",
+            &["accepted", "preparing", "ready", "completed"],
+        ),
+        (
+            "not_collected",
+            &["accepted", "preparing", "ready", "not_collected"],
+        ),
+        ("cancelled", &["cancelled"]),
+    ];
+    for (key, steps) in stages {
+        let (id, token) = place(&mut phone, 1, key).await;
+        for step in steps {
+            advance(&mut tea, id, step).await;
+        }
+        keys.insert(key, token);
+    }
+    let pix = "00020126580014br.gov.bcb.pix0136123e4567-e12b-12d1-a456-4266554400005204000053039865802BR5913Fulano de Tal6008BRASILIA62070503***63041D3D";
+    let (status, body) = dumplings
+        .send(
+            "PATCH",
+            "/api/shop",
+            Some(json!({"payment_qr": {"format": "emvco", "payload": pix}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, token) = place(&mut phone, 5, "pay-qr").await;
+    keys.insert("pay_qr", token);
+
+    // Tables at Bubble Lab: one open, one closed.
+    for (label, key) in [("Table 9", "closed_table"), ("Table 4", "table")] {
+        let (status, t) = tea
+            .send("POST", "/api/shop/tables", Some(json!({"label": label})))
+            .await;
+        assert_eq!(status, 201, "{t}");
+        keys.insert(key, t["code"].as_str().expect("code").to_owned());
+        if key == "closed_table" {
+            let id = t["id"].as_u64().expect("id");
+            let (status, _) = tea
+                .send("POST", &format!("/api/shop/tables/{id}/close"), None)
+                .await;
+            assert_eq!(status, 200);
+        } else {
+            keys.insert("table_id", t["id"].to_string());
+        }
+    }
+
+    // A cart across three shops, one line with options.
+    for (shop, item) in [(1, 1), (2, 5)] {
+        guest
+            .goto(&server.url(&format!("/shops/{shop}")))
+            .await
+            .expect("menu");
+        click(guest, &format!("li[data-item=\"{item}\"] button.add")).await;
+        wait_for(guest, "#cart-count").await;
+    }
+    let (_, menu) = juice.send("GET", "/api/shops/3/menu", None).await;
+    let pressed = menu["items"][0]["id"].as_u64().expect("a juice");
+    guest.goto(&server.url("/shops/3")).await.expect("menu");
+    click(guest, &format!("li[data-item=\"{pressed}\"] button.add")).await;
+    guest
+        .goto(&server.url("/shops/1/items/10"))
+        .await
+        .expect("chooser");
+    click(guest, "#chooser button.primary").await;
+    wait_for(guest, "li.item .incart").await;
+
+    // The dumplings in the cart sell out.
+    let (status, body) = dumplings
+        .send("POST", "/api/shop/items/5/stock", Some(json!({"set": 0})))
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    // A shop waiting for the venue's approval; Fresh Press pauses.
+    let mut newcomer = Api::new(server);
+    let (status, body) = newcomer
+        .send(
+            "POST",
+            "/api/shops/register",
+            Some(json!({"shop_name": "Crêpe Corner", "location": "By the door", "contact": "", "name": "Camille", "email": "crepes@example.org", "password": "crepes-crepes"})),
+        )
+        .await;
+    assert!(status == 201 || status == 200, "{status}: {body}");
+    let (status, body) = juice
+        .send("PATCH", "/api/shop", Some(json!({"paused": true})))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    keys
+}
+
+fn fill_in(path: &str, keys: &HashMap<&str, String>) -> String {
+    let mut out = path.to_owned();
+    for (k, v) in keys {
+        out = out.replace(&format!("{{{k}}}"), v);
+    }
+    assert!(!out.contains('{'), "no value for a key in {path}");
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_passes_axe_at_its_widths() {
+    if !browser_available() {
+        return;
+    }
+    let Some(axe) = axe_source() else { return };
+    let started = Instant::now();
+    let server = Server::start().await;
+    let driver = Driver::start().await;
+    // Without the back-forward cache: a cached page's live stream would
+    // hold one of the browser's six connections to the server.
+    let guest = driver
+        .phone("a11y-guest", &["--disable-back-forward-cache"])
+        .await;
+    let staff = driver
+        .browser_with("a11y-staff", &["--disable-back-forward-cache"])
+        .await;
+    let keys = set_up(&server, &guest).await;
+    eprintln!("axe: set up in {:.1} s", started.elapsed().as_secs_f64());
+
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    let mut lesser = 0;
+    for who in [Who::Guest, Who::Visitor, Who::Shop, Who::Admin] {
+        let c = if who == Who::Guest { &guest } else { &staff };
+        match who {
+            Who::Shop => log_in(c, &server, "tea@demo.queueless").await,
+            Who::Admin => {
+                click(c, "header form[action=\"/staff/logout\"] button").await;
+                wait_for(c, "header a[href=\"/orders\"]").await;
+                log_in(c, &server, "admin@demo.queueless").await;
+            }
+            _ => {}
+        }
+        for page in PAGES.iter().filter(|p| p.who == who) {
+            let url = server.url(&fill_in(page.path, &keys));
+            for &width in page.widths {
+                if width > 0 {
+                    c.set_window_size(width, if width > 1280 { 1080 } else { 1024 })
+                        .await
+                        .expect("window size");
+                }
+                let at = Instant::now();
+                c.goto(&url).await.expect("page opens");
+                let opened = at.elapsed().as_secs_f64();
+                wait_for(c, page.ready).await;
+                let label = if width > 0 {
+                    format!("{}-{width}", page.name)
+                } else {
+                    format!("{}-390", page.name)
+                };
+                let drawn = at.elapsed().as_secs_f64();
+                screenshot(c, &format!("a11y-{label}")).await;
+                let (serious, minor) = audit(c, &axe).await;
+                eprintln!(
+                    "axe: {label} ({}): {} serious or critical, opened {opened:.1} s, drawn {drawn:.1} s, checked {:.1} s",
+                    page.path,
+                    serious.len(),
+                    at.elapsed().as_secs_f64()
+                );
+                checked += 1;
+                lesser += minor;
+                failures.extend(serious.into_iter().map(|v| format!("{label}: {v}")));
+            }
+        }
+    }
+    eprintln!(
+        "axe: {checked} page views in {:.1} s, {} serious or critical, {lesser} moderate or minor",
+        started.elapsed().as_secs_f64(),
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "serious or critical accessibility violations:\n  {}",
+        failures.join("\n  ")
+    );
+    guest.close().await.expect("close");
+    staff.close().await.expect("close");
+    server.stop().await;
+}
