@@ -2,7 +2,8 @@
 //! board), in the states a real evening leaves it in, checked by axe-core
 //! in real Chromium at the width it is used at (a 390 px phone, a 768 px
 //! tablet, a 1920 px screen), failing on any serious or critical
-//! violation. A page added later is one line in [`PAGES`].
+//! violation, and walked with the Tab key (every visible control reached,
+//! the focus always shown). A page added later is one line in [`PAGES`].
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -10,7 +11,7 @@ use std::time::Instant;
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
-use crate::axe::{audit, axe_source};
+use crate::axe::{audit, axe_source, keyboard};
 use crate::support::{
     Api, Driver, Server, advance, browser_available, place, screenshot, wait_for,
 };
@@ -289,7 +290,8 @@ async fn every_page_passes_axe_at_its_widths() {
                 };
                 let drawn = at.elapsed().as_secs_f64();
                 screenshot(c, &format!("a11y-{label}")).await;
-                let (serious, minor) = audit(c, &axe).await;
+                let (mut serious, minor) = audit(c, &axe).await;
+                serious.extend(keyboard(c).await);
                 eprintln!(
                     "axe: {label} ({}): {} serious or critical, opened {opened:.1} s, drawn {drawn:.1} s, checked {:.1} s",
                     page.path,
@@ -314,5 +316,85 @@ async fn every_page_passes_axe_at_its_widths() {
     );
     guest.close().await.expect("close");
     staff.close().await.expect("close");
+    server.stop().await;
+}
+
+/// Waits until the text of `css` (read from the DOM, as a screen reader
+/// would, though it is drawn 1 px small) contains `text`.
+async fn wait_spoken(c: &Client, css: &str, text: &str) {
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let said = c
+            .execute(
+                "const e = document.querySelector(arguments[0]); return e ? e.textContent : null;",
+                vec![json!(css)],
+            )
+            .await
+            .expect("script runs");
+        if said.as_str().is_some_and(|s| s.contains(text)) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{css} never said {text:?} (it says {said})"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_regions_announce_only_the_news() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let driver = Driver::start().await;
+    let kitchen = driver.browser("live-kitchen").await;
+    let board = driver.browser("live-board").await;
+    log_in(&kitchen, &server, "tea@demo.queueless").await;
+    kitchen.goto(&server.url("/shop")).await.expect("kitchen");
+    wait_for(&kitchen, "#kds").await;
+    board.goto(&server.url("/board")).await.expect("board");
+    wait_for(&board, "#ready").await;
+    // Both pages' streams are connected before anything happens.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    for (c, css) in [(&kitchen, "#kds-news"), (&board, "#board-news")] {
+        let role = c
+            .find(Locator::Css(css))
+            .await
+            .expect("a live region")
+            .attr("role")
+            .await
+            .expect("attr");
+        assert_eq!(
+            role.as_deref(),
+            Some("status"),
+            "{css} is a polite live region"
+        );
+        wait_spoken(c, css, "").await;
+    }
+
+    let mut guest = Api::new(&server);
+    let (id, _) = place(&mut guest, 1, "live-news").await;
+    wait_spoken(&kitchen, "#kds-news", "New order: B1").await;
+    let mut tea = Api::new(&server);
+    tea.login("tea@demo.queueless").await;
+    for step in ["accepted", "preparing", "ready"] {
+        advance(&mut tea, id, step).await;
+    }
+    wait_spoken(&board, "#board-news", "Ready: B1").await;
+    // A second order is news; the first is not said again.
+    let (_, _) = place(&mut guest, 1, "live-news-2").await;
+    wait_spoken(&kitchen, "#kds-news", "New order: B2").await;
+    let said = kitchen
+        .execute(
+            "return document.querySelector('#kds-news').textContent;",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(said, json!("New order: B2"), "only the new one");
+    kitchen.close().await.expect("close");
+    board.close().await.expect("close");
     server.stop().await;
 }
