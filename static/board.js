@@ -57,6 +57,11 @@
   setInterval(reload, 20000);
   if (!window.EventSource) { return; }
   var es = new EventSource('/events/board' + q);
+  // A page kept in the back-forward cache must not keep its stream open:
+  // each holds one of the browser's six connections to this server, and
+  // after six left pages every new page stalls. Coming back reloads it.
+  window.addEventListener('pagehide', function () { es.close(); });
+  window.addEventListener('pageshow', function (e) { if (e.persisted) { window.location.reload(); } });
   es.onopen = function () { banner.hidden = true; };
   es.onerror = function () { banner.hidden = false; };
   es.addEventListener('board', function (e) { apply(JSON.parse(e.data)); });

@@ -16,6 +16,11 @@
     x.onload = function () { if (x.status === 200) { try { done(JSON.parse(x.responseText)); } catch (e) { /* ignore */ } } };
     x.send();
   }
+  // A page kept in the back-forward cache must not keep its stream open:
+  // each holds one of the browser's six connections to this server, and
+  // after six left pages every new page stalls. Coming back reloads it.
+  window.addEventListener('pagehide', function () { if (source) { source.close(); } });
+  window.addEventListener('pageshow', function (e) { if (e.persisted && source) { window.location.reload(); } });
   function listen(url, handlers, resync) {
     if (!window.EventSource) { return; }
     source = new EventSource(url);

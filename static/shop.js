@@ -257,6 +257,11 @@
 
   if (!window.EventSource) { poll(); return; }
   var es = new EventSource('/events/shop');
+  // A page kept in the back-forward cache must not keep its stream open:
+  // each holds one of the browser's six connections to this server, and
+  // after six left pages every new page stalls. Coming back reloads it.
+  window.addEventListener('pagehide', function () { es.close(); });
+  window.addEventListener('pageshow', function (e) { if (e.persisted) { window.location.reload(); } });
   es.onopen = function () {
     banner.hidden = true;
     if (down) { down = false; refresh(); }
