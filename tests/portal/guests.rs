@@ -22,14 +22,15 @@ const MAC: &str = "02:00:00:0c:11:01";
 /// Loopback is the guest network while `guest` holds; one guest, MAC
 /// [`MAC`], captive until authorized.
 #[derive(Debug)]
-struct Fake {
+pub struct Fake {
     settings: GatewaySettings,
-    guest: AtomicBool,
+    /// Whether loopback is the guest network now.
+    pub guest: AtomicBool,
     authorized: Mutex<Vec<(Mac, Option<u32>)>>,
 }
 
 impl Fake {
-    fn new() -> Arc<Fake> {
+    pub fn new() -> Arc<Fake> {
         Arc::new(Fake {
             settings: GatewaySettings {
                 interfaces: vec!["guest0".into()],
