@@ -32,12 +32,14 @@ enum Who {
 }
 
 /// One page in one state: a name (for screenshots and the report), who
-/// opens it, its address (`{key}` is filled from the setup), what shows it
-/// is drawn, and the widths it is checked at (0: the phone's own).
+/// opens it, its address (`{key}` is filled from the setup), a button to
+/// press there first (for a form's answer), what shows it is drawn, and
+/// the widths it is checked at (0: the phone's own).
 struct Page {
     name: &'static str,
     who: Who,
     path: &'static str,
+    click: Option<&'static str>,
     ready: &'static str,
     widths: &'static [u32],
 }
@@ -51,42 +53,43 @@ const TV: &[u32] = &[1920, 1280];
 const PAGES: &[Page] = &[
     // Guests (the phone), not yet through the captive portal. Fresh Press is
     // paused and the dumplings sold out: its card, menu and cart lines say so.
-    Page { name: "landing", who: Who::Guest, path: "/", ready: "#join", widths: PHONE },
-    Page { name: "menu", who: Who::Guest, path: "/shops/1", ready: "ul.items", widths: PHONE },
-    Page { name: "menu-sold-out", who: Who::Guest, path: "/shops/2", ready: "li.item.soldout", widths: PHONE },
-    Page { name: "menu-paused", who: Who::Guest, path: "/shops/3", ready: "ul.items", widths: PHONE },
-    Page { name: "chooser", who: Who::Guest, path: "/shops/1/items/10", ready: "#chooser", widths: PHONE },
-    Page { name: "cart", who: Who::Guest, path: "/cart", ready: "#checkout", widths: PHONE },
-    Page { name: "order-placed", who: Who::Guest, path: "/o/{placed}", ready: "#stage", widths: PHONE },
-    Page { name: "order-accepted", who: Who::Guest, path: "/o/{accepted}", ready: "#stage", widths: PHONE },
-    Page { name: "order-preparing", who: Who::Guest, path: "/o/{preparing}", ready: "#stage", widths: PHONE },
-    Page { name: "order-ready", who: Who::Guest, path: "/o/{ready}", ready: "#stage", widths: PHONE },
-    Page { name: "order-completed", who: Who::Guest, path: "/o/{completed}", ready: "#stage", widths: PHONE },
-    Page { name: "order-not-collected", who: Who::Guest, path: "/o/{not_collected}", ready: "#stage", widths: PHONE },
-    Page { name: "order-cancelled", who: Who::Guest, path: "/o/{cancelled}", ready: "#reason", widths: PHONE },
-    Page { name: "order-pay-qr", who: Who::Guest, path: "/o/{pay_qr}", ready: ".card.pay", widths: PHONE },
-    Page { name: "my-orders", who: Who::Guest, path: "/orders", ready: "ul.orders li", widths: PHONE },
-    Page { name: "table-closed", who: Who::Guest, path: "/t/{closed_table}", ready: "#table-state", widths: PHONE },
-    Page { name: "table", who: Who::Guest, path: "/t/{table}", ready: "#table-state", widths: PHONE },
-    Page { name: "cart-at-table", who: Who::Guest, path: "/cart", ready: "form[action=\"/table/leave\"]", widths: PHONE },
-    Page { name: "board-phone", who: Who::Guest, path: "/board", ready: "#ready li", widths: PHONE },
-    Page { name: "not-found", who: Who::Guest, path: "/no-such-page", ready: "main h1", widths: PHONE },
+    Page { name: "landing", who: Who::Guest, path: "/", click: None, ready: "#join", widths: PHONE },
+    Page { name: "menu", who: Who::Guest, path: "/shops/1", click: None, ready: "ul.items", widths: PHONE },
+    Page { name: "menu-sold-out", who: Who::Guest, path: "/shops/2", click: None, ready: "li.item.soldout", widths: PHONE },
+    Page { name: "menu-paused", who: Who::Guest, path: "/shops/3", click: None, ready: "ul.items", widths: PHONE },
+    Page { name: "chooser", who: Who::Guest, path: "/shops/1/items/10", click: None, ready: "#chooser", widths: PHONE },
+    Page { name: "cart", who: Who::Guest, path: "/cart", click: None, ready: "#checkout", widths: PHONE },
+    Page { name: "order-placed", who: Who::Guest, path: "/o/{placed}", click: None, ready: "#stage", widths: PHONE },
+    Page { name: "order-accepted", who: Who::Guest, path: "/o/{accepted}", click: None, ready: "#stage", widths: PHONE },
+    Page { name: "order-preparing", who: Who::Guest, path: "/o/{preparing}", click: None, ready: "#stage", widths: PHONE },
+    Page { name: "order-ready", who: Who::Guest, path: "/o/{ready}", click: None, ready: "#stage", widths: PHONE },
+    Page { name: "order-completed", who: Who::Guest, path: "/o/{completed}", click: None, ready: "#stage", widths: PHONE },
+    Page { name: "order-not-collected", who: Who::Guest, path: "/o/{not_collected}", click: None, ready: "#stage", widths: PHONE },
+    Page { name: "order-cancelled", who: Who::Guest, path: "/o/{cancelled}", click: None, ready: "#reason", widths: PHONE },
+    Page { name: "order-pay-qr", who: Who::Guest, path: "/o/{pay_qr}", click: None, ready: ".card.pay", widths: PHONE },
+    Page { name: "my-orders", who: Who::Guest, path: "/orders", click: None, ready: "ul.orders li", widths: PHONE },
+    Page { name: "table-closed", who: Who::Guest, path: "/t/{closed_table}", click: None, ready: "#table-state", widths: PHONE },
+    Page { name: "table", who: Who::Guest, path: "/t/{table}", click: None, ready: "#table-state", widths: PHONE },
+    Page { name: "cart-refused", who: Who::Guest, path: "/cart", click: Some("#checkout button"), ready: ".notice.error[role=alert]", widths: PHONE },
+    Page { name: "cart-at-table", who: Who::Guest, path: "/cart", click: None, ready: "form[action=\"/table/leave\"]", widths: PHONE },
+    Page { name: "board-phone", who: Who::Guest, path: "/board", click: None, ready: "#ready li", widths: PHONE },
+    Page { name: "not-found", who: Who::Guest, path: "/no-such-page", click: None, ready: "main h1", widths: PHONE },
     // Staff, before logging in.
-    Page { name: "staff-login", who: Who::Visitor, path: "/staff/login", ready: "#login", widths: STAFF },
-    Page { name: "staff-register", who: Who::Visitor, path: "/staff/register", ready: "#register", widths: STAFF },
-    Page { name: "staff-registered", who: Who::Visitor, path: "/staff/register?registered=true", ready: "#registered", widths: STAFF },
+    Page { name: "staff-login", who: Who::Visitor, path: "/staff/login", click: None, ready: "#login", widths: STAFF },
+    Page { name: "staff-register", who: Who::Visitor, path: "/staff/register", click: None, ready: "#register", widths: STAFF },
+    Page { name: "staff-registered", who: Who::Visitor, path: "/staff/register?registered=true", click: None, ready: "#registered", widths: STAFF },
     // The Bubble Lab shopkeeper.
-    Page { name: "kitchen", who: Who::Shop, path: "/shop", ready: ".ticket[data-status=ready]", widths: STAFF },
-    Page { name: "shop-menu", who: Who::Shop, path: "/shop/menu", ready: "#add-item", widths: STAFF },
-    Page { name: "shop-item", who: Who::Shop, path: "/shop/menu/items/10", ready: "#edit-item", widths: STAFF },
-    Page { name: "shop-settings", who: Who::Shop, path: "/shop/settings", ready: "#pickup", widths: STAFF },
-    Page { name: "shop-tables", who: Who::Shop, path: "/shop/tables", ready: "#open-table", widths: STAFF },
-    Page { name: "shop-table-print", who: Who::Shop, path: "/shop/tables/{table_id}/print", ready: ".qr svg", widths: STAFF },
-    Page { name: "shop-report", who: Who::Shop, path: "/shop/report", ready: "#payments", widths: STAFF },
+    Page { name: "kitchen", who: Who::Shop, path: "/shop", click: None, ready: ".ticket[data-status=ready]", widths: STAFF },
+    Page { name: "shop-menu", who: Who::Shop, path: "/shop/menu", click: None, ready: "#add-item", widths: STAFF },
+    Page { name: "shop-item", who: Who::Shop, path: "/shop/menu/items/10", click: None, ready: "#edit-item", widths: STAFF },
+    Page { name: "shop-settings", who: Who::Shop, path: "/shop/settings", click: None, ready: "#pickup", widths: STAFF },
+    Page { name: "shop-tables", who: Who::Shop, path: "/shop/tables", click: None, ready: "#open-table", widths: STAFF },
+    Page { name: "shop-table-print", who: Who::Shop, path: "/shop/tables/{table_id}/print", click: None, ready: ".qr svg", widths: STAFF },
+    Page { name: "shop-report", who: Who::Shop, path: "/shop/report", click: None, ready: "#payments", widths: STAFF },
     // The venue's operator, and the pickup board on its screen.
-    Page { name: "admin", who: Who::Admin, path: "/admin", ready: "h2 + table", widths: STAFF },
-    Page { name: "board", who: Who::Admin, path: "/board", ready: "#ready li", widths: TV },
-    Page { name: "board-one-shop", who: Who::Admin, path: "/board?shop=1", ready: "#ready li", widths: TV },
+    Page { name: "admin", who: Who::Admin, path: "/admin", click: None, ready: "h2 + table", widths: STAFF },
+    Page { name: "board", who: Who::Admin, path: "/board", click: None, ready: "#ready li", widths: TV },
+    Page { name: "board-one-shop", who: Who::Admin, path: "/board?shop=1", click: None, ready: "#ready li", widths: TV },
 ];
 
 async fn click(c: &Client, css: &str) {
@@ -283,6 +286,9 @@ async fn every_page_passes_axe_at_its_widths() {
                 }
                 let at = Instant::now();
                 c.goto(&url).await.expect("page opens");
+                if let Some(button) = page.click {
+                    click(c, button).await;
+                }
                 let opened = at.elapsed().as_secs_f64();
                 // A page left with its live stream open (kept in the
                 // back-forward cache) holds one of the browser's six
