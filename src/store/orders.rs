@@ -191,8 +191,28 @@ pub struct OrderView {
 
 /// Builds the view of an order.
 pub fn view(v: &impl View, order: Order) -> Result<OrderView, StoreError> {
+    view_in(v, order, None)
+}
+
+/// Builds the views of a shop's orders with one read of its queue (a
+/// view each would scan the queue once per order).
+pub fn views_of_shop(
+    v: &impl View,
+    shop_id: ShopId,
+    list: Vec<Order>,
+) -> Result<Vec<OrderView>, StoreError> {
+    let q = queue(v, shop_id)?;
+    list.into_iter().map(|o| view_in(v, o, Some(&q))).collect()
+}
+
+/// [`view`] with the shop's queue when the caller has read it already.
+pub fn view_in(v: &impl View, order: Order, q: Option<&Queue>) -> Result<OrderView, StoreError> {
     let s = shop(v, order.shop)?;
-    let (queue_position, estimated_wait_seconds) = if order.status.in_queue() {
+    let (queue_position, estimated_wait_seconds) = if let Some(q) = q.filter(|_| order.shop == s.id)
+    {
+        let p = q.position(order.id);
+        (p, p.map(|p| q.wait_seconds(p)))
+    } else if order.status.in_queue() {
         let mut ahead = 0u32;
         for id in v.ids(SHOP_TO_OPEN_ORDER, order.shop.0)? {
             if id >= order.id.0 {
@@ -219,6 +239,44 @@ pub fn view(v: &impl View, order: Order) -> Result<OrderView, StoreError> {
         queue_position,
         estimated_wait_seconds,
         order,
+    })
+}
+
+/// A shop's queue at one moment: the orders still waiting (placed,
+/// accepted, preparing), oldest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Queue {
+    ids: Vec<u64>,
+    prep_seconds: u32,
+}
+
+impl Queue {
+    /// 1 = next in line; `None` once ready or finished (as [`view`] says).
+    pub fn position(&self, order: OrderId) -> Option<u32> {
+        let i = self.ids.binary_search(&order.0).ok()?;
+        Some(u32::try_from(i).unwrap_or(u32::MAX - 1) + 1)
+    }
+
+    /// Estimated seconds until ready at `position`.
+    pub fn wait_seconds(&self, position: u32) -> u32 {
+        position.saturating_mul(self.prep_seconds)
+    }
+}
+
+/// Reads a shop's queue (one scan of its open orders).
+pub fn queue(v: &impl View, shop_id: ShopId) -> Result<Queue, StoreError> {
+    let s = shop(v, shop_id)?;
+    let mut ids = Vec::new();
+    for id in v.ids(SHOP_TO_OPEN_ORDER, shop_id.0)? {
+        if let Some(o) = v.get::<u64, Order>(ID_TO_ORDER, id)?
+            && o.status.in_queue()
+        {
+            ids.push(id);
+        }
+    }
+    Ok(Queue {
+        ids,
+        prep_seconds: s.average_prep_seconds(),
     })
 }
 

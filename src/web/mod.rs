@@ -15,6 +15,7 @@ pub mod detach;
 pub mod error;
 pub mod extract;
 pub mod pages;
+pub mod queue;
 pub mod redirect;
 pub mod sse;
 pub mod wire;
@@ -54,6 +55,9 @@ pub struct WebSettings {
     pub portal_url: Option<String>,
     /// Staff may log in from the guest network.
     pub staff_from_guest_network: bool,
+    /// How long a guest's device id lives in its browser: renewed with each
+    /// order, so an id outlives its last order's details by a day at most.
+    pub device_seconds: u64,
 }
 
 impl Default for WebSettings {
@@ -67,6 +71,7 @@ impl Default for WebSettings {
             max_streams_per_client: 16,
             portal_url: None,
             staff_from_guest_network: false,
+            device_seconds: 15 * 86_400,
         }
     }
 }
@@ -86,6 +91,8 @@ pub struct AppState {
     pub csrf_key: Arc<[u8; 32]>,
     /// Open event streams per client address.
     pub streams: Arc<sse::Streams>,
+    /// Shops' queues, read once per event for all their order streams.
+    pub queues: Arc<queue::Queues>,
     /// The captive gateway, when guest interfaces are configured.
     pub gateway: Option<crate::gateway::Gateway>,
     /// Set at shutdown: live streams end so the server can stop.
@@ -129,6 +136,7 @@ impl AppState {
             login_limiter: Arc::new(LoginLimiter::new(web.login_attempts_per_minute)),
             csrf_key: Arc::new(random_key()),
             streams: Arc::new(sse::Streams::new(web.max_streams_per_client)),
+            queues: Arc::default(),
             web: Arc::new(web),
             gateway: None,
             stopping: Arc::new(tokio::sync::watch::Sender::new(false)),

@@ -43,6 +43,7 @@ use super::pages::guest::stage_label;
 use crate::domain::service::Notification;
 use crate::domain::{GuestId, OrderId, SessionId, ShopId, Token};
 use crate::events::DomainEvent;
+use crate::store::orders::Queue;
 use crate::store::{StoreError, orders, service};
 
 /// The open streams: at most `max` per client address, and the frames
@@ -215,6 +216,8 @@ struct Feed {
     watch: Watch,
     /// Last notification id sent (guest streams).
     last_id: u64,
+    /// The board changed and its snapshot waits for the burst's end.
+    board_stale: bool,
     queue: VecDeque<Bytes>,
     keep_alive: Interval,
     stopping: tokio::sync::watch::Receiver<bool>,
@@ -272,17 +275,47 @@ struct StageChange {
 impl Feed {
     /// Turns one committed event into what this stream sends.
     async fn on(&mut self, event: &Arc<DomainEvent>) -> Result<(), StoreError> {
-        match (&mut self.watch, &**event) {
-            (Watch::Order { order, .. }, DomainEvent::OrderStatusChanged { order: o, .. })
-                if o == order =>
-            {
-                self.order_notifications().await
-            }
-            (
-                Watch::Order { shop, .. },
+        if let Watch::Board { shop } = self.watch {
+            self.board_stale |= matches!(
+                &**event,
                 DomainEvent::OrderPlaced { shop: s, .. }
-                | DomainEvent::OrderStatusChanged { shop: s, .. },
-            ) if s == shop => self.order_queue().await,
+                | DomainEvent::OrderStatusChanged { shop: s, .. }
+                    if shop.is_none_or(|x| x == *s)
+            );
+            // A burst of events makes one snapshot, after its last one
+            // (the board reads every open order: once per event, a rush
+            // made it the daemon's largest cost).
+            if self.board_stale && self.rx.is_empty() {
+                self.board_stale = false;
+                let data = board::snapshot(&self.state, shop).await?;
+                self.queue.push_back(json_frame("board", None, &data));
+            }
+            return Ok(());
+        }
+        if let Watch::Order { order, shop, .. } = self.watch {
+            let (s, own) = match &**event {
+                DomainEvent::OrderPlaced { shop: s, .. } => (*s, false),
+                DomainEvent::OrderStatusChanged {
+                    shop: s, order: o, ..
+                } => (*s, *o == order),
+                _ => return Ok(()),
+            };
+            if s != shop {
+                return Ok(());
+            }
+            let queue = self
+                .state
+                .queues
+                .after(event, shop, &self.state.store)
+                .await?;
+            return if own {
+                self.order_notifications(Some(queue)).await
+            } else {
+                self.order_queue(&queue);
+                Ok(())
+            };
+        }
+        match (&mut self.watch, &**event) {
             (Watch::Device { guest, .. }, DomainEvent::OrderStatusChanged { guest: g, .. })
                 if g == guest =>
             {
@@ -364,37 +397,32 @@ impl Feed {
                 self.queue.push_back(Bytes::from_static(STOCK));
                 Ok(())
             }
-            (
-                Watch::Board { shop },
-                DomainEvent::OrderPlaced { shop: s, .. }
-                | DomainEvent::OrderStatusChanged { shop: s, .. },
-            ) if shop.is_none_or(|x| x == *s) => {
-                let data = board::snapshot(&self.state, *shop).await?;
-                self.queue.push_back(json_frame("board", None, &data));
-                Ok(())
-            }
             _ => Ok(()),
         }
     }
 
-    async fn order_notifications(&mut self) -> Result<(), StoreError> {
+    /// Sends the order's new notifications, with its place in the queue
+    /// (from the shop's shared queue when the caller has it).
+    async fn order_notifications(&mut self, shared: Option<Arc<Queue>>) -> Result<(), StoreError> {
         let Watch::Order { order, guest, .. } = self.watch else {
             return Ok(());
         };
         let after = self.last_id;
-        let (list, view) = self
+        let (list, position, wait) = self
             .state
             .store
             .read(move |r| {
                 let list = service::notifications(r, guest, after)?;
+                if let Some(q) = shared {
+                    let p = q.position(order);
+                    return Ok((list, p, p.map(|p| q.wait_seconds(p))));
+                }
                 let o = orders::order_in_scope(r, orders::Scope::System, order)?;
-                Ok((list, orders::view(r, o)?))
+                let view = orders::view(r, o)?;
+                Ok((list, view.queue_position, view.estimated_wait_seconds))
             })
             .await?;
-        let queue = (
-            view.queue_position,
-            view.estimated_wait_seconds.map(|s| s.div_ceil(60)),
-        );
+        let queue = (position, wait.map(|s| s.div_ceil(60)));
         let n_last = list.iter().filter(|n| n.order == order).count();
         let mut seen = 0;
         for n in &list {
@@ -407,38 +435,29 @@ impl Feed {
             }
         }
         if let Watch::Order { last_queue, .. } = &mut self.watch {
-            *last_queue = view.queue_position;
+            *last_queue = position;
         }
         Ok(())
     }
 
-    async fn order_queue(&mut self) -> Result<(), StoreError> {
+    /// Sends the order's new place in the queue when it moved.
+    fn order_queue(&mut self, queue: &Queue) {
         let Watch::Order {
             order, last_queue, ..
-        } = self.watch
+        } = &mut self.watch
         else {
-            return Ok(());
+            return;
         };
-        let view = self
-            .state
-            .store
-            .read(move |r| {
-                let o = orders::order_in_scope(r, orders::Scope::System, order)?;
-                orders::view(r, o)
-            })
-            .await?;
-        if view.queue_position != last_queue {
-            if let Watch::Order { last_queue, .. } = &mut self.watch {
-                *last_queue = view.queue_position;
-            }
+        let position = queue.position(*order);
+        if position != *last_queue {
+            *last_queue = position;
             let data = serde_json::json!({
                 "order_id": order.0,
-                "queue_position": view.queue_position,
-                "wait_minutes": view.estimated_wait_seconds.map(|s| s.div_ceil(60)),
+                "queue_position": position,
+                "wait_minutes": position.map(|p| queue.wait_seconds(p).div_ceil(60)),
             });
             self.queue.push_back(json_frame("queue", None, &data));
         }
-        Ok(())
     }
 
     async fn device_notifications(&mut self) -> Result<(), StoreError> {
@@ -516,6 +535,7 @@ fn open_feed(state: &AppState, peer: IpAddr, watch: Watch) -> Result<Feed, ApiEr
         state: state.clone(),
         watch,
         last_id: 0,
+        board_stale: false,
         queue: VecDeque::new(),
         keep_alive,
         stopping: state.stopping.subscribe(),
@@ -568,7 +588,7 @@ async fn order_stream(
         Some(id) => {
             // Replay what the page missed while disconnected.
             feed.last_id = id;
-            feed.order_notifications().await?;
+            feed.order_notifications(None).await?;
         }
         None => {
             let guest = o.guest;

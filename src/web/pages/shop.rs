@@ -65,12 +65,13 @@ async fn columns(state: &AppState, shop: crate::domain::ShopId) -> Result<Vec<Co
         .store
         .read(move |r| {
             let mut out = Vec::new();
+            let queue = orders::queue(r, shop)?;
             for o in orders::shop_orders(r, shop, true, 0)? {
                 let table = match o.session {
                     Some(id) => service::own_session(r, shop, id).ok().map(|s| s.label),
                     None => None,
                 };
-                out.push((orders::view(r, o)?, table));
+                out.push((orders::view_in(r, o, Some(&queue))?, table));
             }
             Ok(out)
         })
