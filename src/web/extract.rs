@@ -165,12 +165,16 @@ pub async fn device_cookie(
         },
     };
     req.extensions_mut().insert(Device(device));
+    let placing = req.method() == Method::POST && req.uri().path() == "/api/orders";
     let mut response = next.run(req).await;
-    if new {
+    // A device id is stored only with its orders: its cookie expires a day
+    // after its last order's details would, and each order renews it.
+    let renew = placing && response.status() == StatusCode::CREATED;
+    if new || renew {
         let value = set_cookie(
             DEVICE_COOKIE,
             &device.to_string(),
-            400 * 86_400,
+            state.web.device_seconds,
             "Lax",
             state.web.secure_cookies,
         );

@@ -19,6 +19,7 @@
 mod access;
 mod cancel;
 mod client;
+mod compaction;
 mod daemon;
 mod input;
 mod orders;
