@@ -185,8 +185,15 @@ async fn request(
     body: &str,
     headers: &[(&str, &str)],
 ) -> std::io::Result<(u16, String)> {
+    // A phone's connectivity probe names another host (it is captured);
+    // everything else is asked of us by name.
+    let host = if path == "/generate_204" {
+        "connectivitycheck.gstatic.com"
+    } else {
+        "localhost"
+    };
     let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\n",
         body.len()
     );
     if !body.is_empty() {
@@ -317,7 +324,7 @@ async fn orders(d: &Daemon, clients: usize, secs: f64) -> f64 {
                 i += 1;
                 // Item 9: Fresh Press, no stock limit.
                 let body = format!(
-                    r#"{{"items":[{{"item_id":9,"quantity":1}}],"idempotency_key":"b{n}-{i}"}}"#
+                    r#"{{"items":[{{"item_id":9,"quantity":1}}],"idempotency_key":"bench-group-{n:04}-{i:06}"}}"#
                 );
                 let (status, text) = request(&mut c, "POST", "/api/orders", &body, &[])
                     .await
@@ -359,7 +366,7 @@ async fn oversell(d: &Daemon, stock: u32, clients: usize) -> (u64, u64, i64) {
             let mut won = 0u64;
             for i in 0..4 {
                 let body = format!(
-                    r#"{{"items":[{{"item_id":5,"quantity":1}}],"idempotency_key":"o{n}-{i}"}}"#
+                    r#"{{"items":[{{"item_id":5,"quantity":1}}],"idempotency_key":"bench-single-{n:04}-{i:06}"}}"#
                 );
                 let (status, _) = request(&mut c, "POST", "/api/orders", &body, &[])
                     .await
@@ -609,7 +616,7 @@ async fn main() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     rows.push(("RSS idle".into(), format!("{} KiB", rss_kib(d.child.id()))));
 
-    // Captive redirect: plain HTTP answers 302 to the HTTPS portal.
+    // Captive redirect: plain HTTP answers a probe with 302 to the portal.
     for conns in [1usize, 16, 256] {
         let mut results = Vec::new();
         for _ in 0..runs {

@@ -10,14 +10,15 @@
 
 use std::time::Instant;
 
+use queueless::domain::mac::Mac;
 use queueless::domain::menu::{StockChange, StockPolicy};
 use queueless::domain::order::OrderStatus;
 use queueless::domain::service::PaymentMethod;
-use queueless::domain::{ItemId, ShopId, Timestamp, Token};
+use queueless::domain::{ItemId, OptionId, ShopId, Timestamp, Token};
 use queueless::store::checkout::{self, Checkout, CheckoutLine};
 use queueless::store::orders::{self, Scope};
 use queueless::store::retention::{self, DAY_TOTALS};
-use queueless::store::{Clock, Store, StoreError, Tx, catalog, compaction, wifi};
+use queueless::store::{Clock, Store, StoreError, Tx, catalog, compaction, options, wifi};
 use redb::ReadableTableMetadata;
 
 const DAY_MS: u64 = 86_400_000;
@@ -44,8 +45,14 @@ fn write_bytes() -> u64 {
         .unwrap_or(0)
 }
 
-/// Every shop's orderable items; counted items and ingredients restocked.
-fn restock(tx: &mut Tx<'_>) -> Result<Vec<(ShopId, ItemId)>, StoreError> {
+/// An orderable item with the options guests choose for it: one of each
+/// required group (the demo's Bubble Lab drinks: size, sugar, ice) and,
+/// on alternate orders, one of an optional group.
+type Orderable = (ShopId, ItemId, Vec<Vec<OptionId>>);
+
+/// Every shop's orderable items; counted items, options and ingredients
+/// restocked.
+fn restock(tx: &mut Tx<'_>) -> Result<Vec<Orderable>, StoreError> {
     let mut out = Vec::new();
     for shop in catalog::shops(&**tx, false)? {
         let menu = catalog::menu(&**tx, shop.id)?;
@@ -53,7 +60,23 @@ fn restock(tx: &mut Tx<'_>) -> Result<Vec<(ShopId, ItemId)>, StoreError> {
             if matches!(i.item.stock, StockPolicy::Counted(_)) {
                 catalog::change_item_stock(tx, shop.id, i.item.id, StockChange::Set(1_000_000))?;
             }
-            out.push((shop.id, i.item.id));
+            let groups = options::item_groups(&**tx, i.item.id)?;
+            let mut choices = Vec::new();
+            for g in &groups {
+                let usable: Vec<OptionId> = g
+                    .options
+                    .iter()
+                    .filter(|o| o.enabled)
+                    .map(|o| o.id)
+                    .collect();
+                choices.push(usable);
+                for o in &g.options {
+                    if matches!(o.stock, StockPolicy::Counted(_)) {
+                        options::change_option_stock(tx, shop.id, o.id, StockChange::Set(100_000))?;
+                    }
+                }
+            }
+            out.push((shop.id, i.item.id, choices));
         }
         for g in &menu.ingredients {
             catalog::change_ingredient_stock(tx, shop.id, g.id, StockChange::Set(1_000_000_000))?;
@@ -62,20 +85,32 @@ fn restock(tx: &mut Tx<'_>) -> Result<Vec<(ShopId, ItemId)>, StoreError> {
     Ok(out)
 }
 
-/// One guest's order (placed now) with one or two lines of a shop.
-fn place(tx: &mut Tx<'_>, items: &[(ShopId, ItemId)], n: u64) -> Result<(ShopId, u64), StoreError> {
-    let (shop, first) = items[(n % items.len() as u64) as usize];
-    let mut lines = vec![CheckoutLine {
-        item: first,
-        quantity: 1 + (n % 3) as u32,
-    }];
-    if let Some(&(_, second)) = items
+/// One option of each group (rotating with `n`).
+fn chosen(groups: &[Vec<OptionId>], n: u64) -> Vec<OptionId> {
+    groups
         .iter()
-        .find(|(s, i)| *s == shop && *i != first && n.is_multiple_of(2))
+        .filter(|g| !g.is_empty())
+        .map(|g| g[(n % g.len() as u64) as usize])
+        .collect()
+}
+
+/// One guest's order (placed now) with one or two lines of a shop.
+fn place(tx: &mut Tx<'_>, items: &[Orderable], n: u64) -> Result<(ShopId, u64), StoreError> {
+    let (shop, first, groups) = &items[(n % items.len() as u64) as usize];
+    let shop = *shop;
+    let mut lines = vec![CheckoutLine {
+        item: *first,
+        quantity: 1 + (n % 3) as u32,
+        options: chosen(groups, n),
+    }];
+    if let Some((_, second, groups)) = items
+        .iter()
+        .find(|(s, i, _)| *s == shop && i != first && n.is_multiple_of(2))
     {
         lines.push(CheckoutLine {
-            item: second,
+            item: *second,
             quantity: 1,
+            options: chosen(groups, n / 2),
         });
     }
     let placed = checkout::place(
@@ -99,12 +134,10 @@ fn place(tx: &mut Tx<'_>, items: &[(ShopId, ItemId)], n: u64) -> Result<(ShopId,
 
 fn guest_wifi(tx: &mut Tx<'_>, n: u64) -> Result<(), StoreError> {
     let b = n.to_be_bytes();
-    let mac = format!(
-        "02:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-        b[3], b[4], b[5], b[6], b[7]
-    );
-    wifi::seen(tx, &mac, Some("192.0.2.10"), Some("phone"))?;
-    wifi::deauthorize(tx, &mac, true)?;
+    let mac = Mac([2, b[3], b[4], b[5], b[6], b[7]]);
+    let ip = std::net::IpAddr::from([192, 0, 2, 10]);
+    wifi::seen(tx, mac, Some(ip), Some("phone"))?;
+    wifi::deauthorize(tx, mac, true)?;
     Ok(())
 }
 

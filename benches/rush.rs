@@ -218,7 +218,15 @@ type Shared = Arc<Mutex<Results>>;
 
 /// One guest: menu, its stream, the order, the order page's stream until
 /// the order is handed over (or `until`).
-async fn guest(d: Arc<Daemon>, shop: u64, item: u64, n: usize, r: Shared, until: Instant) {
+async fn guest(
+    d: Arc<Daemon>,
+    shop: u64,
+    item: u64,
+    options: String,
+    n: usize,
+    r: Shared,
+    until: Instant,
+) {
     let t = Instant::now();
     let Ok(mut c) = connect(&d).await else {
         return r.lock().await.err("menu", "connect".into());
@@ -245,7 +253,7 @@ async fn guest(d: Arc<Daemon>, shop: u64, item: u64, n: usize, r: Shared, until:
         }
     };
     let body = format!(
-        r#"{{"items":[{{"item_id":{item},"quantity":1}}],"idempotency_key":"rush-guest-{n:08}"}}"#
+        r#"{{"items":[{{"item_id":{item},"quantity":1,"options":{options}}}],"idempotency_key":"rush-guest-{n:08}"}}"#
     );
     let t = Instant::now();
     let placed: Value = match request(&mut c, "POST", "/api/orders", &body).await {
@@ -379,13 +387,21 @@ fn cpu_time(pid: u32) -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
-/// Restocks every counted item and ingredient, so the rush never sells out.
+/// Restocks every counted item, option and ingredient, so the rush never sells out.
 async fn restock(c: &mut Conn) {
     let (_, text) = request(c, "GET", "/api/shop/menu", "").await.expect("menu");
     let menu: Value = serde_json::from_str(&text).expect("menu json");
     for i in menu["items"].as_array().into_iter().flatten() {
         let path = format!("/api/shop/items/{}/stock", i["id"]);
         let _ = request(c, "POST", &path, r#"{"set":1000000}"#).await;
+        for g in i["option_groups"].as_array().into_iter().flatten() {
+            for o in g["options"].as_array().into_iter().flatten() {
+                if o["stock"]["kind"] == "counted" {
+                    let path = format!("/api/shop/options/{}/stock", o["id"]);
+                    let _ = request(c, "POST", &path, r#"{"set":100000}"#).await;
+                }
+            }
+        }
     }
     for i in menu["ingredients"].as_array().into_iter().flatten() {
         let path = format!("/api/shop/ingredients/{}/stock", i["id"]);
@@ -442,12 +458,29 @@ async fn main() {
             .await
             .expect("menu");
         let menu: Value = serde_json::from_str(&text).expect("menu json");
-        let item = menu["items"]
+        // Guests order an item with options where the shop has one (the
+        // demo's Bubble Lab drinks: Size, Sugar and Ice are required).
+        let items: Vec<&Value> = menu["items"]
             .as_array()
-            .and_then(|i| i.iter().find(|i| i["available"] != false))
-            .and_then(|i| i["id"].as_u64())
-            .expect("an orderable item");
-        menu_items.push((shop, item));
+            .expect("items")
+            .iter()
+            .filter(|i| i["available"] != false)
+            .collect();
+        let with_options = items
+            .iter()
+            .find(|i| i["option_groups"].as_array().is_some_and(|g| !g.is_empty()));
+        let item = with_options.or(items.first()).expect("an orderable item");
+        let mut choices = Vec::new();
+        for g in item["option_groups"].as_array().into_iter().flatten() {
+            if let Some(o) = g["options"]
+                .as_array()
+                .and_then(|o| o.iter().find(|o| o["available"] != false))
+            {
+                choices.push(o["id"].as_u64().expect("option id"));
+            }
+        }
+        let options = serde_json::to_string(&choices).expect("json");
+        menu_items.push((shop, item["id"].as_u64().expect("item id"), options));
     }
 
     let rss_before = measure::rss_kib(pid);
@@ -486,11 +519,12 @@ async fn main() {
     for n in 0..guests {
         let at = t0 + Duration::from_secs_f64(window * n as f64 / guests as f64);
         tokio::time::sleep_until(at.into()).await;
-        let (shop, item) = menu_items[n % menu_items.len()];
+        let (shop, item, options) = &menu_items[n % menu_items.len()];
         tasks.push(tokio::spawn(guest(
             Arc::clone(&d),
-            shop,
-            item,
+            *shop,
+            *item,
+            options.clone(),
             n,
             Arc::clone(&results),
             until,

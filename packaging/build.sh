@@ -75,12 +75,11 @@ ctrl="$ipk/control"
 install -D -m 0755 "$BIN" "$data/usr/bin/queueless"
 install -D -m 0755 openwrt/files/queueless.init "$data/etc/init.d/queueless"
 install -D -m 0600 openwrt/files/queueless.config "$data/etc/config/queueless"
-install -D -m 0755 openwrt/files/queueless.uci-defaults "$data/etc/uci-defaults/90-queueless"
 install -D -m 0644 openwrt/files/queueless.keep "$data/lib/upgrade/keep.d/queueless"
 mkdir -p "$ctrl"
 cat > "$ctrl/control" <<CONTROL
 Package: queueless
-Version: $VERSION-1
+Version: $VERSION-r1
 Depends: libc, nftables-json, kmod-nft-nat, kmod-nf-conntrack-netlink
 Source: openwrt/
 License: MIT OR Apache-2.0
@@ -90,12 +89,14 @@ Installed-Size: $(du -sb "$data" | cut -f1)
 Description: venue ordering hub and captive portal
 CONTROL
 echo /etc/config/queueless > "$ctrl/conffiles"
+# Same scripts as openwrt/Makefile's postinst and prerm.
 cat > "$ctrl/postinst" <<'SCRIPT'
 #!/bin/sh
 [ -n "$IPKG_INSTROOT" ] && exit 0
-[ -x /etc/uci-defaults/90-queueless ] && /etc/uci-defaults/90-queueless && rm -f /etc/uci-defaults/90-queueless
+# The start derives option 114, the host record and the fw4 rule from
+# /etc/config/queueless, commits them and reloads dnsmasq and fw4.
 /etc/init.d/queueless enable
-/etc/init.d/queueless start
+/etc/init.d/queueless restart
 exit 0
 SCRIPT
 cat > "$ctrl/prerm" <<'SCRIPT'
@@ -103,13 +104,16 @@ cat > "$ctrl/prerm" <<'SCRIPT'
 [ -n "$IPKG_INSTROOT" ] && exit 0
 /etc/init.d/queueless stop
 /etc/init.d/queueless disable
+# Leaves the router as it was: dhcp, firewall and the nft table.
+/etc/init.d/queueless cleanup
 exit 0
 SCRIPT
 chmod 0755 "$ctrl/postinst" "$ctrl/prerm"
 echo "2.0" > "$ipk/debian-binary"
 tar --owner=0 --group=0 --numeric-owner -czf "$ipk/data.tar.gz" -C "$data" .
 tar --owner=0 --group=0 --numeric-owner -czf "$ipk/control.tar.gz" -C "$ctrl" .
-tar --owner=0 --group=0 --numeric-owner -czf "$OUT/queueless_${VERSION}-1_x86_64.ipk" \
+# Named as OpenWrt names packages: NAME_VERSION-rRELEASE_ARCH.
+tar --owner=0 --group=0 --numeric-owner -czf "$OUT/queueless_${VERSION}-r1_x86_64.ipk" \
     -C "$ipk" ./debian-binary ./data.tar.gz ./control.tar.gz
 
 ls -l "$OUT"

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 OUT=target/packages
 VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
 DEB="$OUT/queueless_${VERSION}_amd64.deb"
-IPK="$OUT/queueless_${VERSION}-1_x86_64.ipk"
+IPK="$OUT/queueless_${VERSION}-r1_x86_64.ipk"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
 work="$(mktemp -d)"
@@ -24,8 +24,11 @@ trap cleanup EXIT
 
 # ---- size: routers have 16-32 MB of flash ---------------------------------
 size="$(stat -c %s target/x86_64-unknown-linux-gnu/release/queueless)"
-[ "$size" -lt 6000000 ] || fail "the static binary is $size bytes; keep it under 6 MB"
-ok "static binary $size bytes (< 6 MB)"
+# The budget was 6 MB until options, the kitchen display, printers, payment
+# QR, the TV board and typed netlink landed (7.32 MB, 2.58 MB as xz, which
+# is what a squashfs overlay stores): see docs/BENCHMARKS.md.
+[ "$size" -lt 7500000 ] || fail "the static binary is $size bytes; keep it under 7.5 MB"
+ok "static binary $size bytes (< 7.5 MB)"
 
 # ---- .deb contents ------------------------------------------------------
 dpkg-deb -c "$DEB" > "$work/deb.list"
@@ -46,8 +49,9 @@ tar -tvzf "$work/ipk/data.tar.gz" > "$work/ipk.list"
 grep -q -- '-rwxr-xr-x 0/0 .* ./usr/bin/queueless$' "$work/ipk.list" || fail "ipk: binary"
 grep -q -- '-rwxr-xr-x 0/0 .* ./etc/init.d/queueless$' "$work/ipk.list" || fail "ipk: init script"
 grep -q -- '-rw------- 0/0 .* ./etc/config/queueless$' "$work/ipk.list" || fail "ipk: UCI config 0600"
-grep -q -- './etc/uci-defaults/90-queueless$' "$work/ipk.list" || fail "ipk: uci-defaults"
+grep -q 'uci-defaults' "$work/ipk.list" && fail "ipk: no first-boot script (derived at every start)"
 tar -xzOf "$work/ipk/control.tar.gz" ./control > "$work/ipk.control"
+grep -qx "Version: ${VERSION}-r1" "$work/ipk.control" || fail "ipk: Version ${VERSION}-r1"
 grep -qx "Package: queueless" "$work/ipk.control" || fail "ipk: Package"
 grep -qx "Architecture: x86_64" "$work/ipk.control" || fail "ipk: Architecture"
 grep -q "^Depends:.*nftables-json" "$work/ipk.control" || fail "ipk: depends on nftables-json"
@@ -57,47 +61,17 @@ ok ".ipk contents, modes, control fields and conffiles"
 
 # ---- init script: shellcheck and the command line from sample UCI ------
 if command -v shellcheck >/dev/null; then
-    shellcheck -s sh -e SC2034,SC3043 openwrt/files/queueless.init openwrt/files/queueless.uci-defaults packaging/build.sh packaging/test.sh .ci/run
+    shellcheck -s sh -e SC2034,SC3043 openwrt/files/queueless.init packaging/build.sh packaging/test.sh packaging/openwrt.sh packaging/luci.sh packaging/openwrt-model/*.sh .ci/run
     ok "shellcheck"
 else
     [ -n "${CI:-}" ] && fail "shellcheck missing (apt install shellcheck)"
     echo "SKIPPED: shellcheck missing"
 fi
-cat > "$work/stubs.sh" <<'STUBS'
-# Minimal procd/UCI stand-ins: enough to run start_service and print the command.
-CMD=""
-procd_open_instance() { :; }
-procd_close_instance() { echo "$CMD"; }
-procd_set_param() { if [ "$1" = command ]; then shift; CMD="$*"; fi; }
-procd_append_param() { if [ "$1" = command ]; then shift; CMD="$CMD $*"; fi; }
-config_load() { :; }
-config_get() {
-    eval "v=\${UCI_$3:-}"
-    # shellcheck disable=SC2154
-    if [ -n "$v" ]; then eval "$1=\$v"; else eval "$1=\${4:-}"; fi
-}
-config_get_bool() { config_get "$@"; }
-config_list_foreach() {
-    eval "list=\${UCI_$2:-}"
-    # shellcheck disable=SC2154
-    for item in $list; do "$3" "$item" "$4"; done
-}
-network_get_device() { eval "$1=br-guest"; }
-STUBS
-out="$(
-    UCI_portal_host=192.168.2.1 UCI_session_minutes=60 UCI_trusted_mac="aa:bb:cc:dd:ee:ff 02:00:00:00:00:02" \
-    UCI_walled_garden=192.0.2.10 UCI_fail_open=1 sh -c '
-        . "$1"
-        # The init script without its rc.common shebang line.
-        eval "$(sed 1d "$2" | sed "s#\. /lib/functions/network.sh#:#")"
-        start_service' _ "$work/stubs.sh" openwrt/files/queueless.init
-)"
-want="/usr/bin/queueless --data-dir /etc/queueless serve --http 0.0.0.0:8080 --https 0.0.0.0:8443 --portal-host 192.168.2.1 --guest-interface br-guest --session-minutes 60 --idle-minutes 30 --internet after_accept --fail-open --walled-garden 192.0.2.10 --trusted-mac aa:bb:cc:dd:ee:ff --trusted-mac 02:00:00:00:00:02"
-[ "$out" = "$want" ] || fail "init script built:
-  $out
-instead of
-  $want"
-ok "init script command line from UCI"
+# The init script against models of OpenWrt's uci, functions.sh,
+# network.sh and procd (the eight findings of issue 18).
+sh packaging/openwrt.sh
+# The LuCI app: JSON, views under node --check, the ACL.
+sh packaging/luci.sh
 
 # ---- systemd unit ---------------------------------------------------------
 if command -v systemd-analyze >/dev/null; then

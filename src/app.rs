@@ -113,11 +113,29 @@ async fn hsts(mut response: axum::response::Response) -> axum::response::Respons
 
 /// Opens everything and starts serving; returns once the listeners are bound.
 pub async fn start(config: Config) -> anyhow::Result<Running> {
-    start_with_clock(config, Clock::system()).await
+    start_full(config, None, Clock::system()).await
+}
+
+/// Like [`start`], with the web side's gateway given (a fake in tests,
+/// which need no root): no firewall is touched then, whatever the config
+/// says about guest interfaces.
+pub async fn start_with(
+    config: Config,
+    guests: Option<Arc<dyn crate::gateway::Guests>>,
+) -> anyhow::Result<Running> {
+    start_full(config, guests, Clock::system()).await
 }
 
 /// [`start`] with the store reading time from `clock` (tests move it).
 pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Running> {
+    start_full(config, None, clock).await
+}
+
+async fn start_full(
+    config: Config,
+    guests: Option<Arc<dyn crate::gateway::Guests>>,
+    clock: Clock,
+) -> anyhow::Result<Running> {
     create_data_dir(&config)?;
     let db_path = config.database_path();
     let settings = StoreSettings {
@@ -153,15 +171,22 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         None => None,
     };
     let portal = portal_host(&config, https_addr.unwrap_or(http_addr));
+    // Guests are sent to HTTPS only with a certificate phones trust (the
+    // operator's own); with the self-signed one they stay on plain HTTP.
+    let trusted = https.as_ref().is_some_and(|(tls, _)| tls.configured);
     let portal_url = match https_addr {
-        Some(a) => format!("{}/", web::redirect::origin(&portal, a.port())),
-        None => format!("http://{portal}:{}/", http_addr.port()),
+        Some(a) if trusted => format!("{}/", web::redirect::origin(&portal, a.port())),
+        _ => format!(
+            "{}/",
+            web::redirect::plain_origin(&portal_host(&config, http_addr), http_addr.port())
+        ),
     };
 
     let mut state = AppState::new(
         store.clone(),
         WebSettings {
             venue_name: config.venue_name.clone(),
+            currency: config.currency,
             secure_cookies: config.secure_cookies,
             login_seconds: u64::from(config.login_hours) * 3600,
             auto_approve_shops: config.auto_approve_shops,
@@ -170,10 +195,16 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
             portal_url: Some(portal_url.clone()),
             staff_from_guest_network: config.staff_from_guest_network,
             device_seconds: device_seconds(config.order_retention_days),
+            board_ready_minutes: config.board_ready_minutes,
         },
+    );
+    state.key = Arc::new(
+        crate::web::keys::PortalKey::load_or_create(&config.data_dir)
+            .context("the portal's key")?,
     );
     let mut tasks = Vec::new();
     let gateway = match &config.gateway {
+        _ if guests.is_some() => None,
         Some(g) => {
             let ports: Vec<u16> = std::iter::once(http_addr.port())
                 .chain(https_addr.map(|a| a.port()))
@@ -188,11 +219,14 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
             .await
             .context("starting the captive gateway")?;
             tasks.extend(gw.spawn_tasks().context("watching the guest interfaces")?);
-            state = state.with_gateway(gw.clone());
+            state = state.with_gateway(Arc::new(gw.clone()));
             Some(gw)
         }
         None => None,
     };
+    if let Some(fake) = guests {
+        state = state.with_gateway(fake);
+    }
     if config.demo && crate::demo::seed_if_empty(&store, &state.passwords).await? {
         tracing::info!("seeded the demo venue");
     }
@@ -230,6 +264,9 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
             wifi_days: config.wifi_session_days,
         },
     )));
+    let (printers, printing) = crate::printer::start(store.clone(), config.utc_offset_minutes);
+    tasks.push(printing);
+    state = state.with_printers(printers);
 
     let (stop, stopped) = watch::channel(false);
     let app = web::router(state.clone());
@@ -247,19 +284,32 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
                 .context("starting the HTTPS listener")?;
             servers.push(tokio::spawn(web::serve(
                 listener,
-                app,
+                app.clone(),
                 shutdown_signal(&stopped),
             )));
             let redirect = web::redirect::Portal {
                 host: config.portal_host.clone(),
                 https_port: https_addr.map_or(443, |a| a.port()),
                 fallback: portal_host(&config, http_addr),
+                plain_port: (!trusted).then_some(http_addr.port()),
             };
-            servers.push(tokio::spawn(web::redirect::serve(
-                http,
-                redirect,
-                shutdown_signal(&stopped),
-            )));
+            if trusted {
+                servers.push(tokio::spawn(web::redirect::serve(
+                    http,
+                    redirect,
+                    shutdown_signal(&stopped),
+                )));
+            } else {
+                let guests = app.layer(axum::middleware::from_fn_with_state(
+                    Arc::new(redirect),
+                    web::redirect::plain_guard,
+                ));
+                servers.push(tokio::spawn(web::serve(
+                    http,
+                    guests,
+                    shutdown_signal(&stopped),
+                )));
+            }
             Some(tls)
         }
         None => {
@@ -349,7 +399,8 @@ fn create_data_dir(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Cancels orders no shop accepted in time, returning their stock.
+/// Cancels orders no shop accepted in time, returning their stock, and
+/// closes ready orders nobody collected within their shop's time.
 async fn auto_cancel(store: Store, max_age_ms: u64) {
     let every = Duration::from_millis((max_age_ms / 4).clamp(200, 10_000));
     let mut tick = tokio::time::interval(every);
@@ -357,16 +408,25 @@ async fn auto_cancel(store: Store, max_age_ms: u64) {
     loop {
         tick.tick().await;
         match store
-            .write(move |tx| orders::cancel_unaccepted(tx, max_age_ms))
+            .write(move |tx| {
+                Ok((
+                    orders::cancel_unaccepted(tx, max_age_ms)?,
+                    crate::store::kitchen::close_uncollected(tx)?,
+                ))
+            })
             .await
         {
-            Ok(cancelled) if !cancelled.is_empty() => {
-                tracing::info!(
-                    count = cancelled.len(),
-                    "auto-cancelled orders no shop accepted"
-                );
+            Ok((cancelled, uncollected)) => {
+                if !cancelled.is_empty() {
+                    tracing::info!(
+                        count = cancelled.len(),
+                        "auto-cancelled orders no shop accepted"
+                    );
+                }
+                if !uncollected.is_empty() {
+                    tracing::info!(count = uncollected.len(), "closed orders nobody collected");
+                }
             }
-            Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "auto-cancel sweep failed"),
         }
     }

@@ -24,6 +24,8 @@ pub struct Layer {
     pub https: Option<SocketAddr>,
     /// The venue's name, shown on the portal.
     pub venue_name: Option<String>,
+    /// The venue's currency, an ISO 4217 code ("EUR", "JPY", "KWD").
+    pub currency: Option<String>,
     /// Venue-local time is UTC plus this many minutes.
     pub utc_offset_minutes: Option<i32>,
     /// Approve newly registered shops without the operator.
@@ -63,6 +65,9 @@ pub struct Layer {
     pub max_streams_per_client: Option<u32>,
     /// Let staff log in from the guest network.
     pub staff_from_guest_network: Option<bool>,
+    /// Ready numbers leave the pickup board after this many minutes (0:
+    /// only when collected).
+    pub board_ready_minutes: Option<u32>,
     /// The captive gateway (`[gateway]`).
     pub gateway: Option<GatewayLayer>,
 }
@@ -104,6 +109,8 @@ pub struct Config {
     pub https: Option<SocketAddr>,
     /// The venue's name.
     pub venue_name: String,
+    /// The venue's currency: every price is in its minor units.
+    pub currency: crate::domain::currency::Currency,
     /// Venue-local time is UTC plus this many minutes.
     pub utc_offset_minutes: i32,
     /// Approve new shops without the operator.
@@ -140,6 +147,8 @@ pub struct Config {
     pub max_streams_per_client: u32,
     /// Staff may log in from the guest network.
     pub staff_from_guest_network: bool,
+    /// Minutes a ready number stays on the board (0: until collected).
+    pub board_ready_minutes: u32,
     /// The captive gateway, when guest interfaces are configured.
     pub gateway: Option<GatewaySettings>,
 }
@@ -163,6 +172,7 @@ pub fn defaults() -> Config {
         http: SocketAddr::from(([127, 0, 0, 1], 8080)),
         https: None,
         venue_name: "queueless venue".into(),
+        currency: crate::domain::currency::Currency::default(),
         utc_offset_minutes: 0,
         auto_approve_shops: false,
         auto_cancel_seconds: 900,
@@ -181,6 +191,7 @@ pub fn defaults() -> Config {
         portal_host: None,
         max_streams_per_client: 16,
         staff_from_guest_network: false,
+        board_ready_minutes: 10,
         gateway: None,
     }
 }
@@ -248,6 +259,7 @@ pub fn env_layer(vars: impl IntoIterator<Item = (String, String)>) -> Result<Lay
             "QUEUELESS_HTTP" => l.http = Some(parse(&name, v, "an address like 0.0.0.0:80")?),
             "QUEUELESS_HTTPS" => l.https = Some(parse(&name, v, "an address like 0.0.0.0:443")?),
             "QUEUELESS_VENUE_NAME" => l.venue_name = Some(value.clone()),
+            "QUEUELESS_CURRENCY" => l.currency = Some(value.clone()),
             "QUEUELESS_UTC_OFFSET_MINUTES" => {
                 l.utc_offset_minutes = Some(parse(&name, v, "minutes, like 330 or -300")?)
             }
@@ -265,6 +277,9 @@ pub fn env_layer(vars: impl IntoIterator<Item = (String, String)>) -> Result<Lay
             }
             "QUEUELESS_SPACE_FLOOR_MIB" => {
                 l.space_floor_mib = Some(parse(&name, v, "a number of MiB")?)
+            }
+            "QUEUELESS_BOARD_READY_MINUTES" => {
+                l.board_ready_minutes = Some(parse(&name, v, "a number of minutes")?)
             }
             "QUEUELESS_DEMO" => l.demo = Some(parse(&name, v, "true or false")?),
             "QUEUELESS_TLS_CERT" => l.tls_cert = Some(PathBuf::from(v)),
@@ -295,6 +310,9 @@ pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> 
         if let Some(v) = l.staff_from_guest_network {
             c.staff_from_guest_network = v;
         }
+        if let Some(v) = l.board_ready_minutes {
+            c.board_ready_minutes = v;
+        }
         if let Some(g) = l.gateway {
             gw = merge_gateway(gw, g);
         }
@@ -309,6 +327,13 @@ pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> 
         }
         if let Some(v) = l.venue_name {
             c.venue_name = v;
+        }
+        if let Some(v) = l.currency {
+            c.currency = v
+                .parse()
+                .map_err(|e: crate::domain::currency::UnknownCurrency| {
+                    ConfigError::Invalid(e.to_string())
+                })?;
         }
         if let Some(v) = l.utc_offset_minutes {
             c.utc_offset_minutes = v;
@@ -486,7 +511,10 @@ fn gateway_settings(g: GatewayLayer) -> Result<Option<GatewaySettings>, ConfigEr
     let macs = |list: Option<Vec<String>>| -> Result<Vec<Mac>, ConfigError> {
         list.unwrap_or_default()
             .iter()
-            .map(|m| m.parse().map_err(ConfigError::Invalid))
+            .map(|m| {
+                m.parse::<Mac>()
+                    .map_err(|e| ConfigError::Invalid(e.to_string()))
+            })
             .collect()
     };
     Ok(Some(GatewaySettings {
@@ -498,7 +526,10 @@ fn gateway_settings(g: GatewayLayer) -> Result<Option<GatewaySettings>, ConfigEr
             .walled_garden
             .unwrap_or_default()
             .iter()
-            .map(|n| n.parse::<Net>().map_err(ConfigError::Invalid))
+            .map(|n| {
+                n.parse::<Net>()
+                    .map_err(|e| ConfigError::Invalid(e.to_string()))
+            })
             .collect::<Result<_, _>>()?,
         trusted: macs(g.trusted_macs)?,
         blocked: macs(g.blocked_macs)?,

@@ -108,7 +108,7 @@ pub async fn handle_with(store: &Store, gateway: Option<&Gateway>, req: Request)
     };
     let mac = match mac.transpose() {
         Ok(m) => m,
-        Err(e) => return Response::err(e),
+        Err(e) => return Response::err(e.to_string()),
     };
     let gateway_cmd = matches!(
         req,
@@ -166,7 +166,10 @@ async fn gateway_run(
                     format!(
                         "{}  {:<15} {:<16} {:<10} {:>6} min  {:>10} B",
                         c.session.mac,
-                        c.session.ips.last().map_or("-", String::as_str),
+                        c.session
+                            .ips
+                            .last()
+                            .map_or_else(|| "-".to_owned(), ToString::to_string),
                         c.session.hostname.as_deref().unwrap_or("-"),
                         c.state(),
                         c.seconds_remaining / 60,
@@ -187,7 +190,9 @@ async fn gateway_run(
         }
         Request::Auth { minutes, .. } => {
             let mac = need()?;
-            let s = gw.authorize(mac, minutes).await?;
+            let mut s = gw.authorize(mac, minutes).await?;
+            // Device cookies never leave the store.
+            s.devices.clear();
             Response::ok(
                 format!("{mac} may pass"),
                 serde_json::to_value(&s).unwrap_or_default(),

@@ -227,7 +227,7 @@ fn seed(tx: &mut Tx<'_>, hash: &str) -> Result<(), StoreError> {
             &[],
         ),
     )?;
-    Ok(())
+    crate::demo_options::seed(tx, tea.id, dumplings.id)
 }
 
 /// The lines printed at start so a newcomer can log in.

@@ -48,8 +48,16 @@ pub enum DomainEvent {
         /// The items whose stock or availability may differ now.
         items: Vec<ItemAvailability>,
     },
+    /// Login sessions ended (a logout, an expiry sweep, a removed login or
+    /// a password reset): staff streams check that theirs still holds.
+    LoginsEnded,
     /// A shop's details, menu or state changed.
     ShopChanged {
+        /// The shop.
+        shop: ShopId,
+    },
+    /// A ticket was queued for the shop's printer, or its printer settings changed.
+    PrintQueueChanged {
         /// The shop.
         shop: ShopId,
     },

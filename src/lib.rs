@@ -19,6 +19,8 @@
 //!   SIGHUP reload, a listener that handshakes off the accept loop.
 //! - [`check`]: `queueless check`, the pre-flight of `serve`.
 //! - [`notify`]: systemd readiness.
+//! - [`printer`]: ESC/POS kitchen tickets and the task that sends the
+//!   durable print queue to each shop's printer.
 //! - [`config`]: settings merged from defaults, file, environment and flags.
 //! - [`app`]: the composition root: open the store, seed the demo, start the
 //!   background tasks (auto-cancel, sweeps), serve until shutdown.
@@ -33,10 +35,12 @@ pub mod cli;
 pub mod config;
 pub mod control;
 pub mod demo;
+mod demo_options;
 pub mod domain;
 pub mod events;
 pub mod gateway;
 pub mod notify;
+pub mod printer;
 pub mod store;
 pub mod tls;
 pub mod web;

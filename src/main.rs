@@ -8,6 +8,8 @@ use queueless::cli::{Cli, Command};
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::prelude::*;
 
+mod panic_hook;
+
 fn init_logging() {
     // QUEUELESS_LOG (or RUST_LOG) takes `warn`, `info`, `queueless=info,tower=warn`, …
     // Release builds keep `info` and above only (the `debug` and `trace`
@@ -51,6 +53,7 @@ async fn shutdown_signal() {
 const BLOCKING_THREADS: usize = 8;
 
 fn main() -> ExitCode {
+    panic_hook::abort_on_panic();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(BLOCKING_THREADS)

@@ -1,28 +1,57 @@
-// Pickup board: keeps the "preparing" and "ready" columns live.
+// Pickup board: keeps the "preparing" and "ready" columns live, sized to
+// fill the screen; a newly ready number is highlighted and chimes (once
+// sound is turned on with the board's own button). Ready numbers that the
+// venue's time has cleared disappear at the next refresh (every 20 s).
 (function () {
   'use strict';
-  var shop = document.body.getAttribute('data-shop');
+  var body = document.body;
+  var shop = body.getAttribute('data-shop');
   var q = shop ? '?shop=' + encodeURIComponent(shop) : '';
   var banner = document.getElementById('live-state');
-  function fill(id, list) {
+  var alerts = window.queuelessAlerts;
+  var seen = null;
+  if (alerts) {
+    alerts.panel(document.getElementById('sound'), document.getElementById('sound-state'), {
+      button: 'Turn on sound', again: 'Turn sound back on',
+      off: '', asked: 'Tap to let the board chime again', on: 'Sound on',
+      refused: 'The browser did not allow sound'
+    });
+  }
+  function readyCalls() {
+    var out = {};
+    Array.prototype.forEach.call(document.querySelectorAll('#ready b'), function (b) { out[b.textContent] = true; });
+    return out;
+  }
+  function fill(id, list, grid) {
     var ul = document.getElementById(id);
     while (ul.firstChild) { ul.removeChild(ul.firstChild); }
+    ul.className = 'grid c' + grid.cols + ' r' + grid.rows;
     list.forEach(function (e) {
       var li = document.createElement('li');
-      var b = document.createElement('b'); b.textContent = e.number;
-      var s = document.createElement('small'); s.textContent = e.shop;
-      li.appendChild(b); li.appendChild(document.createTextNode(' ')); li.appendChild(s);
+      if (e.fresh) { li.className = 'fresh'; }
+      var b = document.createElement('b'); b.textContent = e.call;
+      li.appendChild(b);
       ul.appendChild(li);
     });
   }
-  function apply(d) { fill('preparing', d.preparing); fill('ready', d.ready); }
+  function apply(d) {
+    var before = seen || readyCalls();
+    document.querySelector('.board-cols').className = 'board-cols w' + d.chars;
+    fill('preparing', d.preparing, d.preparing_grid);
+    fill('ready', d.ready, d.ready_grid);
+    var fresh = d.ready.some(function (e) { return !before[e.call]; });
+    seen = readyCalls();
+    if (fresh && alerts) { alerts.ring([988, 784, 988]); }
+  }
   function reload() {
     var x = new XMLHttpRequest();
     x.open('GET', '/api/board' + q);
     x.onload = function () { if (x.status === 200) { apply(JSON.parse(x.responseText)); } };
     x.send();
   }
-  if (!window.EventSource) { setInterval(reload, 5000); return; }
+  seen = readyCalls();
+  setInterval(reload, 20000);
+  if (!window.EventSource) { return; }
   var es = new EventSource('/events/board' + q);
   es.onopen = function () { banner.hidden = true; };
   es.onerror = function () { banner.hidden = false; };

@@ -1,6 +1,7 @@
 // queueless guest pages: live updates on top of pages that work without
-// JavaScript. Menu: sold-out items grey out. Order page: stage, queue and a
-// loud "ready" alert. My orders / table: stage changes, table closed.
+// JavaScript. Menu: sold-out items grey out. Order page: stage, queue,
+// reasons and a loud "ready" alert (static/alerts.js unlocks it). My
+// orders / table: stage changes, table closed.
 (function () {
   'use strict';
   var body = document.body;
@@ -40,6 +41,8 @@
     li.classList.toggle('soldout', !available);
     var btn = li.querySelector('button.add');
     if (btn) { btn.disabled = !available; }
+    var choose = li.querySelector('a.choose');
+    if (choose) { choose.classList.toggle('disabled', !available); }
     var l = li.querySelector('.left');
     if (l) { l.textContent = !available ? 'Sold out' : (left !== null && left !== undefined && left <= 10 ? 'Only ' + left + ' left' : ''); }
   }
@@ -56,28 +59,161 @@
     }, refresh);
   }
 
+  // Adding from the menu keeps the guest where they are: the form goes in
+  // the background (the cart cookie comes back on the redirect, which is
+  // not followed) and the counts change here. Without fetch, the form's own
+  // redirect returns to the item's anchor.
+  function setBadge(el, n, make) {
+    if (!el) { el = make(); }
+    el.textContent = n;
+    return el;
+  }
+  function added(f) {
+    var n = +(f.querySelector('[name=quantity]') || { value: 1 }).value || 1;
+    var link = document.querySelector('header a.cart');
+    var total = document.getElementById('cart-count');
+    setBadge(total, (total ? +total.textContent : 0) + n, function () {
+      var b = document.createElement('b');
+      b.id = 'cart-count';
+      link.appendChild(document.createTextNode(' '));
+      link.appendChild(b);
+      return b;
+    });
+    var li = f.closest('li.item');
+    if (!li) { return; }
+    var badge = li.querySelector('.incart');
+    var now = (badge ? parseInt(badge.textContent, 10) : 0) + n;
+    badge = setBadge(badge, now + ' in cart', function () {
+      var s = document.createElement('span');
+      s.className = 'incart';
+      f.parentNode.insertBefore(s, f);
+      return s;
+    });
+    badge.setAttribute('aria-label', now + ' in your cart');
+  }
+  if (page === 'menu' && window.fetch && window.URLSearchParams && window.FormData) {
+    document.addEventListener('submit', function (e) {
+      var f = e.target;
+      if (f.getAttribute('action') !== '/cart/add') { return; }
+      e.preventDefault();
+      var btn = f.querySelector('button');
+      if (btn) { btn.disabled = true; }
+      var again = function () { f.submit(); };
+      fetch('/cart/add', {
+        method: 'POST',
+        body: new URLSearchParams(new FormData(f)),
+        credentials: 'same-origin',
+        redirect: 'manual'
+      }).then(function (r) {
+        if (btn) { btn.disabled = false; }
+        if (r.type === 'opaqueredirect' || (r.status >= 300 && r.status < 400)) {
+          added(f);
+        } else {
+          again();
+        }
+      }, again);
+    });
+  }
+
+  // Option chooser: the live total, a group's maximum, and options that
+  // run out or are switched off while the guest chooses.
+  var chooser = document.getElementById('chooser');
+  function money(minor) {
+    var digits = +chooser.getAttribute('data-digits');
+    var scale = Math.pow(10, digits);
+    var whole = Math.floor(minor / scale);
+    var frac = String(minor % scale);
+    while (frac.length < digits) { frac = '0' + frac; }
+    return chooser.getAttribute('data-symbol') + whole + (digits ? '.' + frac : '');
+  }
+  function chooserTotal() {
+    var sum = +chooser.getAttribute('data-base');
+    Array.prototype.forEach.call(chooser.querySelectorAll('input[data-delta]:checked'), function (i) {
+      sum += +i.getAttribute('data-delta');
+    });
+    document.getElementById('total').textContent = money(Math.max(0, sum));
+    Array.prototype.forEach.call(chooser.querySelectorAll('fieldset[data-max]'), function (f) {
+      var max = +f.getAttribute('data-max');
+      var boxes = f.querySelectorAll('input[type=checkbox]');
+      if (!boxes.length) { return; }
+      var ticked = f.querySelectorAll('input[type=checkbox]:checked').length;
+      Array.prototype.forEach.call(boxes, function (b) {
+        var off = b.parentNode.classList.contains('soldout');
+        b.disabled = off || (!b.checked && ticked >= max);
+      });
+    });
+  }
+  function applyOption(o) {
+    var label = document.querySelector('[data-option="' + o.id + '"]');
+    if (!label) { return; }
+    label.classList.toggle('soldout', !o.available);
+    var input = label.querySelector('input');
+    if (input) {
+      input.disabled = !o.available;
+      if (!o.available) { input.checked = false; }
+    }
+    var l = label.querySelector('.left');
+    if (l) { l.textContent = !o.available ? 'Sold out' : (o.stock_left !== null && o.stock_left <= 10 ? 'Only ' + o.stock_left + ' left' : ''); }
+  }
+  if (chooser) {
+    chooser.setAttribute('data-seen', '1');
+    chooser.addEventListener('change', chooserTotal);
+    chooserTotal();
+    var item = chooser.getAttribute('data-item');
+    var refreshOptions = function () {
+      getJSON('/api/shops/' + body.getAttribute('data-shop') + '/menu', function (m) {
+        m.items.forEach(function (i) {
+          if (String(i.id) !== item) { return; }
+          i.option_groups.forEach(function (g) { g.options.forEach(applyOption); });
+        });
+        chooserTotal();
+      });
+    };
+    listen('/events/menu/' + body.getAttribute('data-shop'), {
+      availability: refreshOptions,
+      shop: refreshOptions
+    }, refreshOptions);
+  }
+
   // Order page.
+
+  // Alerts (static/alerts.js): the "turn on alerts" panel while an order is open.
+  var alerts = window.queuelessAlerts;
+  if (alerts) {
+    alerts.panel(document.getElementById('alerts-on'), document.getElementById('alerts-state'), {
+      button: 'Turn on alerts', again: 'Turn alerts back on',
+      off: 'Get a sound and a vibration when your order is ready.',
+      asked: 'Tap once: your browser needs a tap on every new page before it may make sound.',
+      on: 'Alerts on: this phone will ring and vibrate when your order is ready. Keep this page open.',
+      refused: 'Your browser did not allow sound. Keep this page open: it flashes and its title changes when your order is ready.'
+    });
+  }
+  var venue = (document.querySelector('.top .venue') || {}).textContent || '';
+  function setTitle(text) { document.title = text + (venue ? ' · ' + venue : ''); }
+
+  // Ready: sound, vibration, flash and title; says so when the browser refused.
   var alerted = false;
-  function readyAlert() {
+  function readyAlert(call) {
     if (alerted) { return; }
     alerted = true;
-    document.title = 'READY! ' + document.title;
+    setTitle('READY · ' + call);
     var box = document.getElementById('order');
     if (box) { box.classList.add('alert'); }
-    if (navigator.vibrate) { navigator.vibrate([400, 200, 400, 200, 800]); }
-    try {
-      var Ctx = window.AudioContext || window.webkitAudioContext;
-      var ctx = new Ctx();
-      [0, 0.5, 1.0].forEach(function (t) {
-        var o = ctx.createOscillator(); var g = ctx.createGain();
-        o.frequency.value = 880; o.connect(g); g.connect(ctx.destination);
-        g.gain.value = 0.3; o.start(ctx.currentTime + t); o.stop(ctx.currentTime + t + 0.3);
-      });
-    } catch (e) { /* no audio before a tap on some phones */ }
+    var got = alerts ? alerts.ring() : { sound: false, vibrate: false };
+    var state = document.getElementById('alerts-state');
+    if (state && got.sound) {
+      state.textContent = 'Your order is ready: go to the counter and say your pickup code.';
+      state.className = 'state';
+    } else if (state) {
+      state.textContent = 'Your order is ready! (The browser blocked the sound' +
+        (alerts && alerts.on() ? '' : ': turn on alerts next time') + '.)';
+      state.className = 'state bad';
+    }
   }
   function applyOrder(o) {
     var box = document.getElementById('order');
     if (!box) { return; }
+    var call = body.getAttribute('data-call');
     if (o.status) {
       box.className = box.className.replace(/status-\w+/, 'status-' + o.status);
       body.setAttribute('data-status', o.status);
@@ -85,25 +221,52 @@
       if (st && o.label) { st.textContent = o.label; }
       var c = document.getElementById('cancel');
       if (c && o.status !== 'placed') { c.hidden = true; }
-      if (o.status === 'ready') { readyAlert(); }
+      var finished = o.status === 'completed' || o.status === 'cancelled';
+      if (o.status === 'ready') { readyAlert(call); } else { setTitle(call + ' · ' + o.label); }
+      if (finished) {
+        var a = document.getElementById('alerts'); if (a) { a.hidden = true; }
+        if (alerts) { alerts.finish(); }
+      }
+      if (o.status === 'cancelled') {
+        var pay = document.getElementById('pay-hint'); if (pay) { pay.textContent = ': nothing to pay'; }
+      }
+      // A step the shop took back: say so, so the guest trusts the page.
+      var fix = document.getElementById('correction');
+      if (fix) {
+        var m = o.message || '';
+        var at = m.indexOf('Correction:');
+        fix.textContent = at >= 0 ? m.slice(at) : '';
+        fix.hidden = at < 0;
+      }
+    }
+    if (o.reason) {
+      var r = document.getElementById('reason');
+      if (r) { r.textContent = o.reason; r.hidden = false; }
     }
     if ('queue_position' in o) {
       var q = document.getElementById('queue');
       if (q) {
         q.textContent = o.queue_position ? 'Number ' + o.queue_position + ' in line' +
-          (o.wait_minutes ? ' · about ' + o.wait_minutes + ' min' : '') : '';
+          (o.wait ? ' · ' + o.wait : '') : '';
       }
     }
+  }
+  function waitText(o) {
+    if (!o.estimated_wait_seconds) { return null; }
+    var m = function (s) { return Math.max(1, Math.ceil(s / 60)); };
+    var lo = m(o.estimated_wait_min_seconds), hi = m(o.estimated_wait_max_seconds);
+    return lo !== hi ? lo + '–' + hi + ' min' : 'about ' + m(o.estimated_wait_seconds) + ' min';
   }
   if (page === 'order') {
     var token = body.getAttribute('data-token');
     if (body.getAttribute('data-status') === 'ready') { alerted = true; }
     var labels = { placed: 'Sent to the shop', accepted: 'Accepted', preparing: 'Being prepared',
-      ready: 'Ready for pickup!', completed: 'Picked up', cancelled: 'Cancelled' };
+      ready: 'Ready for pickup!', completed: 'Picked up', cancelled: 'Cancelled',
+      not_collected: 'Not collected' };
     var reload = function () {
       getJSON('/api/orders/' + token, function (o) {
         applyOrder({ status: o.status, label: labels[o.status], queue_position: o.queue_position,
-          wait_minutes: o.estimated_wait_seconds ? Math.ceil(o.estimated_wait_seconds / 60) : null });
+          wait: waitText(o), reason: o.cancel_reason });
       });
     };
     listen('/events/order/' + token, { status: applyOrder, queue: applyOrder }, reload);
@@ -114,11 +277,13 @@
     listen('/events/me', {
       status: function (n) {
         var li = document.querySelector('[data-order="' + n.order_id + '"]');
+        var call = '';
         if (li) {
           li.className = li.className.replace(/status-\w+/, 'status-' + n.status);
           var s = li.querySelector('.stage'); if (s) { s.textContent = n.label; }
+          var b = li.querySelector('.code'); if (b) { call = b.textContent; }
         }
-        if (n.status === 'ready') { readyAlert(); }
+        if (n.status === 'ready') { alerted = false; readyAlert(call); }
       },
       placed: function () { if (page === 'my-orders') { window.location.reload(); } },
       table_closed: function () {

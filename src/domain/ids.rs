@@ -38,6 +38,10 @@ numeric_id!(
     NotificationId,
     /// An order session (a table) opened by a shop.
     SessionId,
+    /// A group of item options of one shop ("Sugar level").
+    OptionGroupId,
+    /// One option of a group ("50 %", "Tapioca pearls").
+    OptionId,
 );
 
 /// 128 random bits, shown as 32 lowercase hex digits. Used for guest device

@@ -7,6 +7,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::options::LineOption;
 use super::stock::Taken;
 use super::{Cents, GuestId, ItemId, OrderId, SessionId, ShopId, Timestamp, Token};
 
@@ -24,19 +25,22 @@ pub enum OrderStatus {
     Ready,
     /// Picked up.
     Completed,
-    /// Will not be made; stock was returned.
+    /// Will not be made (or was made and is dropped); see the reason.
     Cancelled,
+    /// Was ready, and nobody came for it.
+    NotCollected,
 }
 
 impl OrderStatus {
     /// Every status, in stage order.
-    pub const ALL: [OrderStatus; 6] = [
+    pub const ALL: [OrderStatus; 7] = [
         OrderStatus::Placed,
         OrderStatus::Accepted,
         OrderStatus::Preparing,
         OrderStatus::Ready,
         OrderStatus::Completed,
         OrderStatus::Cancelled,
+        OrderStatus::NotCollected,
     ];
 
     /// The wire name (`"placed"`, …).
@@ -48,7 +52,25 @@ impl OrderStatus {
             OrderStatus::Ready => "ready",
             OrderStatus::Completed => "completed",
             OrderStatus::Cancelled => "cancelled",
+            OrderStatus::NotCollected => "not_collected",
         }
+    }
+
+    /// Position on the way from placed to picked up (the ends share the last).
+    fn rank(self) -> u8 {
+        match self {
+            OrderStatus::Placed => 0,
+            OrderStatus::Accepted => 1,
+            OrderStatus::Preparing => 2,
+            OrderStatus::Ready => 3,
+            OrderStatus::Completed | OrderStatus::Cancelled | OrderStatus::NotCollected => 4,
+        }
+    }
+
+    /// Whether a step from `from` to `self` goes back (an undo or a recall):
+    /// the guest's page shows it as a correction.
+    pub fn is_back_from(self, from: OrderStatus) -> bool {
+        self.rank() < from.rank()
     }
 
     /// Still waiting for the shop (counts against the open-order limit and
@@ -80,6 +102,20 @@ impl OrderStatus {
             OrderStatus::Ready => "Your order is ready for pickup!",
             OrderStatus::Completed => "Picked up. Enjoy!",
             OrderStatus::Cancelled => "Your order was cancelled.",
+            OrderStatus::NotCollected => {
+                "Nobody collected your order; ask at the counter if you still want it."
+            }
+        }
+    }
+
+    /// What the guest is told when a step is taken back to this stage.
+    pub fn correction_message(self) -> &'static str {
+        match self {
+            OrderStatus::Placed => "Correction: the shop has not accepted your order yet.",
+            OrderStatus::Accepted => "Correction: your order is accepted, not yet being prepared.",
+            OrderStatus::Preparing => "Correction: your order is still being prepared.",
+            OrderStatus::Ready => "Correction: your order is ready for pickup.",
+            _ => "Correction: the shop changed your order's stage.",
         }
     }
 }
@@ -118,6 +154,43 @@ pub enum TransitionError {
     /// A shop must say why it cancels.
     #[error("say why the order is cancelled (the guest sees the reason)")]
     ReasonRequired,
+    /// Only the shop's own last step, within [`UNDO_WINDOW_MS`], can be taken back.
+    #[error("{0}")]
+    NoUndo(&'static str),
+}
+
+/// How long a shop's last stage change can be taken back.
+pub const UNDO_WINDOW_MS: u64 = 30_000;
+
+/// How long after it was finished an order can be recalled to ready.
+pub const RECALL_WINDOW_MS: u64 = 2 * 60 * 60 * 1000;
+
+/// Checks taking back `last`, the order's latest stored stage change, at
+/// `now`; returns the stage the order goes back to. A cancellation is
+/// final (its stock and payment are settled), and an undo is not undone.
+pub fn check_undo(last: &OrderEvent, now: Timestamp) -> Result<OrderStatus, TransitionError> {
+    let Some(from) = last.from else {
+        return Err(TransitionError::NoUndo(
+            "nothing to undo: the order was just placed",
+        ));
+    };
+    if last.actor != Actor::Shop {
+        return Err(TransitionError::NoUndo(
+            "the last change was not the shop's",
+        ));
+    }
+    if last.to == OrderStatus::Cancelled {
+        return Err(TransitionError::NoUndo("a cancellation cannot be undone"));
+    }
+    if last.to.is_back_from(from) {
+        return Err(TransitionError::NoUndo(
+            "the last change was already a correction",
+        ));
+    }
+    if now.since(last.at) > UNDO_WINDOW_MS {
+        return Err(TransitionError::NoUndo("too late to undo (30 seconds)"));
+    }
+    Ok(from)
 }
 
 /// Checks one stage change. `reason` is the cancellation reason, if any.
@@ -135,7 +208,8 @@ pub fn check_transition(
             | (S::Accepted, S::Preparing)
             | (S::Preparing, S::Ready)
             | (S::Ready, S::Completed) => Ok(()),
-            (S::Placed | S::Accepted, S::Cancelled) => {
+            (S::Ready, S::NotCollected) | (S::Completed | S::NotCollected, S::Ready) => Ok(()),
+            (S::Placed | S::Accepted | S::Preparing | S::Ready, S::Cancelled) => {
                 if reason.is_some_and(|r| !r.trim().is_empty()) {
                     Ok(())
                 } else {
@@ -150,7 +224,7 @@ pub fn check_transition(
             _ => Err(invalid),
         },
         Actor::System => match (from, to) {
-            (S::Placed, S::Cancelled) => Ok(()),
+            (S::Placed, S::Cancelled) | (S::Ready, S::NotCollected) => Ok(()),
             _ => Err(invalid),
         },
     }
@@ -169,6 +243,28 @@ pub struct OrderLine {
     pub quantity: u32,
     /// What it took from stock.
     pub taken: Taken,
+    /// The options chosen, as they were when ordered (empty for a plain item).
+    pub options: Vec<LineOption>,
+}
+
+impl OrderLine {
+    /// The line's total: its unit price (options included) times the quantity.
+    pub fn total(&self) -> Cents {
+        self.unit_price.times(self.quantity).unwrap_or_default()
+    }
+
+    /// The chosen options for people: "Large (+0.80), 50 %".
+    pub fn options_text(&self, money: impl Fn(Cents) -> String) -> String {
+        self.options
+            .iter()
+            .map(|o| match o.price_delta {
+                0 => o.name.clone(),
+                d if d > 0 => format!("{} (+{})", o.name, money(Cents(d.unsigned_abs()))),
+                d => format!("{} (−{})", o.name, money(Cents(d.unsigned_abs()))),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// One order: the part of a checkout that belongs to one shop.
@@ -259,6 +355,11 @@ mod tests {
             (S::Ready, S::Completed),
             (S::Placed, S::Cancelled),
             (S::Accepted, S::Cancelled),
+            (S::Preparing, S::Cancelled),
+            (S::Ready, S::Cancelled),
+            (S::Ready, S::NotCollected),
+            (S::Completed, S::Ready),
+            (S::NotCollected, S::Ready),
         ];
         for from in S::ALL {
             for to in S::ALL {
@@ -310,6 +411,77 @@ mod tests {
             Ok(())
         );
         assert!(check_transition(S::Accepted, S::Cancelled, Actor::System, None).is_err());
+        assert_eq!(
+            check_transition(S::Ready, S::NotCollected, Actor::System, None),
+            Ok(())
+        );
+        for from in [S::Placed, S::Accepted, S::Preparing, S::Completed] {
+            assert!(check_transition(from, S::NotCollected, Actor::System, None).is_err());
+        }
+    }
+
+    #[test]
+    fn a_prepared_order_is_cancelled_only_with_a_reason() {
+        for from in [S::Preparing, S::Ready] {
+            assert_eq!(
+                check_transition(from, S::Cancelled, Actor::Shop, None),
+                Err(TransitionError::ReasonRequired)
+            );
+            assert_eq!(
+                check_transition(from, S::Cancelled, Actor::Shop, Some("burnt")),
+                Ok(())
+            );
+            assert!(check_transition(from, S::Cancelled, Actor::Guest, None).is_err());
+        }
+    }
+
+    #[test]
+    fn recall_brings_finished_orders_back_to_ready() {
+        for from in [S::Completed, S::NotCollected] {
+            assert_eq!(check_transition(from, S::Ready, Actor::Shop, None), Ok(()));
+            assert!(S::Ready.is_back_from(from));
+        }
+        assert!(check_transition(S::Cancelled, S::Ready, Actor::Shop, None).is_err());
+        assert!(check_transition(S::Completed, S::Ready, Actor::Guest, None).is_err());
+    }
+
+    fn event(from: Option<S>, to: S, actor: Actor, at: u64) -> OrderEvent {
+        OrderEvent {
+            from,
+            to,
+            actor,
+            at: Timestamp(at),
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn the_shops_last_step_is_undone_within_30_seconds() {
+        let bump = event(Some(S::Preparing), S::Ready, Actor::Shop, 1_000);
+        assert_eq!(check_undo(&bump, Timestamp(1_000)), Ok(S::Preparing));
+        assert_eq!(check_undo(&bump, Timestamp(31_000)), Ok(S::Preparing));
+        assert!(check_undo(&bump, Timestamp(31_001)).is_err());
+        let done = event(Some(S::Ready), S::Completed, Actor::Shop, 0);
+        assert_eq!(check_undo(&done, Timestamp(5)), Ok(S::Ready));
+        let missed = event(Some(S::Ready), S::NotCollected, Actor::Shop, 0);
+        assert_eq!(check_undo(&missed, Timestamp(5)), Ok(S::Ready));
+    }
+
+    #[test]
+    fn some_steps_cannot_be_undone() {
+        let placed = event(None, S::Placed, Actor::Guest, 0);
+        let cancelled = event(Some(S::Ready), S::Cancelled, Actor::Shop, 0);
+        let by_system = event(Some(S::Ready), S::NotCollected, Actor::System, 0);
+        let undone = event(Some(S::Ready), S::Preparing, Actor::Shop, 0);
+        for e in [placed, cancelled, by_system, undone] {
+            assert!(
+                matches!(
+                    check_undo(&e, Timestamp(1)),
+                    Err(TransitionError::NoUndo(_))
+                ),
+                "{e:?}"
+            );
+        }
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub enum PaymentStatus {
     Successful,
     /// Tried and failed.
     Failed,
+    /// The order was cancelled before it was paid: nothing is owed.
+    Voided,
 }
 
 /// The payment record of one order.
@@ -90,10 +92,14 @@ pub struct OrderSession {
 /// A guest device's Wi-Fi session, kept by the gateway.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WifiSession {
-    /// MAC address, `aa:bb:cc:dd:ee:ff`.
-    pub mac: String,
+    /// MAC address (`aa:bb:cc:dd:ee:ff` in JSON).
+    pub mac: super::mac::Mac,
     /// Addresses seen for it.
-    pub ips: Vec<String>,
+    pub ips: Vec<std::net::IpAddr>,
+    /// The guest devices (cookies) that joined or ordered from it, most
+    /// recent last: how the captive-portal API, fetched by the phone's
+    /// system without the browser's cookies, finds the guest's orders.
+    pub devices: Vec<super::ids::GuestId>,
     /// DHCP host name, if it sent one.
     pub hostname: Option<String>,
     /// First seen.

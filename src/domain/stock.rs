@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::menu::{MenuItem, StockPolicy};
-use super::{IngredientId, ItemId};
+use super::{IngredientId, ItemId, OptionId};
 
 /// What one order line took from stock, recorded on the line so that a
 /// cancellation returns exactly this even if the recipe changed meanwhile.
@@ -35,14 +35,26 @@ pub fn taken_for(item: &MenuItem, quantity: u32) -> Taken {
     }
 }
 
+/// Who needs an ingredient, named in the error when it runs short.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum User {
+    /// An item's recipe.
+    Item(ItemId),
+    /// An option's recipe (blamed before items: the pearls ran out, not the tea).
+    Option(OptionId),
+}
+
 /// The total a checkout takes, summed over its lines: two lines of drinks
-/// that share tapioca add up before anything is checked.
+/// that share tapioca add up before anything is checked, and so do the
+/// options that take the same ingredient.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Needs {
     /// Units per counted item.
     pub items: BTreeMap<ItemId, u64>,
-    /// Units per ingredient, with the first item that needed it (for the error).
-    pub ingredients: BTreeMap<IngredientId, (u64, ItemId)>,
+    /// Portions per counted option.
+    pub options: BTreeMap<OptionId, u64>,
+    /// Units per ingredient, with who is named if it runs short.
+    pub ingredients: BTreeMap<IngredientId, (u64, User)>,
 }
 
 impl Needs {
@@ -53,7 +65,30 @@ impl Needs {
             Taken::Units(n) => *self.items.entry(item).or_default() += u64::from(*n),
             Taken::Ingredients(parts) => {
                 for &(ingredient, n) in parts {
-                    self.ingredients.entry(ingredient).or_insert((0, item)).0 += n;
+                    self.ingredients
+                        .entry(ingredient)
+                        .or_insert((0, User::Item(item)))
+                        .0 += n;
+                }
+            }
+        }
+    }
+
+    /// Adds what one line's option takes.
+    pub fn add_option(&mut self, option: OptionId, taken: &Taken) {
+        match taken {
+            Taken::Nothing => {}
+            Taken::Units(n) => *self.options.entry(option).or_default() += u64::from(*n),
+            Taken::Ingredients(parts) => {
+                for &(ingredient, n) in parts {
+                    let e = self
+                        .ingredients
+                        .entry(ingredient)
+                        .or_insert((0, User::Option(option)));
+                    e.0 += n;
+                    if matches!(e.1, User::Item(_)) {
+                        e.1 = User::Option(option);
+                    }
                 }
             }
         }
@@ -67,7 +102,15 @@ pub fn units_left(
     item: &MenuItem,
     ingredient_stock: impl Fn(IngredientId) -> Option<u64>,
 ) -> Option<u64> {
-    match &item.stock {
+    policy_left(&item.stock, ingredient_stock)
+}
+
+/// How many portions a stock policy still allows (items and options alike).
+pub fn policy_left(
+    policy: &StockPolicy,
+    ingredient_stock: impl Fn(IngredientId) -> Option<u64>,
+) -> Option<u64> {
+    match policy {
         StockPolicy::Unlimited => None,
         StockPolicy::Counted(n) => Some(u64::from(*n)),
         StockPolicy::Recipe(lines) => Some(
@@ -137,8 +180,13 @@ mod tests {
         let mut needs = Needs::default();
         needs.add(a.id, &taken_for(&a, 2));
         needs.add(b.id, &taken_for(&b, 1));
-        assert_eq!(needs.ingredients[&CUP], (3, ItemId(1)));
-        assert_eq!(needs.ingredients[&TAPIOCA], (110, ItemId(1)));
+        assert_eq!(needs.ingredients[&CUP], (3, User::Item(ItemId(1))));
+        assert_eq!(needs.ingredients[&TAPIOCA], (110, User::Item(ItemId(1))));
+        needs.add_option(OptionId(9), &Taken::Ingredients(vec![(TAPIOCA, 30)]));
+        assert_eq!(
+            needs.ingredients[&TAPIOCA],
+            (140, User::Option(OptionId(9)))
+        );
     }
 
     #[test]

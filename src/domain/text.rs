@@ -95,6 +95,22 @@ pub fn check_name(field: &str, name: &str, max: usize) -> Result<String, String>
     Ok(name.to_owned())
 }
 
+/// How two names are compared for sameness: Unicode compatibility
+/// normalisation (NFKC: fullwidth letters, ligatures and other variants
+/// become their plain forms), lower case, and runs of white space as one
+/// space. "Bubble Lab", "ＢＵＢＢＬＥ  lab" and "bubble lab" have one key.
+pub fn name_key(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = name.nfkc().flat_map(char::to_lowercase).collect();
+    let folded: String = folded.nfkc().collect();
+    folded
+        .split(|c: char| c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('ß', "ss")
+}
+
 /// Checks free text (a note, a description, a reason): at most `max`
 /// characters, line feeds allowed, no other control character, no
 /// direction override. Returns it trimmed.
@@ -168,6 +184,23 @@ fn class(ranges: &[(char, char)]) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn names_that_look_the_same_have_one_key() {
+        let key = name_key("Bubble Lab");
+        for same in [
+            "bubble lab",
+            "BUBBLE  LAB",
+            "ＢＵＢＢＬＥ Ｌａｂ",
+            " Bubble\u{3000}Lab ",
+        ] {
+            assert_eq!(name_key(same), key, "{same:?}");
+        }
+        assert_eq!(name_key("Straße"), name_key("STRASSE"));
+        assert_eq!(name_key("ﬁsh"), name_key("fish"), "ligatures");
+        assert_ne!(name_key("Bubble Lab"), name_key("Bubble Lab 2"));
+        assert_ne!(name_key("Bubble Lab"), name_key("Bubbles Lab"));
+    }
     use super::*;
 
     #[test]

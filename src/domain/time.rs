@@ -56,9 +56,78 @@ impl Timestamp {
     }
 }
 
+/// Days from 1970-01-01 to a proleptic Gregorian date, if it is one
+/// (H. Hinnant's `days_from_civil`).
+pub fn days_from_civil(year: i32, month: u32, day: u32) -> Option<i64> {
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if day == 0 || day > days_in_month {
+        return None;
+    }
+    let y = i64::from(year) - i64::from(month <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// The venue-local midnight starting `date` (`YYYY-MM-DD`), which is
+/// `utc_offset_minutes` ahead of UTC; `None` if it is not a date (dates
+/// before 1970 read as the epoch).
+pub fn local_midnight(date: &str, utc_offset_minutes: i32) -> Option<Timestamp> {
+    let b = date.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = date.get(r)?;
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    let days = days_from_civil(i32::try_from(num(0..4)?).ok()?, num(5..7)?, num(8..10)?)?;
+    let ms = days * 86_400_000 - i64::from(utc_offset_minutes) * 60_000;
+    Some(Timestamp(u64::try_from(ms).unwrap_or(0)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_become_local_midnights() {
+        assert_eq!(days_from_civil(1970, 1, 1), Some(0));
+        assert_eq!(days_from_civil(2000, 3, 1), Some(11_017));
+        assert_eq!(days_from_civil(2024, 2, 29), Some(19_782));
+        assert_eq!(days_from_civil(2023, 2, 29), None);
+        assert_eq!(days_from_civil(2026, 13, 1), None);
+        // 2026-11-23T00:00:00Z, and the same midnight in UTC+5:30.
+        assert_eq!(
+            local_midnight("2026-11-23", 0),
+            Some(Timestamp(1_795_392_000_000))
+        );
+        assert_eq!(
+            local_midnight("2026-11-23", 330),
+            Some(Timestamp(1_795_392_000_000 - 330 * 60_000))
+        );
+        for bad in [
+            "2026-11-31",
+            "2026-1-23",
+            "20261123",
+            "2026-11-2x",
+            "+026-11-23",
+        ] {
+            assert_eq!(local_midnight(bad, 0), None, "{bad}");
+        }
+    }
 
     #[test]
     fn epoch_was_a_thursday() {

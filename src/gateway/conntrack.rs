@@ -1,204 +1,184 @@
 //! Dropping a client's tracked connections over ctnetlink (the kernel's
-//! conntrack netlink interface; no `conntrack` process): dump the table,
-//! pick the entries whose original source is one of the client's
-//! addresses, and delete each by its tuple. After a join, a connection the
-//! redirect caught is thereby no longer sent to the portal; after a
-//! deauthorization, nothing keeps flowing on an old entry.
+//! conntrack netlink interface; no `conntrack` process): ask the kernel for
+//! the entries whose original source is one of the client's addresses, and
+//! delete each by its tuple. After a join, a connection the redirect caught
+//! is thereby no longer sent to the portal; after a deauthorization,
+//! nothing keeps flowing on an old entry.
+//!
+//! Framing and requests go through the shared [`super::netlink`] module;
+//! the messages stay attribute lists (`netlink-packet-netfilter` has no
+//! `CTA_FILTER` or `CTA_ZONE`, which the kernel-side filter and zoned
+//! entries need).
 
 use std::net::IpAddr;
 
-use netlink_sys::{Socket, protocols::NETLINK_NETFILTER};
+use netlink_packet_core::{
+    DecodeError, DefaultNla, Emitable, NLA_F_NESTED, NLA_TYPE_MASK, NLM_F_ACK, NLM_F_DUMP,
+    NLM_F_REQUEST, NetlinkDeserializable, NetlinkHeader, NetlinkSerializable, NlasIterator,
+    Parseable,
+};
+use netlink_sys::protocols::NETLINK_NETFILTER;
 
-const NLMSG_ERROR: u16 = 2;
-const NLMSG_DONE: u16 = 3;
-const NLM_F_REQUEST: u16 = 0x1;
-const NLM_F_ACK: u16 = 0x4;
-const NLM_F_DUMP: u16 = 0x300;
+use super::netlink::{self, NetlinkError};
+
 const NFNL_SUBSYS_CTNETLINK: u16 = 1;
-const IPCTNL_MSG_CT_GET: u16 = 1;
-const IPCTNL_MSG_CT_DELETE: u16 = 2;
+const IPCTNL_MSG_CT_NEW: u8 = 0;
+const IPCTNL_MSG_CT_GET: u8 = 1;
+const IPCTNL_MSG_CT_DELETE: u8 = 2;
 const CTA_TUPLE_ORIG: u16 = 1;
 const CTA_ZONE: u16 = 18;
 const CTA_FILTER: u16 = 25;
 const CTA_FILTER_ORIG_FLAGS: u16 = 1;
 const CTA_FILTER_REPLY_FLAGS: u16 = 2;
 const CTA_FILTER_FLAG_CTA_IP_SRC: u32 = 1;
-const NLA_F_NESTED: u16 = 0x8000;
 const AF_INET: u8 = 2;
 const AF_INET6: u8 = 10;
 const CTA_TUPLE_IP: u16 = 1;
 const CTA_IP_V4_SRC: u16 = 1;
 const CTA_IP_V6_SRC: u16 = 3;
-const NLA_TYPE_MASK: u16 = 0x3fff;
-const HEADER: usize = 16;
+const ENOENT: i32 = 2;
 const NFGENMSG: usize = 4;
 
-/// One tracked connection to delete: its family and the attributes that
-/// name it (the original tuple, and its zone if any), as the kernel gave
-/// them.
+/// One ctnetlink message: its type within the subsystem, its address
+/// family, and its attributes as the kernel gave them.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Entry {
+pub struct Ctnetlink {
+    kind: u8,
     family: u8,
-    attrs: Vec<u8>,
+    attrs: Vec<DefaultNla>,
 }
 
-fn message(kind: u16, flags: u16, seq: u32, family: u8, attrs: &[u8]) -> Vec<u8> {
-    let len = HEADER + NFGENMSG + attrs.len();
-    let mut m = Vec::with_capacity(len);
-    m.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_ne_bytes());
-    m.extend_from_slice(&((NFNL_SUBSYS_CTNETLINK << 8) | kind).to_ne_bytes());
-    m.extend_from_slice(&flags.to_ne_bytes());
-    m.extend_from_slice(&seq.to_ne_bytes());
-    m.extend_from_slice(&0u32.to_ne_bytes());
-    m.extend_from_slice(&[family, 0, 0, 0]); // nfgenmsg: family, version 0, res_id 0
-    m.extend_from_slice(attrs);
-    m
-}
-
-/// Walks netlink attributes: (type without flags, the whole attribute, payload).
-fn attributes(mut buf: &[u8]) -> impl Iterator<Item = (u16, &[u8], &[u8])> {
-    std::iter::from_fn(move || {
-        let len = usize::from(u16::from_ne_bytes([*buf.first()?, *buf.get(1)?]));
-        let kind = u16::from_ne_bytes([*buf.get(2)?, *buf.get(3)?]) & NLA_TYPE_MASK;
-        if len < 4 || len > buf.len() {
-            return None;
-        }
-        let (whole, payload) = (&buf[..len], &buf[4..len]);
-        buf = &buf[len.next_multiple_of(4).min(buf.len())..];
-        Some((kind, whole, payload))
-    })
-}
-
-/// The original source address of a conntrack message's attributes.
-fn source(attrs: &[u8]) -> Option<IpAddr> {
-    let (_, _, tuple) = attributes(attrs).find(|(k, _, _)| *k == CTA_TUPLE_ORIG)?;
-    let (_, _, ip) = attributes(tuple).find(|(k, _, _)| *k == CTA_TUPLE_IP)?;
-    attributes(ip).find_map(|(k, _, v)| match k {
-        CTA_IP_V4_SRC => <[u8; 4]>::try_from(v).ok().map(IpAddr::from),
-        CTA_IP_V6_SRC => <[u8; 16]>::try_from(v).ok().map(IpAddr::from),
-        _ => None,
-    })
-}
-
-/// Reads a batch of dump replies: the entries from `ips`, and whether the
-/// dump is complete.
-pub fn parse_dump(mut buf: &[u8], ips: &[IpAddr]) -> Result<(Vec<Entry>, bool), String> {
-    let mut found = Vec::new();
-    while buf.len() >= HEADER {
-        let len = u32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
-        let kind = u16::from_ne_bytes([buf[4], buf[5]]);
-        if len < HEADER || len > buf.len() {
-            break;
-        }
-        let body = &buf[HEADER..len];
-        match kind {
-            NLMSG_DONE => return Ok((found, true)),
-            NLMSG_ERROR => {
-                let code = body
-                    .get(..4)
-                    .map_or(0, |b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]));
-                if code != 0 {
-                    return Err(format!(
-                        "the kernel refused to list connections: {}",
-                        std::io::Error::from_raw_os_error(-code)
-                    ));
-                }
-            }
-            k if k == (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW
-                || k == (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET =>
-            {
-                if let (Some(&family), Some(attrs)) = (body.first(), body.get(NFGENMSG..))
-                    && source(attrs).is_some_and(|s| ips.contains(&s))
-                {
-                    let mut keep = Vec::new();
-                    for (k, whole, _) in attributes(attrs) {
-                        if k == CTA_TUPLE_ORIG || k == CTA_ZONE {
-                            keep.extend_from_slice(whole);
-                            keep.resize(keep.len().next_multiple_of(4), 0);
-                        }
-                    }
-                    found.push(Entry {
-                        family,
-                        attrs: keep,
-                    });
-                }
-            }
-            _ => {}
-        }
-        buf = &buf[len.next_multiple_of(4).min(buf.len())..];
+impl NetlinkSerializable for Ctnetlink {
+    fn message_type(&self) -> u16 {
+        (NFNL_SUBSYS_CTNETLINK << 8) | u16::from(self.kind)
     }
-    Ok((found, false))
+
+    fn buffer_len(&self) -> usize {
+        NFGENMSG + self.attrs.as_slice().buffer_len()
+    }
+
+    fn serialize(&self, buffer: &mut [u8]) {
+        // nfgenmsg: family, version 0, resource id 0.
+        buffer[..NFGENMSG].copy_from_slice(&[self.family, 0, 0, 0]);
+        self.attrs.as_slice().emit(&mut buffer[NFGENMSG..]);
+    }
 }
 
-const IPCTNL_MSG_CT_NEW: u16 = 0;
+impl NetlinkDeserializable for Ctnetlink {
+    type Error = DecodeError;
 
-/// The delete request for one entry.
-pub fn delete_request(e: &Entry, seq: u32) -> Vec<u8> {
-    message(
-        IPCTNL_MSG_CT_DELETE,
-        NLM_F_REQUEST | NLM_F_ACK,
-        seq,
-        e.family,
-        &e.attrs,
-    )
+    fn deserialize(header: &NetlinkHeader, payload: &[u8]) -> Result<Self, DecodeError> {
+        let family = *payload
+            .first()
+            .ok_or_else(|| DecodeError::from("a conntrack message without its header"))?;
+        Ok(Ctnetlink {
+            kind: (header.message_type & 0xff) as u8,
+            family,
+            attrs: attributes(payload.get(NFGENMSG..).unwrap_or_default())?,
+        })
+    }
 }
 
-fn attr(kind: u16, payload: &[u8]) -> Vec<u8> {
-    let mut a = Vec::with_capacity(4 + payload.len().next_multiple_of(4));
-    a.extend_from_slice(
-        &u16::try_from(4 + payload.len())
-            .unwrap_or(u16::MAX)
-            .to_ne_bytes(),
-    );
-    a.extend_from_slice(&kind.to_ne_bytes());
-    a.extend_from_slice(payload);
-    a.resize(a.len().next_multiple_of(4), 0);
-    a
+/// The attributes in `buf`, flags kept in their kind.
+fn attributes(buf: &[u8]) -> Result<Vec<DefaultNla>, DecodeError> {
+    NlasIterator::new(buf)
+        .map(|nla| DefaultNla::parse(&nla?))
+        .collect()
+}
+
+fn kind(a: &DefaultNla) -> u16 {
+    use netlink_packet_core::Nla;
+    a.kind() & NLA_TYPE_MASK
+}
+
+fn value(a: &DefaultNla) -> Vec<u8> {
+    use netlink_packet_core::Nla;
+    let mut v = vec![0; a.value_len()];
+    a.emit_value(&mut v);
+    v
+}
+
+/// An attribute holding `inner`.
+fn nested(kind: u16, inner: &[DefaultNla]) -> DefaultNla {
+    let mut v = vec![0; inner.buffer_len()];
+    inner.emit(&mut v);
+    DefaultNla::new(kind | NLA_F_NESTED, v)
+}
+
+/// The first attribute of kind `k` in `attrs`, read as a list.
+fn find(attrs: &[DefaultNla], k: u16) -> Option<Vec<DefaultNla>> {
+    let a = attrs.iter().find(|a| kind(a) == k)?;
+    attributes(&value(a)).ok()
+}
+
+impl Ctnetlink {
+    /// The original source address.
+    fn source(&self) -> Option<IpAddr> {
+        let tuple = find(&self.attrs, CTA_TUPLE_ORIG)?;
+        let ip = find(&tuple, CTA_TUPLE_IP)?;
+        ip.iter().find_map(|a| match kind(a) {
+            CTA_IP_V4_SRC => <[u8; 4]>::try_from(value(a).as_slice())
+                .ok()
+                .map(IpAddr::from),
+            CTA_IP_V6_SRC => <[u8; 16]>::try_from(value(a).as_slice())
+                .ok()
+                .map(IpAddr::from),
+            _ => None,
+        })
+    }
+
+    /// The request that deletes this entry: its original tuple and zone.
+    fn delete(&self) -> Ctnetlink {
+        Ctnetlink {
+            kind: IPCTNL_MSG_CT_DELETE,
+            family: self.family,
+            attrs: self
+                .attrs
+                .iter()
+                .filter(|a| matches!(kind(a), CTA_TUPLE_ORIG | CTA_ZONE))
+                .cloned()
+                .collect(),
+        }
+    }
+}
+
+/// A dump request for every entry of every family.
+fn dump_all() -> Ctnetlink {
+    Ctnetlink {
+        kind: IPCTNL_MSG_CT_GET,
+        family: 0,
+        attrs: Vec::new(),
+    }
 }
 
 /// A dump request that asks the kernel for `ip`'s connections only
 /// (`CTA_FILTER`, Linux 5.8 and later).
-pub fn filtered_dump_request(ip: IpAddr, seq: u32) -> Vec<u8> {
+pub fn filtered_dump(ip: IpAddr) -> Ctnetlink {
     let (family, src) = match ip {
-        IpAddr::V4(v4) => (AF_INET, attr(CTA_IP_V4_SRC, &v4.octets())),
-        IpAddr::V6(v6) => (AF_INET6, attr(CTA_IP_V6_SRC, &v6.octets())),
+        IpAddr::V4(v4) => (
+            AF_INET,
+            DefaultNla::new(CTA_IP_V4_SRC, v4.octets().to_vec()),
+        ),
+        IpAddr::V6(v6) => (
+            AF_INET6,
+            DefaultNla::new(CTA_IP_V6_SRC, v6.octets().to_vec()),
+        ),
     };
-    let tuple = attr(
-        CTA_TUPLE_ORIG | NLA_F_NESTED,
-        &attr(CTA_TUPLE_IP | NLA_F_NESTED, &src),
-    );
-    let filter = attr(
-        CTA_FILTER | NLA_F_NESTED,
+    let tuple = nested(CTA_TUPLE_ORIG, &[nested(CTA_TUPLE_IP, &[src])]);
+    let filter = nested(
+        CTA_FILTER,
         &[
-            attr(
+            DefaultNla::new(
                 CTA_FILTER_ORIG_FLAGS,
-                &CTA_FILTER_FLAG_CTA_IP_SRC.to_ne_bytes(),
+                CTA_FILTER_FLAG_CTA_IP_SRC.to_ne_bytes().to_vec(),
             ),
-            attr(CTA_FILTER_REPLY_FLAGS, &0u32.to_ne_bytes()),
-        ]
-        .concat(),
+            DefaultNla::new(CTA_FILTER_REPLY_FLAGS, 0u32.to_ne_bytes().to_vec()),
+        ],
     );
-    message(
-        IPCTNL_MSG_CT_GET,
-        NLM_F_REQUEST | NLM_F_DUMP,
-        seq,
+    Ctnetlink {
+        kind: IPCTNL_MSG_CT_GET,
         family,
-        &[tuple, filter].concat(),
-    )
-}
-
-/// Sends one dump request and reads it to the end: the entries from `ips`.
-fn dump(sock: &mut Socket, request: &[u8], ips: &[IpAddr]) -> Result<Vec<Entry>, String> {
-    let cant = |e: std::io::Error| format!("cannot reach conntrack over netlink: {e}");
-    sock.send(request, 0).map_err(cant)?;
-    let mut entries = Vec::new();
-    loop {
-        let (buf, _) = sock.recv_from_full().map_err(cant)?;
-        let (found, done) = parse_dump(&buf, ips)?;
-        entries.extend(found);
-        if done {
-            return Ok(entries);
-        }
+        attrs: vec![tuple, filter],
     }
 }
 
@@ -206,45 +186,59 @@ fn dump(sock: &mut Socket, request: &[u8], ips: &[IpAddr]) -> Result<Vec<Entry>,
 /// `ips`; returns how many went. Entries that ended meanwhile are no error.
 /// The kernel filters the table for each address; a kernel too old for
 /// that is asked for the whole table, filtered here.
-pub fn forget(ips: &[IpAddr]) -> Result<usize, String> {
+pub fn forget(ips: &[IpAddr]) -> Result<usize, NetlinkError> {
     if ips.is_empty() {
         return Ok(0);
     }
-    let cant = |e: std::io::Error| format!("cannot reach conntrack over netlink: {e}");
-    let mut sock = Socket::new(NETLINK_NETFILTER).map_err(cant)?;
-    sock.bind_auto().map_err(cant)?;
+    const LIST: &str = "list tracked connections";
+    let mut sock = netlink::socket(NETLINK_NETFILTER, 0, LIST)?;
     let mut entries = Vec::new();
-    for (i, ip) in ips.iter().enumerate() {
-        let seq = 1 + u32::try_from(i).unwrap_or(0);
-        match dump(&mut sock, &filtered_dump_request(*ip, seq), ips) {
-            Ok(found) => entries.extend(found),
-            Err(_) => {
-                entries = dump(
-                    &mut sock,
-                    &message(IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_DUMP, 1000, 0, &[]),
-                    ips,
-                )?;
-                break;
-            }
+    let pick = |m: Ctnetlink, into: &mut Vec<Ctnetlink>| {
+        if matches!(m.kind, IPCTNL_MSG_CT_NEW | IPCTNL_MSG_CT_GET)
+            && m.source().is_some_and(|s| ips.contains(&s))
+        {
+            into.push(m);
         }
+    };
+    for (seq, ip) in (1..).zip(ips) {
+        let mut found = Vec::new();
+        let dumped = netlink::request(
+            &mut sock,
+            filtered_dump(*ip),
+            NLM_F_REQUEST | NLM_F_DUMP,
+            seq,
+            LIST,
+            |m| pick(m, &mut found),
+        );
+        if dumped.is_err() {
+            entries.clear();
+            netlink::request(
+                &mut sock,
+                dump_all(),
+                NLM_F_REQUEST | NLM_F_DUMP,
+                1000,
+                LIST,
+                |m| pick(m, &mut entries),
+            )?;
+            break;
+        }
+        entries.extend(found);
     }
     let mut deleted = 0;
-    for (i, e) in entries.iter().enumerate() {
-        let seq = 2000 + u32::try_from(i).unwrap_or(0);
-        sock.send(&delete_request(e, seq), 0).map_err(cant)?;
-        let (ack, _) = sock.recv_from_full().map_err(cant)?;
-        // An acknowledgement is an NLMSG_ERROR with code 0; ENOENT means it
-        // ended on its own meanwhile.
-        let code = ack
-            .get(HEADER..HEADER + 4)
-            .map_or(0, |b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]));
-        if code == 0 {
-            deleted += 1;
-        } else if code != -2 {
-            return Err(format!(
-                "the kernel refused to drop a connection: {}",
-                std::io::Error::from_raw_os_error(-code)
-            ));
+    for (seq, e) in (2000..).zip(&entries) {
+        let flags = NLM_F_REQUEST | NLM_F_ACK;
+        match netlink::request(
+            &mut sock,
+            e.delete(),
+            flags,
+            seq,
+            "drop a connection",
+            |_| {},
+        ) {
+            Ok(()) => deleted += 1,
+            // It ended on its own meanwhile.
+            Err(e) if e.errno() == Some(ENOENT) => {}
+            Err(e) => return Err(e),
         }
     }
     Ok(deleted)
@@ -253,67 +247,115 @@ pub fn forget(ips: &[IpAddr]) -> Result<usize, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use netlink_packet_core::{ErrorMessage, NetlinkMessage, NetlinkPayload};
 
     /// A dump reply as the kernel sends it: tuple with source and
     /// destination, a protocol part, a status, a zone.
-    fn entry(src: [u8; 4], zone: Option<u16>) -> Vec<u8> {
-        let ip = [attr(CTA_IP_V4_SRC, &src), attr(2, &[203, 0, 113, 2])].concat();
-        let proto = [attr(1, &[6]), attr(2, &443u16.to_be_bytes())].concat();
-        let tuple = [attr(CTA_TUPLE_IP | 0x8000, &ip), attr(2 | 0x8000, &proto)].concat();
-        let mut attrs = attr(CTA_TUPLE_ORIG | 0x8000, &tuple);
-        attrs.extend(attr(3, &8u32.to_be_bytes())); // status
+    fn entry(src: [u8; 4], zone: Option<u16>) -> Ctnetlink {
+        let ip = [
+            DefaultNla::new(CTA_IP_V4_SRC, src.to_vec()),
+            DefaultNla::new(2, vec![203, 0, 113, 2]),
+        ];
+        let proto = [
+            DefaultNla::new(1, vec![6]),
+            DefaultNla::new(2, 443u16.to_be_bytes().to_vec()),
+        ];
+        let tuple = nested(
+            CTA_TUPLE_ORIG,
+            &[nested(CTA_TUPLE_IP, &ip), nested(2, &proto)],
+        );
+        let mut attrs = vec![tuple, DefaultNla::new(3, 8u32.to_be_bytes().to_vec())];
         if let Some(z) = zone {
-            attrs.extend(attr(CTA_ZONE, &z.to_be_bytes()));
+            attrs.push(DefaultNla::new(CTA_ZONE, z.to_be_bytes().to_vec()));
         }
-        message(IPCTNL_MSG_CT_NEW, 2, 1, 2, &attrs)
+        Ctnetlink {
+            kind: IPCTNL_MSG_CT_NEW,
+            family: AF_INET,
+            attrs,
+        }
+    }
+
+    fn frame(payload: NetlinkPayload<Ctnetlink>) -> Vec<u8> {
+        let mut m = NetlinkMessage::new(NetlinkHeader::default(), payload);
+        m.finalize();
+        let mut buf = vec![0; m.buffer_len()];
+        m.serialize(&mut buf);
+        buf
     }
 
     #[test]
-    fn a_clients_connections_are_picked_from_the_dump() {
+    fn a_clients_connections_are_read_and_named_for_deletion() {
         let client: IpAddr = "198.51.100.20".parse().expect("ip");
-        let mut buf = entry([198, 51, 100, 20], None);
-        buf.extend(entry([198, 51, 100, 21], None));
-        buf.extend(entry([198, 51, 100, 20], Some(7)));
-        let (found, done) = parse_dump(&buf, &[client]).expect("parsed");
-        assert!(!done);
-        assert_eq!(found.len(), 2, "only the client's two");
-        assert!(found.iter().all(|e| e.family == 2));
-        let req = delete_request(&found[1], 5);
+        let mut buf = frame(NetlinkPayload::InnerMessage(entry(
+            [198, 51, 100, 20],
+            None,
+        )));
+        buf.extend(frame(NetlinkPayload::InnerMessage(entry(
+            [198, 51, 100, 21],
+            None,
+        ))));
+        buf.extend(frame(NetlinkPayload::InnerMessage(entry(
+            [198, 51, 100, 20],
+            Some(7),
+        ))));
+        let netlink::Replies::More(all) =
+            netlink::replies::<Ctnetlink>(&buf, "test").expect("parsed")
+        else {
+            panic!("the dump has not ended");
+        };
+        let mine: Vec<_> = all
+            .into_iter()
+            .filter(|m| m.source() == Some(client))
+            .collect();
+        assert_eq!(mine.len(), 2, "only the client's two");
+        let req = netlink::encode(mine[1].delete(), NLM_F_REQUEST | NLM_F_ACK, 5);
         assert_eq!(
             u16::from_ne_bytes([req[4], req[5]]),
             0x0102,
             "ctnetlink delete"
         );
-        let attrs = &req[HEADER + NFGENMSG..];
-        assert_eq!(source(attrs), Some(client), "named by its tuple");
+        let back = NetlinkMessage::<Ctnetlink>::deserialize(&req).expect("reads back");
+        let NetlinkPayload::InnerMessage(del) = back.payload else {
+            panic!("a ctnetlink message");
+        };
+        assert_eq!(del.source(), Some(client), "named by its tuple");
         assert!(
-            attributes(attrs).any(|(k, _, v)| k == CTA_ZONE && v == 7u16.to_be_bytes()),
+            del.attrs
+                .iter()
+                .any(|a| kind(a) == CTA_ZONE && value(a) == 7u16.to_be_bytes()),
             "in its zone"
         );
-        let mut done = message(0, 2, 1, 0, &[]);
-        done[4..6].copy_from_slice(&NLMSG_DONE.to_ne_bytes());
-        assert_eq!(parse_dump(&done, &[client]).expect("done"), (vec![], true));
+        assert_eq!(del.attrs.len(), 2, "tuple and zone only, no status");
+        let done = frame(NetlinkPayload::Done(Default::default()));
+        assert!(matches!(
+            netlink::replies::<Ctnetlink>(&done, "test"),
+            Ok(netlink::Replies::Done(v)) if v.is_empty()
+        ));
     }
 
     #[test]
-    fn a_refused_dump_is_an_error() {
-        let mut err = Vec::new();
-        err.extend_from_slice(&20u32.to_ne_bytes());
-        err.extend_from_slice(&NLMSG_ERROR.to_ne_bytes());
-        err.extend_from_slice(&[0; 10]); // flags, sequence, port
-        err.extend_from_slice(&(-22i32).to_ne_bytes()); // EINVAL
-        assert!(parse_dump(&err, &[]).is_err());
+    fn a_refused_dump_is_an_error_with_its_errno() {
+        let mut refused = ErrorMessage::default();
+        refused.code = std::num::NonZeroI32::new(-22);
+        let err = netlink::replies::<Ctnetlink>(&frame(NetlinkPayload::Error(refused)), "list")
+            .expect_err("refused");
+        assert_eq!(err.errno(), Some(22));
     }
 
     #[test]
     fn the_kernel_is_asked_for_one_address() {
         let ip: IpAddr = "2001:db8::20".parse().expect("ip");
-        let req = filtered_dump_request(ip, 3);
-        assert_eq!(req[HEADER], AF_INET6);
+        let req = netlink::encode(filtered_dump(ip), NLM_F_REQUEST | NLM_F_DUMP, 3);
+        assert_eq!(req[16], AF_INET6);
         let flags = u16::from_ne_bytes([req[6], req[7]]);
         assert_eq!(flags, NLM_F_REQUEST | NLM_F_DUMP);
-        let attrs = &req[HEADER + NFGENMSG..];
-        assert_eq!(source(attrs), Some(ip));
-        assert!(attributes(attrs).any(|(k, _, _)| k == CTA_FILTER));
+        let NetlinkPayload::InnerMessage(m) = NetlinkMessage::<Ctnetlink>::deserialize(&req)
+            .expect("reads back")
+            .payload
+        else {
+            panic!("a ctnetlink message");
+        };
+        assert_eq!(m.source(), Some(ip));
+        assert!(m.attrs.iter().any(|a| kind(a) == CTA_FILTER));
     }
 }

@@ -6,26 +6,28 @@
 //! and so do lost events. Only entries on the guest interfaces are kept.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 
-use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
+use netlink_packet_core::{
+    DecodeError, Emitable, NLM_F_DUMP, NLM_F_REQUEST, NetlinkDeserializable, NetlinkHeader,
+    NetlinkSerializable, Parseable,
+};
+use netlink_packet_route::neighbour::{NeighbourAddress, NeighbourAttribute, NeighbourMessage};
+use netlink_sys::protocols::NETLINK_ROUTE;
 
 use super::mac::Mac;
+use super::netlink::{self, NetlinkError, Replies};
 
-const NLMSG_ERROR: u16 = 2;
-const NLMSG_DONE: u16 = 3;
 const ENOBUFS: i32 = 105;
 const RTM_NEWNEIGH: u16 = 28;
 const RTM_DELNEIGH: u16 = 29;
 const RTM_GETNEIGH: u16 = 30;
-const NLM_F_REQUEST: u16 = 0x1;
-const NLM_F_DUMP: u16 = 0x300;
+/// `RTMGRP_NEIGH`: the multicast group of neighbour events.
 const RTMGRP_NEIGH: u32 = 0x4;
-const NDA_DST: u16 = 1;
-const NDA_LLADDR: u16 = 2;
-const NUD_INCOMPLETE: u16 = 0x01;
-const NUD_FAILED: u16 = 0x20;
+/// `NUD_INCOMPLETE | NUD_FAILED`: states without a usable MAC.
+const UNRESOLVED: u16 = 0x01 | 0x20;
+const WHAT: &str = "read the neighbour table";
 
 /// One neighbour change read from the kernel.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,71 +42,112 @@ pub struct Change {
     pub mac: Option<Mac>,
 }
 
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_ne_bytes(b.get(at..at + 2)?.try_into().ok()?))
+/// An rtnetlink message as this module reads it: neighbour messages
+/// (parsed by `netlink-packet-route`), everything else skipped unparsed,
+/// so the crate's parsers for links, routes and the rest stay out of the
+/// binary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Neigh {
+    /// `RTM_NEWNEIGH`: added or changed.
+    New(NeighbourMessage),
+    /// `RTM_DELNEIGH`: removed.
+    Del(NeighbourMessage),
+    /// `RTM_GETNEIGH`: a request.
+    Get(NeighbourMessage),
+    /// Any other message.
+    Other(u16),
 }
 
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?))
+impl NetlinkSerializable for Neigh {
+    fn message_type(&self) -> u16 {
+        match self {
+            Neigh::New(_) => RTM_NEWNEIGH,
+            Neigh::Del(_) => RTM_DELNEIGH,
+            Neigh::Get(_) => RTM_GETNEIGH,
+            Neigh::Other(t) => *t,
+        }
+    }
+
+    fn buffer_len(&self) -> usize {
+        match self {
+            Neigh::New(m) | Neigh::Del(m) | Neigh::Get(m) => m.buffer_len(),
+            Neigh::Other(_) => 0,
+        }
+    }
+
+    fn serialize(&self, buffer: &mut [u8]) {
+        if let Neigh::New(m) | Neigh::Del(m) | Neigh::Get(m) = self {
+            m.emit(buffer);
+        }
+    }
+}
+
+impl NetlinkDeserializable for Neigh {
+    type Error = DecodeError;
+
+    fn deserialize(header: &NetlinkHeader, payload: &[u8]) -> Result<Self, DecodeError> {
+        Ok(match header.message_type {
+            RTM_NEWNEIGH => Neigh::New(NeighbourMessage::parse(payload)?),
+            RTM_DELNEIGH => Neigh::Del(NeighbourMessage::parse(payload)?),
+            RTM_GETNEIGH => Neigh::Get(NeighbourMessage::parse(payload)?),
+            other => Neigh::Other(other),
+        })
+    }
+}
+
+/// What can stop the neighbour map from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum NeighError {
+    /// A guest interface has no index (it does not exist).
+    #[error("interface {0} not found")]
+    NoInterface(String),
+    /// Netlink failed.
+    #[error(transparent)]
+    Netlink(#[from] NetlinkError),
+    /// The reader thread could not start.
+    #[error("cannot start the neighbour reader: {0}")]
+    Thread(std::io::Error),
 }
 
 /// Reads the neighbour messages in one netlink datagram; also says whether
-/// the dump is over (`NLMSG_DONE` or an error).
-pub fn parse(buf: &[u8]) -> (Vec<Change>, bool) {
-    let mut out = Vec::new();
-    let mut done = false;
-    let mut at = 0;
-    while let (Some(len), Some(kind)) = (u32_at(buf, at), u16_at(buf, at + 4)) {
-        let len = len as usize;
-        if len < 16 || at + len > buf.len() {
-            break;
-        }
-        let msg = &buf[at..at + len];
-        match kind {
-            NLMSG_DONE | NLMSG_ERROR => done = true,
-            RTM_NEWNEIGH | RTM_DELNEIGH => {
-                if let Some(c) = parse_neigh(&msg[16..], kind == RTM_NEWNEIGH) {
-                    out.push(c);
-                }
-            }
-            _ => {}
-        }
-        at += (len + 3) & !3;
-    }
-    (out, done)
+/// the dump is over. A refused dump is an error.
+pub fn parse(buf: &[u8]) -> Result<(Vec<Change>, bool), NetlinkError> {
+    let (msgs, done) = match netlink::replies::<Neigh>(buf, WHAT)? {
+        Replies::More(m) => (m, false),
+        Replies::Done(m) => (m, true),
+    };
+    let changes = msgs
+        .into_iter()
+        .filter_map(|m| match m {
+            Neigh::New(n) => change(&n, true),
+            Neigh::Del(n) => change(&n, false),
+            _ => None,
+        })
+        .collect();
+    Ok((changes, done))
 }
 
-fn parse_neigh(nd: &[u8], new: bool) -> Option<Change> {
-    let ifindex = u32_at(nd, 4)?;
-    let state = u16_at(nd, 8)?;
+fn change(n: &NeighbourMessage, new: bool) -> Option<Change> {
     let (mut ip, mut mac) = (None, None);
-    let mut at = 12;
-    while let (Some(len), Some(kind)) = (u16_at(nd, at), u16_at(nd, at + 2)) {
-        let len = usize::from(len);
-        if len < 4 || at + len > nd.len() {
-            break;
-        }
-        let data = &nd[at + 4..at + len];
-        match (kind, data.len()) {
-            (NDA_DST, 4) => {
-                ip = Some(IpAddr::V4(Ipv4Addr::new(
-                    data[0], data[1], data[2], data[3],
-                )))
+    for a in &n.attributes {
+        match a {
+            NeighbourAttribute::Destination(NeighbourAddress::Inet(v4)) => {
+                ip = Some(IpAddr::V4(*v4));
             }
-            (NDA_DST, 16) => {
-                let b: [u8; 16] = data.try_into().ok()?;
-                ip = Some(IpAddr::V6(Ipv6Addr::from(b)));
+            NeighbourAttribute::Destination(NeighbourAddress::Inet6(v6)) => {
+                ip = Some(IpAddr::V6(*v6));
             }
-            (NDA_LLADDR, 6) => mac = Some(Mac(data.try_into().ok()?)),
+            NeighbourAttribute::LinkLayerAddress(b) => {
+                mac = <[u8; 6]>::try_from(b.as_slice()).ok().map(Mac);
+            }
             _ => {}
         }
-        at += (len + 3) & !3;
     }
-    let usable =
-        new && state & (NUD_INCOMPLETE | NUD_FAILED) == 0 && mac.is_some_and(|m| m.is_unicast());
+    let state: u16 = n.header.state.into();
+    let usable = new && state & UNRESOLVED == 0 && mac.is_some_and(|m| m.is_unicast());
     Some(Change {
         present: usable,
-        ifindex,
+        ifindex: n.header.ifindex,
         ip: ip?,
         mac: mac.filter(|_| usable),
     })
@@ -121,13 +164,13 @@ pub struct Neighbours {
 
 impl Neighbours {
     /// Subscribes, dumps the table, and keeps following it on a thread.
-    pub fn start(interfaces: &[String]) -> Result<Arc<Neighbours>, String> {
+    pub fn start(interfaces: &[String]) -> Result<Arc<Neighbours>, NeighError> {
         let mut guest = Vec::new();
         for i in interfaces {
             let idx = std::fs::read_to_string(format!("/sys/class/net/{i}/ifindex"))
                 .ok()
                 .and_then(|s| s.trim().parse().ok())
-                .ok_or_else(|| format!("interface {i} not found"))?;
+                .ok_or_else(|| NeighError::NoInterface(i.clone()))?;
             guest.push(idx);
         }
         let nets = pnet_datalink::interfaces()
@@ -140,12 +183,8 @@ impl Neighbours {
             nets,
             map: RwLock::new(HashMap::new()),
         });
-        let cant = |e: std::io::Error| format!("cannot read the neighbour table over netlink: {e}");
         // Events first, so nothing between the dump and the subscription is lost.
-        let mut events = Socket::new(NETLINK_ROUTE).map_err(cant)?;
-        events
-            .bind(&SocketAddr::new(0, RTMGRP_NEIGH))
-            .map_err(cant)?;
+        let events = netlink::socket(NETLINK_ROUTE, RTMGRP_NEIGH, "follow the neighbour table")?;
         n.dump()?;
         let follow = Arc::clone(&n);
         std::thread::Builder::new()
@@ -153,7 +192,10 @@ impl Neighbours {
             .spawn(move || {
                 loop {
                     match events.recv_from_full() {
-                        Ok((buf, _)) => follow.apply(parse(&buf).0),
+                        Ok((buf, _)) => match parse(&buf) {
+                            Ok((changes, _)) => follow.apply(changes),
+                            Err(e) => tracing::warn!(error = %e, "neighbour event not read"),
+                        },
                         // Events were lost (the socket's buffer overflowed):
                         // read the whole table again and go on.
                         Err(e) if e.raw_os_error() == Some(ENOBUFS) => {
@@ -169,31 +211,23 @@ impl Neighbours {
                     }
                 }
             })
-            .map_err(|e| format!("cannot start the neighbour reader: {e}"))?;
+            .map_err(NeighError::Thread)?;
         Ok(n)
     }
 
     /// Reads the kernel's whole neighbour table into the map.
-    fn dump(&self) -> Result<(), String> {
-        let cant = |e: std::io::Error| format!("cannot read the neighbour table over netlink: {e}");
-        let mut dump = Socket::new(NETLINK_ROUTE).map_err(cant)?;
-        dump.bind_auto().map_err(cant)?;
-        let mut req = Vec::with_capacity(28);
-        req.extend_from_slice(&28u32.to_ne_bytes());
-        req.extend_from_slice(&RTM_GETNEIGH.to_ne_bytes());
-        req.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
-        req.extend_from_slice(&1u32.to_ne_bytes());
-        req.extend_from_slice(&0u32.to_ne_bytes());
-        req.extend_from_slice(&[0u8; 12]); // ndmsg: every family
-        dump.send(&req, 0).map_err(cant)?;
-        loop {
-            let (buf, _) = dump.recv_from_full().map_err(cant)?;
-            let (changes, done) = parse(&buf);
-            self.apply(changes);
-            if done {
-                return Ok(());
+    fn dump(&self) -> Result<(), NetlinkError> {
+        let mut sock = netlink::socket(NETLINK_ROUTE, 0, WHAT)?;
+        let mut changes = Vec::new();
+        // A header of family 0: every family.
+        let all = Neigh::Get(NeighbourMessage::default());
+        netlink::request(&mut sock, all, NLM_F_REQUEST | NLM_F_DUMP, 1, WHAT, |m| {
+            if let Neigh::New(n) = m {
+                changes.extend(change(&n, true));
             }
-        }
+        })?;
+        self.apply(changes);
+        Ok(())
     }
 
     fn apply(&self, changes: Vec<Change>) {
@@ -277,52 +311,77 @@ fn in_net(ip: IpAddr, net: IpAddr, len: u8) -> bool {
 mod tests {
     use super::*;
 
-    fn msg(kind: u16, ifindex: u32, state: u16, attrs: &[(u16, &[u8])]) -> Vec<u8> {
-        let mut body = vec![0u8; 12];
-        body[4..8].copy_from_slice(&ifindex.to_ne_bytes());
-        body[8..10].copy_from_slice(&state.to_ne_bytes());
-        for (t, d) in attrs {
-            let len = u16::try_from(4 + d.len()).expect("len");
-            body.extend_from_slice(&len.to_ne_bytes());
-            body.extend_from_slice(&t.to_ne_bytes());
-            body.extend_from_slice(d);
-            while !body.len().is_multiple_of(4) {
-                body.push(0);
-            }
+    use netlink_packet_core::{DoneMessage, NetlinkMessage, NetlinkPayload};
+    use netlink_packet_route::AddressFamily;
+    use netlink_packet_route::neighbour::NeighbourState;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    /// One message as the kernel frames it, through the crates' encoders.
+    fn frame(payload: NetlinkPayload<Neigh>) -> Vec<u8> {
+        let mut m = NetlinkMessage::new(NetlinkHeader::default(), payload);
+        m.finalize();
+        let mut buf = vec![0; m.buffer_len()];
+        m.serialize(&mut buf);
+        buf
+    }
+
+    fn neigh(
+        ifindex: u32,
+        state: NeighbourState,
+        ip: IpAddr,
+        mac: Option<[u8; 6]>,
+    ) -> NeighbourMessage {
+        let mut n = NeighbourMessage::default();
+        n.header.family = if ip.is_ipv4() {
+            AddressFamily::Inet
+        } else {
+            AddressFamily::Inet6
+        };
+        n.header.ifindex = ifindex;
+        n.header.state = state;
+        n.attributes.push(NeighbourAttribute::Destination(match ip {
+            IpAddr::V4(v4) => NeighbourAddress::Inet(v4),
+            IpAddr::V6(v6) => NeighbourAddress::Inet6(v6),
+        }));
+        if let Some(mac) = mac {
+            n.attributes
+                .push(NeighbourAttribute::LinkLayerAddress(mac.to_vec()));
         }
-        let mut m = Vec::new();
-        m.extend_from_slice(&u32::try_from(16 + body.len()).expect("len").to_ne_bytes());
-        m.extend_from_slice(&kind.to_ne_bytes());
-        m.extend_from_slice(&[0; 10]);
-        m.extend_from_slice(&body);
-        m
+        n
     }
 
     #[test]
     fn neighbour_messages_are_read() {
         let mac = [2, 0, 0, 0x0c, 0x11, 1];
-        let mut buf = msg(
-            RTM_NEWNEIGH,
+        let v4 = |d| IpAddr::V4(Ipv4Addr::new(198, 51, 100, d));
+        let v6: IpAddr = "2001:db8::5".parse::<Ipv6Addr>().expect("v6").into();
+        let mut buf = frame(NetlinkPayload::InnerMessage(Neigh::New(neigh(
             7,
-            0x02,
-            &[(NDA_DST, &[198, 51, 100, 20]), (NDA_LLADDR, &mac)],
-        );
-        buf.extend(msg(
-            RTM_NEWNEIGH,
+            NeighbourState::Reachable,
+            v4(20),
+            Some(mac),
+        ))));
+        buf.extend(frame(NetlinkPayload::InnerMessage(Neigh::New(neigh(
             7,
-            NUD_FAILED,
-            &[(NDA_DST, &[198, 51, 100, 21])],
-        ));
-        let v6: [u8; 16] = "2001:db8::5".parse::<Ipv6Addr>().expect("v6").octets();
-        buf.extend(msg(
-            RTM_DELNEIGH,
+            NeighbourState::Failed,
+            v4(21),
+            None,
+        )))));
+        buf.extend(frame(NetlinkPayload::InnerMessage(Neigh::Del(neigh(
             7,
-            0x02,
-            &[(NDA_DST, &v6), (NDA_LLADDR, &mac)],
-        ));
-        buf.extend(msg(NLMSG_DONE, 0, 0, &[]));
-        let (changes, done) = parse(&buf);
+            NeighbourState::Reachable,
+            v6,
+            Some(mac),
+        )))));
+        // A link message (RTM_NEWLINK) in the stream is skipped unparsed.
+        buf.extend(frame(NetlinkPayload::InnerMessage(Neigh::Other(16))));
+        let (changes, done) = parse(&buf).expect("read");
+        assert!(!done, "no end of dump yet");
+        let (_, done) = parse(&frame(NetlinkPayload::Done(DoneMessage::default()))).expect("done");
         assert!(done);
+        let mut refused = netlink_packet_core::ErrorMessage::default();
+        refused.code = std::num::NonZeroI32::new(-22);
+        assert!(parse(&frame(NetlinkPayload::Error(refused))).is_err());
         assert_eq!(changes.len(), 3);
         assert_eq!(changes[0].mac, Some(Mac(mac)));
         assert!(changes[0].present);

@@ -76,44 +76,6 @@ pub fn check() -> Result<(), NftError> {
     list(&["list", "tables"]).map(|_| ())
 }
 
-/// Reads our table back and checks its chains and sets.
-pub fn verify(expected_rules: usize) -> Result<(), NftError> {
-    let v = list(&["list", "table", "inet", TABLE])?;
-    let objs = v["nftables"].as_array().cloned().unwrap_or_default();
-    let names = |kind: &str| -> Vec<String> {
-        objs.iter()
-            .filter_map(|o| o[kind]["name"].as_str().map(str::to_owned))
-            .collect()
-    };
-    let chains = names("chain");
-    for c in CHAINS {
-        if !chains.iter().any(|x| x == c) {
-            return Err(NftError::Mismatch(format!("chain {c} is missing")));
-        }
-    }
-    let sets = names("set");
-    for s in [
-        AUTHORIZED,
-        policy::DOWN4,
-        policy::DOWN6,
-        policy::TRUSTED,
-        policy::BLOCKED,
-        policy::GARDEN4,
-        policy::GARDEN6,
-    ] {
-        if !sets.iter().any(|x| x == s) {
-            return Err(NftError::Mismatch(format!("set {s} is missing")));
-        }
-    }
-    let rules = objs.iter().filter(|o| o.get("rule").is_some()).count();
-    if rules != expected_rules {
-        return Err(NftError::Mismatch(format!(
-            "{rules} rules instead of {expected_rules}"
-        )));
-    }
-    Ok(())
-}
-
 /// One element of the authorized set as the kernel has it now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Live {
@@ -173,6 +135,109 @@ pub fn parse_traffic(v: &Value) -> Traffic {
 /// Whether our table exists.
 pub fn table_exists() -> bool {
     list(&["list", "table", "inet", TABLE]).is_ok()
+}
+
+/// One rule of our table as read back: its chain, its handle, and its
+/// match and statements as nft prints them (handle and position left out).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedRule {
+    /// The chain it is in.
+    pub chain: String,
+    /// The kernel's handle for it (new whenever the rule is added anew).
+    pub handle: u64,
+    /// Its expression list and comment as JSON text.
+    pub body: String,
+}
+
+/// Our table as the kernel has it now: read in one `nft` run every sweep.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The table's handle: a new one when the table was deleted and made again.
+    pub handle: u64,
+    /// Chain names.
+    pub chains: Vec<String>,
+    /// Set names.
+    pub sets: Vec<String>,
+    /// The rules in listing order.
+    pub rules: Vec<ListedRule>,
+    /// The plain elements of the trusted, blocked and garden sets, as JSON text.
+    pub elements: std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+    /// The counters.
+    pub traffic: Traffic,
+}
+
+/// Reads our table; `None` when it does not exist.
+pub fn snapshot() -> Result<Option<Snapshot>, NftError> {
+    match list(&["list", "table", "inet", TABLE]) {
+        Ok(v) => Ok(Some(parse_snapshot(&v))),
+        Err(NftError::Refused(e)) if e.contains("No such file or directory") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// [`snapshot`] from the JSON of `nft -j list table`.
+pub fn parse_snapshot(v: &Value) -> Snapshot {
+    let mut out = Snapshot {
+        traffic: parse_traffic(v),
+        ..Snapshot::default()
+    };
+    for o in v["nftables"].as_array().into_iter().flatten() {
+        if let Some(t) = o.get("table") {
+            out.handle = t["handle"].as_u64().unwrap_or(0);
+        } else if let Some(c) = o.get("chain") {
+            out.chains
+                .push(c["name"].as_str().unwrap_or_default().to_owned());
+        } else if let Some(set) = o.get("set") {
+            let name = set["name"].as_str().unwrap_or_default().to_owned();
+            if [
+                policy::TRUSTED,
+                policy::BLOCKED,
+                policy::GARDEN4,
+                policy::GARDEN6,
+            ]
+            .contains(&name.as_str())
+            {
+                let elems = set["elem"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(Value::to_string)
+                    .collect();
+                out.elements.insert(name.clone(), elems);
+            }
+            out.sets.push(name);
+        } else if let Some(r) = o.get("rule") {
+            let body = serde_json::json!({"expr": r["expr"], "comment": r["comment"]});
+            out.rules.push(ListedRule {
+                chain: r["chain"].as_str().unwrap_or_default().to_owned(),
+                handle: r["handle"].as_u64().unwrap_or(0),
+                body: body.to_string(),
+            });
+        }
+    }
+    out
+}
+
+/// Checks a table read back right after it was built: every chain and set
+/// there, and as many rules as were applied.
+pub fn check_built(snap: &Snapshot, expected_rules: usize) -> Result<(), NftError> {
+    for c in CHAINS {
+        if !snap.chains.iter().any(|x| x == c) {
+            return Err(NftError::Mismatch(format!("chain {c} is missing")));
+        }
+    }
+    for s in policy::SETS {
+        if !snap.sets.iter().any(|x| x == s) {
+            return Err(NftError::Mismatch(format!("set {s} is missing")));
+        }
+    }
+    if snap.rules.len() != expected_rules {
+        return Err(NftError::Mismatch(format!(
+            "{} rules instead of {expected_rules}",
+            snap.rules.len()
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

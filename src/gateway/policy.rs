@@ -46,6 +46,8 @@ pub const GARDEN4: &str = "garden4";
 pub const GARDEN6: &str = "garden6";
 /// The chains, for the read-back check.
 pub const CHAINS: [&str; 3] = ["prerouting", "forward", "input"];
+/// The sets, for the read-back check.
+pub const SETS: [&str; 7] = [AUTHORIZED, DOWN4, DOWN6, TRUSTED, BLOCKED, GARDEN4, GARDEN6];
 
 /// Whether authorized guests reach the internet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -66,9 +68,25 @@ pub struct Net {
     pub len: u8,
 }
 
+/// Text that is not an address or network.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NetError {
+    /// Not an address.
+    #[error("{0:?} is not an IP address or network (like 192.0.2.0/24)")]
+    Address(String),
+    /// A prefix length out of range.
+    #[error("{text:?}: the prefix length must be 0–{max}")]
+    Prefix {
+        /// What was given.
+        text: String,
+        /// 32 or 128.
+        max: u8,
+    },
+}
+
 impl std::str::FromStr for Net {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = NetError;
+    fn from_str(s: &str) -> Result<Self, NetError> {
         let (a, len) = match s.split_once('/') {
             Some((a, l)) => (a, Some(l)),
             None => (s, None),
@@ -76,14 +94,18 @@ impl std::str::FromStr for Net {
         let addr: IpAddr = a
             .trim()
             .parse()
-            .map_err(|_| format!("{s:?} is not an IP address or network (like 192.0.2.0/24)"))?;
+            .map_err(|_| NetError::Address(s.to_owned()))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let len = match len {
-            Some(l) => l
-                .parse::<u8>()
-                .ok()
-                .filter(|l| *l <= max)
-                .ok_or_else(|| format!("{s:?}: the prefix length must be 0–{max}"))?,
+            Some(l) => {
+                l.parse::<u8>()
+                    .ok()
+                    .filter(|l| *l <= max)
+                    .ok_or_else(|| NetError::Prefix {
+                        text: s.to_owned(),
+                        max,
+                    })?
+            }
             None => max,
         };
         Ok(Net { addr, len })
@@ -588,6 +610,25 @@ pub fn remove_batch(set_name: &str, mac: Mac) -> Nftables<'static> {
     ])
 }
 
+/// Trusts (`trust`) or blocks a client in one transaction: out of the
+/// other list, into this one; a blocked client also leaves the authorized
+/// set and its addresses stop being counted.
+pub fn list_batch(mac: Mac, trust: bool, ips: &[IpAddr]) -> Nftables<'static> {
+    let (add, remove) = if trust {
+        (TRUSTED, BLOCKED)
+    } else {
+        (BLOCKED, TRUSTED)
+    };
+    let mut cmds: Vec<NfObject<'static>> = remove_batch(remove, mac).objects.into_owned();
+    if !trust {
+        cmds.extend(deauthorize_batch(mac, ips).objects.into_owned());
+    }
+    cmds.extend(add_batch(add, mac).objects.into_owned());
+    Nftables {
+        objects: Cow::Owned(cmds),
+    }
+}
+
 /// Adds one MAC to `trusted` or `blocked`.
 pub fn add_batch(set_name: &str, mac: Mac) -> Nftables<'static> {
     wrap(vec![NfCmd::Add(elements(
@@ -749,5 +790,30 @@ mod tests {
         assert!(!json.contains("delete"), "{json}");
         let json = to_json(&deauthorize_batch(g.mac, &ips)).expect("json");
         assert_eq!(json.matches("\"delete\"").count(), 3, "{json}");
+    }
+
+    #[test]
+    fn trusting_and_blocking_are_one_transaction_each() {
+        let mac: Mac = "aa:bb:cc:dd:ee:ff".parse().expect("mac");
+        let ips: Vec<IpAddr> = vec!["198.51.100.20".parse().expect("ip")];
+        let v: serde_json::Value =
+            serde_json::from_str(&to_json(&list_batch(mac, true, &ips)).expect("json"))
+                .expect("valid");
+        let cmds = v["nftables"].as_array().expect("list");
+        assert_eq!(cmds.len(), 3, "{v}");
+        assert_eq!(cmds[1]["delete"]["element"]["name"], BLOCKED);
+        assert_eq!(cmds[2]["add"]["element"]["name"], TRUSTED);
+        let json = to_json(&list_batch(mac, false, &ips)).expect("json");
+        let v: serde_json::Value = serde_json::from_str(&json).expect("valid");
+        let cmds = v["nftables"].as_array().expect("list");
+        let deleted: Vec<&str> = cmds
+            .iter()
+            .filter_map(|c| c["delete"]["element"]["name"].as_str())
+            .collect();
+        assert_eq!(deleted, [TRUSTED, AUTHORIZED, DOWN4], "{json}");
+        assert_eq!(
+            cmds.last().expect("cmds")["add"]["element"]["name"],
+            BLOCKED
+        );
     }
 }

@@ -101,12 +101,34 @@ pub fn parse_frame(frame: &[u8]) -> Option<Sighting> {
     }
 }
 
+/// Why a guest interface cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SniffError {
+    /// It does not exist.
+    #[error("interface {0} not found")]
+    NoInterface(String),
+    /// It is not an Ethernet-like interface.
+    #[error("{0}: not an Ethernet channel")]
+    NotEthernet(String),
+    /// Reading it was refused.
+    #[error("cannot read packets on {interface} ({source}); run as root or with CAP_NET_RAW")]
+    Open {
+        /// The interface.
+        interface: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The reader thread could not start.
+    #[error("cannot start the packet reader: {0}")]
+    Thread(std::io::Error),
+}
+
 /// Starts reading `interface` on a thread of its own.
-pub fn spawn(interface: &str, tx: mpsc::Sender<Sighting>) -> Result<(), String> {
+pub fn spawn(interface: &str, tx: mpsc::Sender<Sighting>) -> Result<(), SniffError> {
     let iface = pnet_datalink::interfaces()
         .into_iter()
         .find(|i| i.name == interface)
-        .ok_or_else(|| format!("interface {interface} not found"))?;
+        .ok_or_else(|| SniffError::NoInterface(interface.to_owned()))?;
     let config = Config {
         read_timeout: Some(Duration::from_secs(1)),
         promiscuous: false,
@@ -114,11 +136,12 @@ pub fn spawn(interface: &str, tx: mpsc::Sender<Sighting>) -> Result<(), String> 
     };
     let mut rx = match pnet_datalink::channel(&iface, config) {
         Ok(Channel::Ethernet(_, rx)) => rx,
-        Ok(_) => return Err(format!("{interface}: not an Ethernet channel")),
-        Err(e) => {
-            return Err(format!(
-                "cannot read packets on {interface} ({e}); run as root or with CAP_NET_RAW"
-            ));
+        Ok(_) => return Err(SniffError::NotEthernet(interface.to_owned())),
+        Err(source) => {
+            return Err(SniffError::Open {
+                interface: interface.to_owned(),
+                source,
+            });
         }
     };
     let name = interface.to_owned();
@@ -146,7 +169,7 @@ pub fn spawn(interface: &str, tx: mpsc::Sender<Sighting>) -> Result<(), String> 
                 }
             }
         })
-        .map_err(|e| format!("cannot start the packet reader: {e}"))?;
+        .map_err(SniffError::Thread)?;
     Ok(())
 }
 

@@ -60,6 +60,7 @@ pub fn register_shop(
     let name = check_name("shop name", shop_name).map_err(StoreError::Invalid)?;
     let location = check_text("location", location, 120).map_err(StoreError::Invalid)?;
     let contact = check_text("contact", contact, 120).map_err(StoreError::Invalid)?;
+    super::catalog::check_name_free(&**tx, &name, None)?;
     let mut user = create_user(
         tx,
         NewUser {
@@ -130,6 +131,7 @@ pub fn login_user(
 
 /// Ends a login session.
 pub fn delete_login(tx: &mut Tx<'_>, token_hash: [u8; 32]) -> Result<(), StoreError> {
+    tx.publish(DomainEvent::LoginsEnded);
     tx.remove(TOKEN_HASH_TO_LOGIN, token_hash)
 }
 
@@ -150,6 +152,9 @@ pub fn sweep_logins(tx: &mut Tx<'_>) -> Result<usize, StoreError> {
     };
     for k in &expired {
         tx.remove(TOKEN_HASH_TO_LOGIN, *k)?;
+    }
+    if !expired.is_empty() {
+        tx.publish(DomainEvent::LoginsEnded);
     }
     Ok(expired.len())
 }

@@ -6,12 +6,14 @@ use std::collections::BTreeSet;
 
 use super::tables::*;
 use super::{StoreError, Tx};
+use crate::domain::allergen;
 use crate::domain::menu::{
     Category, Ingredient, MAX_TEXT, MenuItem, RecipeLine, StockChange, StockPolicy, check_name,
     check_text,
 };
 use crate::domain::shop::{Approval, OpeningHours, Shop};
 use crate::domain::stock::{available, units_left};
+use crate::domain::text::name_key;
 use crate::domain::{CategoryId, Cents, IngredientId, ItemId, ShopId};
 use crate::events::{DomainEvent, ItemAvailability};
 
@@ -30,6 +32,28 @@ pub(crate) fn not_found(what: impl Into<String>) -> StoreError {
 pub fn shop(v: &impl View, id: ShopId) -> Result<Shop, StoreError> {
     v.get(ID_TO_SHOP, id.0)?
         .ok_or_else(|| not_found(format!("shop {id}")))
+}
+
+/// A shop as guests may see it: approved, or "not found" exactly like a
+/// shop that does not exist (a pending or rejected shop leaks nothing).
+pub fn listed_shop(v: &impl View, id: ShopId) -> Result<Shop, StoreError> {
+    match v.get::<u64, Shop>(ID_TO_SHOP, id.0)? {
+        Some(s) if s.approval == Approval::Approved => Ok(s),
+        _ => Err(not_found(format!("shop {id}"))),
+    }
+}
+
+/// An item as guests may see it: `None` when it does not exist or its
+/// shop is not listed ([`listed_shop`]).
+pub fn listed_item(v: &impl View, id: ItemId) -> Result<Option<MenuItem>, StoreError> {
+    let Some(item) = v.get::<u64, MenuItem>(ID_TO_ITEM, id.0)? else {
+        return Ok(None);
+    };
+    match listed_shop(v, item.shop) {
+        Ok(_) => Ok(Some(item)),
+        Err(StoreError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Loads an item of `shop` (another shop's item is "not found").
@@ -59,6 +83,8 @@ pub struct ItemView {
     pub available: bool,
     /// Units left where counted.
     pub left: Option<u64>,
+    /// The option groups it offers, with live availability.
+    pub options: Vec<super::options::GroupView>,
 }
 
 /// A shop's whole menu.
@@ -85,8 +111,12 @@ pub fn menu(v: &impl View, shop_id: ShopId) -> Result<MenuView, StoreError> {
     let items: Vec<MenuItem> = v.many(ID_TO_ITEM, &v.ids(SHOP_TO_ITEM, shop_id.0)?)?;
     let items = items
         .into_iter()
-        .map(|item| view_item(item, &ingredients))
-        .collect();
+        .map(|item| {
+            let mut view = view_item(item, &ingredients);
+            view.options = super::options::item_group_views(v, view.item.id, &ingredients)?;
+            Ok(view)
+        })
+        .collect::<Result<_, StoreError>>()?;
     Ok(MenuView {
         shop,
         categories,
@@ -103,6 +133,7 @@ fn view_item(item: MenuItem, ingredients: &[Ingredient]) -> ItemView {
         available: available(&item, left),
         left,
         item,
+        options: Vec::new(),
     }
 }
 
@@ -162,11 +193,49 @@ pub struct ShopPatch {
     pub open_order_limit: Option<Option<u32>>,
 }
 
-/// Applies a patch to the shop.
+/// Refuses `name` when another shop (pending or approved) has the same
+/// name as [`name_key`] compares them: no shop can pass as another.
+pub fn check_name_free(
+    v: &impl View,
+    name: &str,
+    except: Option<ShopId>,
+) -> Result<(), StoreError> {
+    let key = name_key(name);
+    for other in shops(v, false)? {
+        if Some(other.id) != except
+            && other.approval != Approval::Rejected
+            && name_key(&other.name) == key
+        {
+            return Err(StoreError::Conflict(format!(
+                "a shop named \u{201c}{}\u{201d} exists already; choose another name",
+                other.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The highest open-order limit a shop may set (more is no limit at all).
+pub const MAX_OPEN_ORDER_LIMIT: u32 = 10_000;
+
+/// Applies a patch to the shop. An approved shop keeps its name: the
+/// operator approved the shop under it, so only the operator renames it
+/// ([`rename_shop`]); changing only case or spacing is allowed.
 pub fn update_shop(tx: &mut Tx<'_>, id: ShopId, patch: ShopPatch) -> Result<Shop, StoreError> {
     let mut s = shop(&**tx, id)?;
     if let Some(name) = patch.name {
-        s.name = check_name("name", &name).map_err(StoreError::Invalid)?;
+        let name = check_name("name", &name).map_err(StoreError::Invalid)?;
+        if name_key(&name) != name_key(&s.name) {
+            if s.approval == Approval::Approved {
+                return Err(StoreError::Conflict(
+                    "an approved shop is renamed by the venue's operator (so that no shop can \
+                     take another's name); ask them"
+                        .into(),
+                ));
+            }
+            check_name_free(&**tx, &name, Some(id))?;
+        }
+        s.name = name;
     }
     if let Some(location) = patch.location {
         s.location = check_text("location", &location, 120).map_err(StoreError::Invalid)?;
@@ -189,8 +258,24 @@ pub fn update_shop(tx: &mut Tx<'_>, id: ShopId, patch: ShopPatch) -> Result<Shop
                 "the open-order limit must be at least 1".into(),
             ));
         }
+        if limit.is_some_and(|n| n > MAX_OPEN_ORDER_LIMIT) {
+            return Err(StoreError::Invalid(format!(
+                "the open-order limit is at most {MAX_OPEN_ORDER_LIMIT}; leave it empty for none"
+            )));
+        }
         s.open_order_limit = limit;
     }
+    tx.put(ID_TO_SHOP, id.0, &s)?;
+    tx.publish(DomainEvent::ShopChanged { shop: id });
+    Ok(s)
+}
+
+/// The operator renames a shop (approved or not); the name must be free.
+pub fn rename_shop(tx: &mut Tx<'_>, id: ShopId, name: &str) -> Result<Shop, StoreError> {
+    let mut s = shop(&**tx, id)?;
+    let name = check_name("name", name).map_err(StoreError::Invalid)?;
+    check_name_free(&**tx, &name, Some(id))?;
+    s.name = name;
     tx.put(ID_TO_SHOP, id.0, &s)?;
     tx.publish(DomainEvent::ShopChanged { shop: id });
     Ok(s)
@@ -364,7 +449,7 @@ pub fn create_item(tx: &mut Tx<'_>, shop_id: ShopId, d: ItemDraft) -> Result<Men
             .map_err(StoreError::Invalid)?,
         price: d.price,
         tags: check_tags("tags", d.tags)?,
-        allergens: check_tags("allergens", d.allergens)?,
+        allergens: allergen::check(&d.allergens).map_err(StoreError::Invalid)?,
         photo: check_photo(d.photo)?,
         enabled: d.enabled,
         stock: d.stock,
@@ -403,7 +488,7 @@ pub fn update_item(
         item.tags = check_tags("tags", tags)?;
     }
     if let Some(allergens) = p.allergens {
-        item.allergens = check_tags("allergens", allergens)?;
+        item.allergens = allergen::check(&allergens).map_err(StoreError::Invalid)?;
     }
     if let Some(photo) = p.photo {
         item.photo = check_photo(photo)?;

@@ -8,30 +8,47 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::catalog::{not_found, own_ingredient, publish_availability, shop};
+use super::options::item_groups;
 use super::tables::*;
 use super::{StoreError, Tx};
 use crate::domain::menu::{Ingredient, MAX_TEXT, MenuItem, StockPolicy, check_text};
+use crate::domain::options::{
+    ChoiceError, LineOption, MenuOption, OptionGroup, check_choice, option_taken, unit_price,
+};
 use crate::domain::order::{Actor, Order, OrderEvent, OrderLine, OrderStatus, pickup_code};
 use crate::domain::service::{Notification, OrderSession, Payment, PaymentMethod, PaymentStatus};
-use crate::domain::stock::{Needs, taken_for, units_left};
-use crate::domain::{Cents, GuestId, ItemId, NotificationId, OrderId, ShopId, Token};
+use crate::domain::stock::{Needs, User, policy_left, taken_for, units_left};
+use crate::domain::{Cents, GuestId, ItemId, NotificationId, OptionId, OrderId, ShopId, Token};
 use crate::events::DomainEvent;
 
 /// Most units of one item in one checkout.
 pub const MAX_QUANTITY: u32 = 99;
 /// Most lines in one checkout.
 pub const MAX_LINES: usize = 50;
+/// Most options chosen on one line.
+pub const MAX_LINE_OPTIONS: usize = 32;
 /// How long a retry may reuse an idempotency key.
 pub const IDEMPOTENCY_TTL_MS: u64 = 24 * 3_600_000;
+/// Shortest idempotency key: long enough that nobody guesses another
+/// guest's (a UUID has 36 characters).
+pub const MIN_IDEMPOTENCY_KEY: usize = 16;
+/// Longest idempotency key.
+pub const MAX_IDEMPOTENCY_KEY: usize = 100;
 
 /// One line of a checkout.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckoutLine {
     /// The item.
     pub item: ItemId,
     /// How many.
     pub quantity: u32,
+    /// The options chosen for it (each at most once).
+    pub options: Vec<OptionId>,
 }
+
+/// A merged line, loaded and checked: the item, how many, and the chosen
+/// options with their groups.
+type Line = (MenuItem, u32, Vec<(OptionGroup, MenuOption)>);
 
 /// What a guest sends at checkout.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,9 +87,13 @@ struct IdempotencyRecord {
     at: crate::domain::Timestamp,
 }
 
+/// The checkout as a retry must repeat it: everything but the key and the
+/// device (a retry whose first answer, and so its device cookie, was lost
+/// comes from a new device).
 fn fingerprint(c: &Checkout) -> Result<Vec<u8>, StoreError> {
     let mut c = c.clone();
     c.idempotency_key.clear();
+    c.guest = Token([0; 16]);
     encode(&c)
 }
 
@@ -95,9 +116,17 @@ pub fn validate(c: &Checkout) -> Result<(), StoreError> {
             l.item
         ));
     }
+    if c.lines.iter().any(|l| l.options.len() > MAX_LINE_OPTIONS) {
+        return invalid(format!("at most {MAX_LINE_OPTIONS} options on one line"));
+    }
     let key = &c.idempotency_key;
-    if key.is_empty() || key.len() > 100 || !key.chars().all(|ch| ch.is_ascii_graphic()) {
-        return invalid("idempotency_key must be 1 to 100 visible ASCII characters".into());
+    if !(MIN_IDEMPOTENCY_KEY..=MAX_IDEMPOTENCY_KEY).contains(&key.len())
+        || !key.chars().all(|ch| ch.is_ascii_graphic())
+    {
+        return invalid(format!(
+            "idempotency_key must be {MIN_IDEMPOTENCY_KEY} to {MAX_IDEMPOTENCY_KEY} visible ASCII \
+             characters (a UUID, say)"
+        ));
     }
     check_text("note", &c.note, MAX_TEXT).map_err(StoreError::Invalid)?;
     check_text("pickup name", &c.pickup_name, 60).map_err(StoreError::Invalid)?;
@@ -107,8 +136,8 @@ pub fn validate(c: &Checkout) -> Result<(), StoreError> {
 /// Places a checkout inside the writer's transaction.
 pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
     validate(&c)?;
-    tx.admit_new_order()?;
-    let key = format!("{}:{}", c.guest, c.idempotency_key);
+    // The key alone names the checkout, whichever device sends it.
+    let key = c.idempotency_key.clone();
     let request = fingerprint(&c)?;
     if let Some(record) =
         tx.get::<&str, IdempotencyRecord>(IDEMPOTENCY_KEY_TO_CHECKOUT, key.as_str())?
@@ -126,27 +155,51 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
             replayed: true,
         });
     }
+    // A replay writes nothing, so it is answered even when storage is low.
+    tx.admit_new_order()?;
 
-    // Merge repeated items, keeping the first-seen order of lines.
-    let mut quantities: Vec<(ItemId, u32)> = Vec::new();
+    // An option twice in one line is refused before lines are merged.
     for line in &c.lines {
-        match quantities.iter_mut().find(|(i, _)| *i == line.item) {
-            Some((_, q)) => *q = q.saturating_add(line.quantity),
-            None => quantities.push((line.item, line.quantity)),
+        for (i, &o) in line.options.iter().enumerate() {
+            if line.options[..i].contains(&o) {
+                let name = tx
+                    .get::<u64, MenuOption>(ID_TO_OPTION, o.0)?
+                    .map(|o| o.name)
+                    .unwrap_or_default();
+                return Err(StoreError::Choice(ChoiceError::Duplicate {
+                    option: o,
+                    name,
+                }));
+            }
+        }
+    }
+    // Merge lines of the same item with the same options, keeping the
+    // first-seen order of lines; other options stay separate lines.
+    let mut quantities: Vec<(ItemId, Vec<OptionId>, u32)> = Vec::new();
+    for line in &c.lines {
+        let mut options = line.options.clone();
+        options.sort_unstable();
+        match quantities
+            .iter_mut()
+            .find(|(i, o, _)| *i == line.item && *o == options)
+        {
+            Some((_, _, q)) => *q = q.saturating_add(line.quantity),
+            None => quantities.push((line.item, options, line.quantity)),
         }
     }
     // Each line is valid on its own (checked above); together they are a
     // conflict, not malformed input.
-    if let Some((item, q)) = quantities.iter().find(|(_, q)| *q > MAX_QUANTITY) {
+    if let Some((item, _, q)) = quantities.iter().find(|(_, _, q)| *q > MAX_QUANTITY) {
         return Err(StoreError::Conflict(format!(
             "item {item} is ordered {q} times in all; at most {MAX_QUANTITY} in one checkout"
         )));
     }
 
     // Load and check everything; nothing is written until all is well.
-    let mut by_shop: BTreeMap<ShopId, Vec<(MenuItem, u32)>> = BTreeMap::new();
-    for &(id, quantity) in &quantities {
-        let item: MenuItem = tx.get(ID_TO_ITEM, id.0)?.ok_or_else(|| {
+    let mut by_shop: BTreeMap<ShopId, Vec<Line>> = BTreeMap::new();
+    for (id, chosen, quantity) in quantities {
+        // An item of a shop that is not listed is as unknown as no item.
+        let item: MenuItem = super::catalog::listed_item(&**tx, id)?.ok_or_else(|| {
             not_found(format!("item {id} (the menu may have changed; reload it)"))
         })?;
         if !item.enabled {
@@ -155,7 +208,22 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
                 name: item.name,
             });
         }
-        by_shop.entry(item.shop).or_default().push((item, quantity));
+        let groups = item_groups(&**tx, item.id)?;
+        let options: Vec<(OptionGroup, MenuOption)> = check_choice(&item.name, &groups, &chosen)
+            .map_err(StoreError::Choice)?
+            .into_iter()
+            .map(|(g, o)| (g.clone(), o.clone()))
+            .collect();
+        if let Some((_, o)) = options.iter().find(|(_, o)| !o.enabled) {
+            return Err(StoreError::OptionUnavailable {
+                option: o.id,
+                name: o.name.clone(),
+            });
+        }
+        by_shop
+            .entry(item.shop)
+            .or_default()
+            .push((item, quantity, options));
     }
     let mut shops = Vec::new();
     for &shop_id in by_shop.keys() {
@@ -165,18 +233,38 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
         shops.push(s);
     }
     let table = match c.session {
-        Some(code) => Some(open_session(tx, code, &by_shop)?),
+        Some(code) => Some(open_session(tx, code)?),
         None => None,
     };
 
     let mut needs = Needs::default();
+    let mut chosen: BTreeMap<OptionId, &MenuOption> = BTreeMap::new();
     for lines in by_shop.values() {
-        for (item, q) in lines {
+        for (item, q, options) in lines {
             needs.add(item.id, &taken_for(item, *q));
+            for (_, o) in options {
+                needs.add_option(o.id, &option_taken(o, *q));
+                chosen.insert(o.id, o);
+            }
         }
     }
-    let items: BTreeMap<ItemId, &MenuItem> =
-        by_shop.values().flatten().map(|(i, _)| (i.id, i)).collect();
+    let items: BTreeMap<ItemId, &MenuItem> = by_shop
+        .values()
+        .flatten()
+        .map(|(i, _, _)| (i.id, i))
+        .collect();
+    for (&id, &need) in &needs.options {
+        let o = chosen[&id];
+        if let StockPolicy::Counted(left) = o.stock
+            && u64::from(left) < need
+        {
+            return Err(StoreError::OptionOutOfStock {
+                option: id,
+                name: o.name.clone(),
+                left: u64::from(left),
+            });
+        }
+    }
     for (&id, &need) in &needs.items {
         let item = items[&id];
         if let StockPolicy::Counted(left) = item.stock
@@ -190,8 +278,31 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
         }
     }
     let mut ingredients: BTreeMap<_, Ingredient> = BTreeMap::new();
-    for (&id, &(need, first_item)) in &needs.ingredients {
-        let item = items[&first_item];
+    for (&id, &(need, user)) in &needs.ingredients {
+        let item = match user {
+            User::Item(item) => items[&item],
+            User::Option(option) => {
+                let o = chosen[&option];
+                let ing = own_ingredient(&**tx, o.shop, id).map_err(|_| {
+                    StoreError::OptionUnavailable {
+                        option,
+                        name: o.name.clone(),
+                    }
+                })?;
+                if ing.stock < need {
+                    let left = policy_left(&o.stock, |i| {
+                        own_ingredient(&**tx, o.shop, i).ok().map(|g| g.stock)
+                    });
+                    return Err(StoreError::OptionOutOfStock {
+                        option,
+                        name: o.name.clone(),
+                        left: left.unwrap_or(0),
+                    });
+                }
+                ingredients.insert(id, ing);
+                continue;
+            }
+        };
         let ing =
             own_ingredient(&**tx, item.shop, id).map_err(|_| StoreError::ItemUnavailable {
                 item: item.id,
@@ -212,10 +323,9 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
     let mut totals = BTreeMap::new();
     for (&shop_id, lines) in &by_shop {
         let mut total = Cents(0);
-        for (item, q) in lines {
-            total = item
-                .price
-                .times(*q)
+        for (item, q, options) in lines {
+            total = unit_price(item.price, options.iter().map(|(_, o)| o.price_delta))
+                .and_then(|p| p.times(*q))
                 .and_then(|t| total.plus(t))
                 .ok_or_else(|| StoreError::Invalid("the order total is too large".into()))?;
         }
@@ -235,6 +345,14 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
             let left = u64::from(left) - need;
             item.stock = StockPolicy::Counted(u32::try_from(left).unwrap_or(u32::MAX));
             tx.put(ID_TO_ITEM, id.0, &item)?;
+        }
+    }
+    for (&id, &need) in &needs.options {
+        let mut o = chosen[&id].clone();
+        if let StockPolicy::Counted(left) = o.stock {
+            let left = u64::from(left) - need;
+            o.stock = StockPolicy::Counted(u32::try_from(left).unwrap_or(u32::MAX));
+            tx.put(ID_TO_OPTION, id.0, &o)?;
         }
     }
     for (&id, &(need, _)) in &needs.ingredients {
@@ -258,12 +376,24 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
             status: OrderStatus::Placed,
             lines: lines
                 .iter()
-                .map(|(item, q)| OrderLine {
+                .map(|(item, q, options)| OrderLine {
                     item: item.id,
                     name: item.name.clone(),
-                    unit_price: item.price,
+                    // Checked when the totals were summed.
+                    unit_price: unit_price(item.price, options.iter().map(|(_, o)| o.price_delta))
+                        .unwrap_or_default(),
                     quantity: *q,
                     taken: taken_for(item, *q),
+                    options: options
+                        .iter()
+                        .map(|(g, o)| LineOption {
+                            option: o.id,
+                            group: g.name.clone(),
+                            name: o.name.clone(),
+                            price_delta: o.price_delta,
+                            taken: option_taken(o, *q),
+                        })
+                        .collect(),
                 })
                 .collect(),
             total: totals[&s.id],
@@ -289,9 +419,13 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
     for (&shop_id, lines) in &by_shop {
         let touched_items: BTreeSet<ItemId> = lines
             .iter()
-            .filter(|(i, _)| matches!(i.stock, StockPolicy::Counted(_)))
-            .map(|(i, _)| i.id)
+            .filter(|(i, _, _)| matches!(i.stock, StockPolicy::Counted(_)))
+            .map(|(i, _, _)| i.id)
             .collect();
+        if !needs.options.is_empty() {
+            // Counted options changed: open menus reload their option stock.
+            tx.publish(DomainEvent::ShopChanged { shop: shop_id });
+        }
         let touched_ingredients = needs
             .ingredients
             .keys()
@@ -306,11 +440,10 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
     })
 }
 
-fn open_session(
-    tx: &Tx<'_>,
-    code: Token,
-    by_shop: &BTreeMap<ShopId, Vec<(MenuItem, u32)>>,
-) -> Result<OrderSession, StoreError> {
+/// The open table a code names. It belongs to its shop: orders at other
+/// shops in the same checkout go through without it (a table link from
+/// anywhere must not stop a guest ordering elsewhere).
+fn open_session(tx: &Tx<'_>, code: Token) -> Result<OrderSession, StoreError> {
     let session: OrderSession = tx
         .lookup(CODE_TO_ORDER_SESSION_ID, code.0)?
         .map(|id| tx.get(ID_TO_ORDER_SESSION, id))
@@ -322,12 +455,6 @@ fn open_session(
     if session.closed_at.is_some() {
         return Err(StoreError::Conflict(format!(
             "{} is closed; ask the shop to open a new table",
-            session.label
-        )));
-    }
-    if !by_shop.contains_key(&session.shop) {
-        return Err(StoreError::Invalid(format!(
-            "{} belongs to another shop; order its items or leave the table",
             session.label
         )));
     }
@@ -368,6 +495,7 @@ fn write_new_order(
     };
     tx.put(ORDER_ID_TO_PAYMENT, id.0, &payment)?;
     notify(tx, order, OrderStatus::Placed, None)?;
+    super::printing::on_stage(tx, order, OrderStatus::Placed)?;
     tx.publish(DomainEvent::OrderPlaced {
         order: id,
         shop: order.shop,
@@ -383,17 +511,26 @@ pub fn notify(
     status: OrderStatus,
     reason: Option<&str>,
 ) -> Result<NotificationId, StoreError> {
-    let id = NotificationId(tx.next_id("notification")?);
-    let mut message = format!(
-        "Order #{} ({}): {}",
-        order.number,
-        order.pickup_code,
-        status.guest_message()
-    );
+    let mut text = status.guest_message().to_owned();
     if let Some(reason) = reason {
-        message.push_str(" Reason: ");
-        message.push_str(reason);
+        text.push_str(" Reason: ");
+        text.push_str(reason);
     }
+    notify_text(tx, order, status, &text)
+}
+
+/// Stores the guest's notification of `order` reaching `status`, saying `text`.
+pub fn notify_text(
+    tx: &mut Tx<'_>,
+    order: &Order,
+    status: OrderStatus,
+    text: &str,
+) -> Result<NotificationId, StoreError> {
+    let id = NotificationId(tx.next_id("notification")?);
+    // The identifier the counter calls out, as on the phone and the board.
+    let call =
+        crate::domain::callsign::call(&super::pickup::prefix(&**tx, order.shop)?, order.number);
+    let message = format!("Order {call} (pickup code {}): {text}", order.pickup_code);
     let n = Notification {
         id,
         guest: order.guest,

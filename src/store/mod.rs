@@ -14,10 +14,18 @@ pub mod catalog;
 pub mod checkout;
 pub mod clock;
 pub mod compaction;
+pub mod kitchen;
+mod migrate_options;
+pub mod options;
 pub mod orders;
+pub mod pickup;
+pub mod printing;
+pub mod queue;
+pub mod report;
 pub mod retention;
 pub mod service;
 pub mod space;
+pub mod staff;
 pub mod tables;
 pub mod wifi;
 mod writer;
@@ -43,12 +51,15 @@ use crate::domain::{ItemId, Timestamp};
 use crate::events::DomainEvent;
 
 /// The schema this binary writes. Bump it with a migration below.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 3;
 
 type Migration = fn(&redb::WriteTransaction) -> Result<(), StoreError>;
 
 /// Migrations: entry `i` upgrades a file from version `i + 1` to `i + 2`.
-const MIGRATIONS: &[Migration] = &[];
+const MIGRATIONS: &[Migration] = &[
+    migrate_options::orders_gain_options,
+    wifi::migrate_typed_sessions,
+];
 
 /// What can go wrong in the store. Every variant is a fact a caller can act on.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -106,6 +117,27 @@ pub enum StoreError {
         item: ItemId,
         /// Its name.
         name: String,
+    },
+    /// The options chosen for an item break its groups' rules.
+    #[error(transparent)]
+    Choice(crate::domain::options::ChoiceError),
+    /// An option is switched off by its shop.
+    #[error("{name} is not available right now; choose another option")]
+    OptionUnavailable {
+        /// The option.
+        option: crate::domain::OptionId,
+        /// Its name.
+        name: String,
+    },
+    /// An option cannot be had in the quantity asked.
+    #[error("{name} is sold out (only {left} left); choose another option")]
+    OptionOutOfStock {
+        /// The option that ran out.
+        option: crate::domain::OptionId,
+        /// Its name.
+        name: String,
+        /// Portions that can still be ordered.
+        left: u64,
     },
     /// The shop does not take orders now.
     #[error(transparent)]

@@ -1,18 +1,23 @@
 //! Order stage changes (with stock returned on cancellation), order views
-//! with queue position and wait estimate, the shop's order lists, the
+//! with queue position, wait estimate and called identifier, the shop's order lists, the
 //! auto-cancel sweep and the daily report.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::catalog::{publish_availability, shop};
-use super::checkout::notify;
+use super::checkout::{notify, notify_text};
+use super::queue::{ShopQueue, shop_queue};
 use super::tables::*;
-use super::{StoreError, Tx};
+use super::{StoreError, Tx, pickup};
+use crate::domain::callsign;
 use crate::domain::menu::{Ingredient, MenuItem, StockPolicy};
-use crate::domain::order::{Actor, Order, OrderEvent, OrderStatus, check_transition};
+use crate::domain::order::{
+    Actor, Order, OrderEvent, OrderStatus, RECALL_WINDOW_MS, check_transition,
+};
 use crate::domain::service::Payment;
 use crate::domain::shop::Shop;
 use crate::domain::stock::Taken;
+use crate::domain::wait::Wait;
 use crate::domain::{Cents, GuestId, ItemId, OrderId, ShopId, Timestamp, Token};
 use crate::events::DomainEvent;
 
@@ -56,12 +61,41 @@ pub fn order_by_token(v: &impl View, token: Token) -> Result<Order, StoreError> 
 pub const MAX_REASON: usize = 200;
 
 /// Moves an order to `to`, checking the stage machine; returns the order.
+/// A cancellation returns the stock while the order was not yet being
+/// made ([`cancel`] lets the shop choose).
 pub fn set_status(
     tx: &mut Tx<'_>,
     scope: Scope,
     id: OrderId,
     to: OrderStatus,
     reason: Option<String>,
+) -> Result<Order, StoreError> {
+    change(tx, scope, id, to, reason, None)
+}
+
+/// Cancels an order with `reason`; `restock` says whether its stock comes
+/// back (`None`: only if it was not yet being made, since food already
+/// made does not go back to stock).
+pub fn cancel(
+    tx: &mut Tx<'_>,
+    scope: Scope,
+    id: OrderId,
+    reason: Option<String>,
+    restock: Option<bool>,
+) -> Result<Order, StoreError> {
+    change(tx, scope, id, OrderStatus::Cancelled, reason, restock)
+}
+
+/// One checked stage change: the order, its event with the time, stock,
+/// payment, ticket, the guest's notification and the live event, in the
+/// caller's transaction.
+pub(super) fn change(
+    tx: &mut Tx<'_>,
+    scope: Scope,
+    id: OrderId,
+    to: OrderStatus,
+    reason: Option<String>,
+    restock: Option<bool>,
 ) -> Result<Order, StoreError> {
     let mut order = order_in_scope(&**tx, scope, id)?;
     let actor = match scope {
@@ -78,11 +112,36 @@ pub fn set_status(
     }
     .filter(|r| !r.is_empty());
     check_transition(order.status, to, actor, reason.as_deref())?;
+    if to == OrderStatus::Ready
+        && !order.status.is_open()
+        && tx.now.since(order.updated_at) > RECALL_WINDOW_MS
+    {
+        return Err(StoreError::Conflict(
+            "only orders finished in the last 2 hours can be recalled".into(),
+        ));
+    }
+    write_change(tx, &mut order, actor, to, reason, restock)?;
+    Ok(order)
+}
+
+/// Writes a stage change already checked (by [`change`] or an undo).
+pub(super) fn write_change(
+    tx: &mut Tx<'_>,
+    order: &mut Order,
+    actor: Actor,
+    to: OrderStatus,
+    reason: Option<String>,
+    restock: Option<bool>,
+) -> Result<(), StoreError> {
+    let id = order.id;
     let from = order.status;
+    let back = to.is_back_from(from);
+    let events = events_of(&**tx, id)?;
     let mut shop_record: Option<Shop> = None;
     match to {
-        OrderStatus::Accepted => order.accepted_at = Some(tx.now),
-        OrderStatus::Ready => {
+        OrderStatus::Accepted if !back => order.accepted_at = Some(tx.now),
+        OrderStatus::Placed => order.accepted_at = None,
+        OrderStatus::Ready if !back => {
             if let Some(accepted) = order.accepted_at {
                 let mut s = shop(&**tx, order.shop)?;
                 let seconds = tx.now.since(accepted) / 1000;
@@ -97,20 +156,24 @@ pub fn set_status(
         }
         _ => {}
     }
-    let seq = u32::try_from(events_of(&**tx, id)?.len()).unwrap_or(u32::MAX);
+    let seq = u32::try_from(events.len()).unwrap_or(u32::MAX);
     // All checks done: write.
     if let Some(s) = shop_record {
         tx.put(ID_TO_SHOP, s.id.0, &s)?;
     }
-    if to == OrderStatus::Cancelled {
-        return_stock(tx, &order)?;
+    if to == OrderStatus::Cancelled
+        && restock.unwrap_or(matches!(from, OrderStatus::Placed | OrderStatus::Accepted))
+    {
+        return_stock(tx, order)?;
     }
-    if !to.is_open() {
+    if to.is_open() {
+        tx.put_value(SHOP_TO_OPEN_ORDER, (order.shop.0, id.0), ())?;
+    } else {
         tx.remove(SHOP_TO_OPEN_ORDER, (order.shop.0, id.0))?;
     }
     order.status = to;
     order.updated_at = tx.now;
-    tx.put(ID_TO_ORDER, id.0, &order)?;
+    tx.put(ID_TO_ORDER, id.0, &*order)?;
     let event = OrderEvent {
         from: Some(from),
         to,
@@ -119,7 +182,19 @@ pub fn set_status(
         reason: reason.clone(),
     };
     tx.put(ORDER_SEQ_TO_EVENT, (id.0, seq), &event)?;
-    let notification = notify(tx, &order, to, reason.as_deref())?;
+    if to == OrderStatus::Cancelled {
+        super::service::void_pending_payment(tx, id)?;
+    }
+    // A ticket prints once per stage: a step taken back and done again
+    // does not print a second one (a reprint is one tap away).
+    if to == OrderStatus::Cancelled || !events.iter().any(|e| e.to == to) {
+        super::printing::on_stage(tx, order, to)?;
+    }
+    let notification = if back {
+        notify_text(tx, order, to, to.correction_message())?
+    } else {
+        notify(tx, order, to, reason.as_deref())?
+    };
     tx.publish(DomainEvent::OrderStatusChanged {
         order: id,
         shop: order.shop,
@@ -127,7 +202,7 @@ pub fn set_status(
         status: to,
         notification,
     });
-    Ok(order)
+    Ok(())
 }
 
 /// Gives back exactly what the order's lines took.
@@ -135,6 +210,9 @@ fn return_stock(tx: &mut Tx<'_>, order: &Order) -> Result<(), StoreError> {
     let mut items = BTreeSet::new();
     let mut ingredients = BTreeSet::new();
     for line in &order.lines {
+        for o in &line.options {
+            return_option(tx, o, &mut ingredients)?;
+        }
         match &line.taken {
             Taken::Nothing => {}
             Taken::Units(n) => {
@@ -161,6 +239,38 @@ fn return_stock(tx: &mut Tx<'_>, order: &Order) -> Result<(), StoreError> {
     publish_availability(tx, order.shop, &items, &ingredients)
 }
 
+/// Gives back what one chosen option of a line took.
+fn return_option(
+    tx: &mut Tx<'_>,
+    o: &crate::domain::options::LineOption,
+    ingredients: &mut BTreeSet<crate::domain::IngredientId>,
+) -> Result<(), StoreError> {
+    match &o.taken {
+        Taken::Nothing => {}
+        Taken::Units(n) => {
+            // An option deleted or switched to another policy meanwhile has no count to return to.
+            if let Some(mut opt) =
+                tx.get::<u64, crate::domain::options::MenuOption>(ID_TO_OPTION, o.option.0)?
+                && let StockPolicy::Counted(left) = opt.stock
+            {
+                opt.stock = StockPolicy::Counted(left.saturating_add(*n));
+                tx.put(ID_TO_OPTION, opt.id.0, &opt)?;
+                tx.publish(DomainEvent::ShopChanged { shop: opt.shop });
+            }
+        }
+        Taken::Ingredients(parts) => {
+            for &(id, n) in parts {
+                if let Some(mut ing) = tx.get::<u64, Ingredient>(ID_TO_INGREDIENT, id.0)? {
+                    ing.stock = ing.stock.saturating_add(n);
+                    tx.put(ID_TO_INGREDIENT, id.0, &ing)?;
+                    ingredients.insert(id);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The stored stage changes of an order, oldest first.
 pub fn events_of(v: &impl View, id: OrderId) -> Result<Vec<OrderEvent>, StoreError> {
     let mut out = Vec::new();
@@ -181,12 +291,43 @@ pub struct OrderView {
     pub shop_name: String,
     /// 1 = next in line; `None` once ready or finished.
     pub queue_position: Option<u32>,
-    /// Estimated seconds until ready; `None` once ready or finished.
+    /// Estimated seconds until ready (the typical figure); `None` once
+    /// ready or finished.
     pub estimated_wait_seconds: Option<u32>,
+    /// The estimate with its range; `None` once ready or finished.
+    pub wait: Option<Wait>,
+    /// The identifier called out and shown on the board ("B12").
+    pub call: String,
     /// Every stage change.
     pub events: Vec<OrderEvent>,
     /// Its payment record.
     pub payment: Option<Payment>,
+}
+
+/// Where an order stands in its shop's line: its position (1 = next) and
+/// wait, or `None` once ready or finished. Lighter than [`view`], for the
+/// live queue of every open order page.
+pub fn queue(v: &impl View, s: &Shop, order: &Order) -> Result<Option<(u32, Wait)>, StoreError> {
+    if !order.status.in_queue() {
+        return Ok(None);
+    }
+    let mut ahead = 0u32;
+    for id in v.ids(SHOP_TO_OPEN_ORDER, order.shop.0)? {
+        if id >= order.id.0 {
+            break;
+        }
+        if let Some(o) = v.get::<u64, Order>(ID_TO_ORDER, id)?
+            && o.status.in_queue()
+        {
+            ahead += 1;
+        }
+    }
+    let position = ahead + 1;
+    let prep = pickup::prep_time(v, s)?;
+    Ok(Some((
+        position,
+        pickup::wait(prep, order, position, Timestamp::now()),
+    )))
 }
 
 /// Builds the view of an order.
@@ -201,82 +342,37 @@ pub fn views_of_shop(
     shop_id: ShopId,
     list: Vec<Order>,
 ) -> Result<Vec<OrderView>, StoreError> {
-    let q = queue(v, shop_id)?;
+    let q = shop_queue(v, shop_id)?;
     list.into_iter().map(|o| view_in(v, o, Some(&q))).collect()
 }
 
 /// [`view`] with the shop's queue when the caller has read it already.
-pub fn view_in(v: &impl View, order: Order, q: Option<&Queue>) -> Result<OrderView, StoreError> {
+pub fn view_in(
+    v: &impl View,
+    order: Order,
+    q: Option<&ShopQueue>,
+) -> Result<OrderView, StoreError> {
     let s = shop(v, order.shop)?;
-    let (queue_position, estimated_wait_seconds) = if let Some(q) = q.filter(|_| order.shop == s.id)
-    {
-        let p = q.position(order.id);
-        (p, p.map(|p| q.wait_seconds(p)))
-    } else if order.status.in_queue() {
-        let mut ahead = 0u32;
-        for id in v.ids(SHOP_TO_OPEN_ORDER, order.shop.0)? {
-            if id >= order.id.0 {
-                break;
-            }
-            if let Some(o) = v.get::<u64, Order>(ID_TO_ORDER, id)?
-                && o.status.in_queue()
-            {
-                ahead += 1;
-            }
-        }
-        let position = ahead + 1;
-        (
-            Some(position),
-            Some(position.saturating_mul(s.average_prep_seconds())),
-        )
-    } else {
-        (None, None)
+    let (q, call) = match q.filter(|q| q.shop == order.shop) {
+        Some(q) => (
+            q.wait(order.id, Timestamp::now()),
+            callsign::call(&q.prefix, order.number),
+        ),
+        None => (
+            queue(v, &s, &order)?,
+            callsign::call(&pickup::prefix(v, order.shop)?, order.number),
+        ),
     };
+    let wait = q.map(|(_, w)| w);
     Ok(OrderView {
+        estimated_wait_seconds: wait.map(|w| w.typical),
+        wait,
+        call,
         events: events_of(v, order.id)?,
         payment: v.get(ORDER_ID_TO_PAYMENT, order.id.0)?,
         shop_name: s.name,
-        queue_position,
-        estimated_wait_seconds,
+        queue_position: q.map(|(p, _)| p),
         order,
-    })
-}
-
-/// A shop's queue at one moment: the orders still waiting (placed,
-/// accepted, preparing), oldest first.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Queue {
-    ids: Vec<u64>,
-    prep_seconds: u32,
-}
-
-impl Queue {
-    /// 1 = next in line; `None` once ready or finished (as [`view`] says).
-    pub fn position(&self, order: OrderId) -> Option<u32> {
-        let i = self.ids.binary_search(&order.0).ok()?;
-        Some(u32::try_from(i).unwrap_or(u32::MAX - 1) + 1)
-    }
-
-    /// Estimated seconds until ready at `position`.
-    pub fn wait_seconds(&self, position: u32) -> u32 {
-        position.saturating_mul(self.prep_seconds)
-    }
-}
-
-/// Reads a shop's queue (one scan of its open orders).
-pub fn queue(v: &impl View, shop_id: ShopId) -> Result<Queue, StoreError> {
-    let s = shop(v, shop_id)?;
-    let mut ids = Vec::new();
-    for id in v.ids(SHOP_TO_OPEN_ORDER, shop_id.0)? {
-        if let Some(o) = v.get::<u64, Order>(ID_TO_ORDER, id)?
-            && o.status.in_queue()
-        {
-            ids.push(id);
-        }
-    }
-    Ok(Queue {
-        ids,
-        prep_seconds: s.average_prep_seconds(),
     })
 }
 

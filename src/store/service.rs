@@ -57,6 +57,19 @@ pub fn set_payment(
     Ok(p)
 }
 
+/// A cancelled order owes nothing: its pending payment becomes voided (a
+/// payment already made stays as it is, for the shop to refund).
+pub fn void_pending_payment(tx: &mut Tx<'_>, order: OrderId) -> Result<(), StoreError> {
+    if let Some(mut p) = tx.get::<u64, Payment>(ORDER_ID_TO_PAYMENT, order.0)?
+        && p.status == PaymentStatus::Pending
+    {
+        p.status = PaymentStatus::Voided;
+        p.updated_at = tx.now;
+        tx.put(ORDER_ID_TO_PAYMENT, order.0, &p)?;
+    }
+    Ok(())
+}
+
 /// Opens a table for guests to order into.
 pub fn open_session(
     tx: &mut Tx<'_>,

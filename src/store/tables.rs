@@ -29,12 +29,20 @@ pub const TOKEN_HASH_TO_LOGIN: TableDefinition<[u8; 32], &[u8]> =
     TableDefinition::new("token_hash_to_login");
 
 pub const ID_TO_SHOP: Records = TableDefinition::new("id_to_shop");
+/// How a shop's orders are called and estimated (`domain::shop::Pickup`).
+pub const SHOP_TO_PICKUP: Records = TableDefinition::new("shop_to_pickup");
 pub const ID_TO_CATEGORY: Records = TableDefinition::new("id_to_category");
 pub const ID_TO_ITEM: Records = TableDefinition::new("id_to_item");
 pub const ID_TO_INGREDIENT: Records = TableDefinition::new("id_to_ingredient");
 pub const SHOP_TO_CATEGORY: Index = TableDefinition::new("shop_to_category");
 pub const SHOP_TO_ITEM: Index = TableDefinition::new("shop_to_item");
 pub const SHOP_TO_INGREDIENT: Index = TableDefinition::new("shop_to_ingredient");
+pub const ID_TO_OPTION_GROUP: Records = TableDefinition::new("id_to_option_group");
+pub const ID_TO_OPTION: Records = TableDefinition::new("id_to_option");
+pub const SHOP_TO_OPTION_GROUP: Index = TableDefinition::new("shop_to_option_group");
+pub const OPTION_GROUP_TO_OPTION: Index = TableDefinition::new("option_group_to_option");
+/// Which option groups an item offers: `(item, group) -> ()`.
+pub const ITEM_TO_OPTION_GROUP: Index = TableDefinition::new("item_to_option_group");
 
 pub const ID_TO_ORDER: Records = TableDefinition::new("id_to_order");
 pub const TOKEN_TO_ORDER_ID: TableDefinition<[u8; 16], u64> =
@@ -79,6 +87,7 @@ pub fn visit_all(visitor: &mut impl TableVisitor) -> Result<(), StoreError> {
     for def in [
         ID_TO_USER,
         ID_TO_SHOP,
+        SHOP_TO_PICKUP,
         ID_TO_CATEGORY,
         ID_TO_ITEM,
         ID_TO_INGREDIENT,
@@ -86,6 +95,8 @@ pub fn visit_all(visitor: &mut impl TableVisitor) -> Result<(), StoreError> {
         ORDER_ID_TO_PAYMENT,
         ID_TO_NOTIFICATION,
         ID_TO_ORDER_SESSION,
+        ID_TO_OPTION_GROUP,
+        ID_TO_OPTION,
     ] {
         visitor.visit(def)?;
     }
@@ -97,6 +108,9 @@ pub fn visit_all(visitor: &mut impl TableVisitor) -> Result<(), StoreError> {
         SHOP_TO_OPEN_ORDER,
         SESSION_TO_ORDER,
         SHOP_TO_ORDER_SESSION,
+        SHOP_TO_OPTION_GROUP,
+        OPTION_GROUP_TO_OPTION,
+        ITEM_TO_OPTION_GROUP,
     ] {
         visitor.visit(def)?;
     }
@@ -110,6 +124,8 @@ pub fn visit_all(visitor: &mut impl TableVisitor) -> Result<(), StoreError> {
     visitor.visit(CODE_TO_ORDER_SESSION_ID)?;
     visitor.visit(MAC_TO_WIFI_SESSION)?;
     visitor.visit(super::retention::DAY_TOTALS)?;
+    super::printing::visit_tables(visitor)?;
+    super::kitchen::visit_tables(visitor)?;
     Ok(())
 }
 

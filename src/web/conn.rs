@@ -70,14 +70,19 @@ where
     let (stop_tx, stop_rx) = watch::channel(false);
     // Connections still open: each task holds a receiver.
     let (open_tx, open_rx) = watch::channel(());
+    // The connection tasks, so those still open after the grace time can
+    // be ended: each holds the router (and through it the store).
+    let mut tasks = tokio::task::JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (io, peer) = tokio::select! {
             c = listener.accept() => c,
             () = &mut shutdown => break,
         };
+        while tasks.try_join_next().is_some() {}
         // One kind of socket for hyper, whatever the listener's.
         spawn_connection(
+            &mut tasks,
             &builder,
             Box::new(io),
             peer,
@@ -94,7 +99,9 @@ where
         .is_err()
     {
         tracing::info!("connections still open at shutdown were dropped");
+        tasks.abort_all();
     }
+    while tasks.join_next().await.is_some() {}
     Ok(())
 }
 
@@ -102,6 +109,7 @@ where
 /// is in the binary once). `open` is held until the connection, or the
 /// live stream it became, has ended.
 fn spawn_connection(
+    tasks: &mut tokio::task::JoinSet<()>,
     builder: &http1::Builder,
     io: Box<dyn Socket>,
     peer: SocketAddr,
@@ -129,7 +137,7 @@ fn spawn_connection(
         }
     });
     let conn = builder.serve_connection(TokioIo::new(Gate::new(io, gate)), service);
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         let mut conn = conn;
         let stream = tokio::select! {
             r = &mut conn => {

@@ -8,28 +8,40 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
 use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, Failure};
 use crate::auth::token_hash;
 use crate::domain::account::{Role, User};
 use crate::domain::{GuestId, ShopId, Token};
 use crate::store::accounts;
 
-/// Cookie holding the guest's device id.
-pub const DEVICE_COOKIE: &str = "ql_device";
-/// Cookie holding a staff login token.
-pub const SESSION_COOKIE: &str = "ql_session";
+/// Every cookie the portal sets, named in one place.
+pub mod cookies {
+    /// The guest's device id.
+    pub const DEVICE: &str = "ql_device";
+    /// A staff login token.
+    pub const SESSION: &str = "ql_session";
+    /// The guest's cart (`item x quantity` pairs).
+    pub const CART: &str = "ql_cart";
+    /// The table (order session) code, set by a table's QR code.
+    pub const TABLE: &str = "ql_table";
+}
 
-/// A JSON body; malformed input becomes a 4xx in our error shape.
+/// What every cookie name of ours starts with.
+const OUR_PREFIX: &str = "ql_";
+pub use cookies::{DEVICE as DEVICE_COOKIE, SESSION as SESSION_COOKIE};
+
+/// A JSON body (an object); malformed input becomes a 4xx in our error
+/// shape.
 ///
 /// A number with no fraction is an integer whatever its spelling (`4.0` is
 /// `4`), as JSON Schema and JavaScript see it; any other float where an
-/// integer is expected is refused.
+/// integer is expected is refused. The body is always a JSON object.
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
@@ -59,32 +71,44 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            // Every body is an object; serde would also read a struct
+            // from an array of its fields (`[null, null]`).
+            Ok(axum::Json(v)) if !v.is_object() => Err(ApiError::new(
+                Failure::Invalid,
+                "invalid_body",
+                "the body must be a JSON object",
+            )),
             Ok(axum::Json(mut v)) => {
+                // Every body is an object; serde would also take a struct
+                // written as an array of its fields (`[null, null]`).
+                if !v.is_object() {
+                    return Err(ApiError::new(
+                        Failure::Invalid,
+                        "invalid_body",
+                        "the body must be a JSON object",
+                    ));
+                }
                 integral_floats_as_integers(&mut v);
                 serde_path_to_error::deserialize(v).map(Self).map_err(|e| {
                     ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
+                        Failure::Invalid,
                         "invalid_body",
                         format!("the body does not fit: {}: {}", e.path(), e.inner()),
                     )
                 })
             }
             Err(rejection) => {
-                let status = rejection.status();
-                Err(match status {
-                    StatusCode::PAYLOAD_TOO_LARGE => {
-                        ApiError::new(status, "body_too_large", "the request body is too large")
+                let failure = Failure::of_rejection(rejection.status());
+                Err(match failure {
+                    Failure::TooLarge => {
+                        ApiError::new(failure, "body_too_large", "the request body is too large")
                     }
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
-                        status,
+                    Failure::WrongMediaType => ApiError::new(
+                        failure,
                         "unsupported_media_type",
                         "send the body as JSON with Content-Type: application/json",
                     ),
-                    _ => ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "invalid_body",
-                        rejection.body_text(),
-                    ),
+                    _ => ApiError::new(Failure::Invalid, "invalid_body", rejection.body_text()),
                 })
             }
         }
@@ -146,17 +170,28 @@ pub fn set_cookie(
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
 }
 
+/// Marks an answer that placed orders (API or checkout form): the
+/// device's cookie is renewed with it.
+#[derive(Clone, Copy, Debug)]
+pub struct Placed;
+
 /// The guest's device, from its cookie (set by [`device_cookie`] when missing).
 #[derive(Clone, Copy, Debug)]
 pub struct Device(pub GuestId);
 
 /// Middleware: gives every caller a device id, setting the cookie when new.
+/// The id is one this server issued and signed ([`super::keys`]): a cookie
+/// a client made up or someone planted is ignored and a new id issued.
+/// Static files get no device (and so no cookie a shared cache could keep).
 pub async fn device_cookie(
     state: axum::extract::State<AppState>,
     mut req: Request,
     next: Next,
 ) -> Response {
-    let existing = cookie(req.headers(), DEVICE_COOKIE).and_then(|v| v.parse::<Token>().ok());
+    if req.uri().path().starts_with("/static/") {
+        return next.run(req).await;
+    }
+    let existing = cookie(req.headers(), DEVICE_COOKIE).and_then(|v| state.key.verify_device(&v));
     let (device, new) = match existing {
         Some(t) => (t, false),
         None => match Token::random() {
@@ -165,20 +200,78 @@ pub async fn device_cookie(
         },
     };
     req.extensions_mut().insert(Device(device));
-    let placing = req.method() == Method::POST && req.uri().path() == "/api/orders";
     let mut response = next.run(req).await;
     // A device id is stored only with its orders: its cookie expires a day
     // after its last order's details would, and each order renews it.
-    let renew = placing && response.status() == StatusCode::CREATED;
+    let renew = response.extensions().get::<Placed>().is_some();
     if new || renew {
         let value = set_cookie(
             DEVICE_COOKIE,
-            &device.to_string(),
+            &state.key.sign_device(device),
             state.web.device_seconds,
             "Lax",
             state.web.secure_cookies,
         );
         response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// The prefix our cookies carry on the wire over HTTPS. A `__Host-` cookie
+/// can only be set by this host over a secure connection, for the whole
+/// site: an attacker on the open Wi-Fi who injects a cookie into a plain
+/// HTTP answer cannot make one.
+pub const HOST_PREFIX: &str = "__Host-";
+
+/// Middleware (outermost of the cookie layers): with secure cookies, our
+/// cookies travel as `__Host-ql_…`. Requests see them under their plain
+/// names, and plain `ql_…` cookies (which anyone could have planted) are
+/// dropped; answers' `Set-Cookie` get the prefix.
+pub async fn cookie_prefix(
+    state: axum::extract::State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    // A guest served over plain HTTP (no certificate phones trust) gets
+    // plain cookies: a browser refuses `__Host-` ones without `Secure`.
+    let plain = req.extensions().get::<super::redirect::Plain>().is_some();
+    if !state.web.secure_cookies || plain {
+        return next.run(req).await;
+    }
+    let kept: Vec<String> = req
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .map(str::trim)
+        .filter_map(|pair| match pair.strip_prefix(HOST_PREFIX) {
+            Some(ours) if ours.starts_with(OUR_PREFIX) => Some(ours.to_owned()),
+            _ if pair.starts_with(OUR_PREFIX) || pair.is_empty() => None,
+            _ => Some(pair.to_owned()),
+        })
+        .collect();
+    let headers = req.headers_mut();
+    headers.remove(header::COOKIE);
+    if let (false, Ok(v)) = (kept.is_empty(), HeaderValue::from_str(&kept.join("; "))) {
+        headers.insert(header::COOKIE, v);
+    }
+    let mut response = next.run(req).await;
+    let set: Vec<HeaderValue> = response
+        .headers_mut()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| match v.to_str() {
+            Ok(text) if text.starts_with(OUR_PREFIX) => {
+                HeaderValue::from_str(&format!("{HOST_PREFIX}{text}")).unwrap_or_else(|_| v.clone())
+            }
+            _ => v.clone(),
+        })
+        .collect();
+    let h = response.headers_mut();
+    h.remove(header::SET_COOKIE);
+    for v in set {
+        h.append(header::SET_COOKIE, v);
     }
     response
 }
@@ -308,7 +401,7 @@ pub async fn csrf_guard(req: Request, next: Next) -> Response {
     }
     let headers = req.headers();
     let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
-    if site.is_some_and(|s| s == "cross-site") {
+    if site.is_some_and(|s| s.trim().eq_ignore_ascii_case("cross-site")) {
         return ApiError::forbidden("cross-site requests are refused (CSRF protection)")
             .into_response();
     }

@@ -14,6 +14,8 @@ pub mod conn;
 pub mod detach;
 pub mod error;
 pub mod extract;
+pub mod keys;
+pub mod ops;
 pub mod pages;
 pub mod queue;
 pub mod redirect;
@@ -41,6 +43,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct WebSettings {
     /// The venue's name.
     pub venue_name: String,
+    /// The venue's currency.
+    pub currency: crate::domain::currency::Currency,
     /// Cookies carry `Secure`.
     pub secure_cookies: bool,
     /// Staff login length in seconds.
@@ -58,12 +62,15 @@ pub struct WebSettings {
     /// How long a guest's device id lives in its browser: renewed with each
     /// order, so an id outlives its last order's details by a day at most.
     pub device_seconds: u64,
+    /// Minutes a ready number stays on the pickup board (0: until collected).
+    pub board_ready_minutes: u32,
 }
 
 impl Default for WebSettings {
     fn default() -> Self {
         Self {
             venue_name: "queueless venue".into(),
+            currency: crate::domain::currency::Currency::default(),
             secure_cookies: false,
             login_seconds: 12 * 3600,
             auto_approve_shops: false,
@@ -72,6 +79,7 @@ impl Default for WebSettings {
             portal_url: None,
             staff_from_guest_network: false,
             device_seconds: 15 * 86_400,
+            board_ready_minutes: 10,
         }
     }
 }
@@ -87,16 +95,20 @@ pub struct AppState {
     pub login_limiter: Arc<LoginLimiter>,
     /// Settings.
     pub web: Arc<WebSettings>,
-    /// Key of the forms' CSRF tokens (random per start).
-    pub csrf_key: Arc<[u8; 32]>,
+    /// The portal's secret key: signs device ids and form tokens (kept in
+    /// the data directory by the daemon, random per process otherwise).
+    pub key: Arc<keys::PortalKey>,
     /// Open event streams per client address.
     pub streams: Arc<sse::Streams>,
     /// Shops' queues, read once per event for all their order streams.
     pub queues: Arc<queue::Queues>,
-    /// The captive gateway, when guest interfaces are configured.
-    pub gateway: Option<crate::gateway::Gateway>,
+    /// The captive gateway, when guest interfaces are configured (the
+    /// narrow trait: the real one on this router, a fake in tests).
+    pub gateway: Option<Arc<dyn crate::gateway::Guests>>,
     /// Set at shutdown: live streams end so the server can stop.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    /// The ticket printers' state, when the printer task runs.
+    pub printers: Option<crate::printer::Printers>,
 }
 
 /// Rate limiter of login and registration attempts, keyed by client address.
@@ -128,17 +140,23 @@ impl LoginLimiter {
 }
 
 impl AppState {
+    /// An amount for people, in the venue's currency (`€4.50`, `¥450`).
+    pub fn money(&self, amount: crate::domain::Cents) -> String {
+        self.web.currency.format(amount)
+    }
+
     /// State over a store.
     pub fn new(store: Store, web: WebSettings) -> Self {
         Self {
             store,
             passwords: Passwords::default(),
             login_limiter: Arc::new(LoginLimiter::new(web.login_attempts_per_minute)),
-            csrf_key: Arc::new(random_key()),
+            key: Arc::new(keys::PortalKey::random()),
             streams: Arc::new(sse::Streams::new(web.max_streams_per_client)),
             queues: Arc::default(),
             web: Arc::new(web),
             gateway: None,
+            printers: None,
             stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
     }
@@ -149,19 +167,16 @@ impl AppState {
     }
 
     /// The same state with the captive gateway.
-    pub fn with_gateway(mut self, gateway: crate::gateway::Gateway) -> Self {
+    pub fn with_gateway(mut self, gateway: Arc<dyn crate::gateway::Guests>) -> Self {
         self.gateway = Some(gateway);
         self
     }
-}
 
-fn random_key() -> [u8; 32] {
-    let mut key = [0u8; 32];
-    if let Err(e) = getrandom::fill(&mut key) {
-        // Without randomness no token is safe; refuse to run rather than guess.
-        panic!("the system has no randomness: {e}");
+    /// The same state with the ticket printers' handle.
+    pub fn with_printers(mut self, printers: crate::printer::Printers) -> Self {
+        self.printers = Some(printers);
+        self
     }
-    key
 }
 
 /// The whole router.
@@ -182,6 +197,10 @@ pub fn router(state: AppState) -> Router {
     .layer(middleware::from_fn_with_state(
         state.clone(),
         extract::device_cookie,
+    ))
+    .layer(middleware::from_fn_with_state(
+        state.clone(),
+        extract::cookie_prefix,
     ))
     .layer(middleware::from_fn(extract::csrf_guard))
     .layer(middleware::map_response(security_headers))

@@ -11,14 +11,14 @@ use tokio::sync::OnceCell;
 
 use crate::domain::ShopId;
 use crate::events::DomainEvent;
-use crate::store::orders::{self, Queue};
+use crate::store::queue::{ShopQueue, shop_queue};
 use crate::store::{Store, StoreError};
 
 /// Events remembered per shop: streams that lag a little behind still
 /// find the queue of the event they are at.
 const RECENT: usize = 8;
 
-type Slot = (Arc<DomainEvent>, Arc<OnceCell<Arc<Queue>>>);
+type Slot = (Arc<DomainEvent>, Arc<OnceCell<Arc<ShopQueue>>>);
 
 /// The queue of each shop as of its latest events.
 #[derive(Debug, Default)]
@@ -33,7 +33,7 @@ impl Queues {
         event: &Arc<DomainEvent>,
         shop: ShopId,
         store: &Store,
-    ) -> Result<Arc<Queue>, StoreError> {
+    ) -> Result<Arc<ShopQueue>, StoreError> {
         let cell = {
             let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
             let recent = map.entry(shop).or_default();
@@ -49,10 +49,7 @@ impl Queues {
             }
         };
         cell.get_or_try_init(|| async {
-            store
-                .read(move |r| orders::queue(r, shop))
-                .await
-                .map(Arc::new)
+            store.read(move |r| shop_queue(r, shop)).await.map(Arc::new)
         })
         .await
         .cloned()

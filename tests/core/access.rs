@@ -48,6 +48,11 @@ fn body_for(method: &str, template: &str) -> Option<Value> {
         }
         ("POST", "/api/shop/ingredients") => json!({"name": "salt", "unit": "g"}),
         ("POST", "/api/shop/tables") => json!({"label": "Table 9"}),
+        ("POST", "/api/shop/option-groups") => json!({"name": "Stolen", "max": 1}),
+        ("PATCH", "/api/shop/option-groups/{group_id}") => json!({"name": "Mine now"}),
+        ("POST", "/api/shop/option-groups/{group_id}/options") => json!({"name": "Stolen"}),
+        ("PATCH", "/api/shop/options/{option_id}") => json!({"name": "Mine now"}),
+        ("POST", "/api/shop/options/{option_id}/stock") => json!({"set": 0}),
         _ => return None,
     })
 }
@@ -82,6 +87,8 @@ async fn staff_routes_refuse_guests_and_the_wrong_role() {
         ("ingredient_id", &json!(1)),
         ("table_id", &json!(1)),
         ("shop_id", &json!(server.shop_id(TEA_SHOP))),
+        ("group_id", &json!(1)),
+        ("option_id", &json!(1)),
     ];
     let dump = server.dump().await;
     let mut guest = server.guest();
@@ -136,11 +143,29 @@ async fn a_shopkeeper_cannot_touch_another_shops_things() {
         .expect(201);
     let cup = tea.ingredient("cup").await;
     let category = tea.get("/api/shop/menu").await.expect(200)["categories"][0]["id"].clone();
+    let group = tea
+        .post(
+            "/api/shop/option-groups",
+            json!({"name": "Sugar", "max": 1}),
+        )
+        .await
+        .expect(201);
+    let option = tea
+        .post(
+            &format!("/api/shop/option-groups/{}/options", group["id"]),
+            json!({"name": "50 %", "stock": {"kind": "counted", "left": 3}}),
+        )
+        .await
+        .expect(201);
+    let tea_login = tea.get("/api/shop/staff").await.expect(200)[0]["user_id"].clone();
     let ids = [
         ("order_id", &order["id"]),
         ("item_id", &json!(server.item_id(CLASSIC))),
         ("ingredient_id", &cup["id"]),
         ("table_id", &table["id"]),
+        ("group_id", &group["id"]),
+        ("option_id", &option["id"]),
+        ("user_id", &tea_login),
     ];
     let routes = staff_routes(&server).await;
     let targeted: Vec<&(String, String)> = routes
@@ -153,13 +178,24 @@ async fn a_shopkeeper_cannot_touch_another_shops_things() {
         names,
         [
             "DELETE /api/shop/items/{item_id}",
+            "DELETE /api/shop/items/{item_id}/option-groups/{group_id}",
+            "DELETE /api/shop/option-groups/{group_id}",
+            "DELETE /api/shop/options/{option_id}",
+            "DELETE /api/shop/staff/{user_id}",
             "GET /api/shop/tables/{table_id}/orders",
             "PATCH /api/shop/items/{item_id}",
+            "PATCH /api/shop/option-groups/{group_id}",
+            "PATCH /api/shop/options/{option_id}",
             "POST /api/shop/ingredients/{ingredient_id}/stock",
             "POST /api/shop/items/{item_id}/stock",
+            "POST /api/shop/option-groups/{group_id}/options",
+            "POST /api/shop/options/{option_id}/stock",
             "POST /api/shop/orders/{order_id}/payment",
+            "POST /api/shop/orders/{order_id}/print",
             "POST /api/shop/orders/{order_id}/status",
+            "POST /api/shop/orders/{order_id}/undo",
             "POST /api/shop/tables/{table_id}/close",
+            "PUT /api/shop/items/{item_id}/option-groups/{group_id}",
         ],
         "a new route that names a shop's thing needs a case here"
     );
@@ -179,16 +215,6 @@ async fn a_shopkeeper_cannot_touch_another_shops_things() {
         "stock": {"kind": "unlimited"}});
     let r = other.post("/api/shop/items", filed).await;
     assert_eq!(r.error(404), "not_found", "another shop's category");
-    // A guest at the tea table cannot order dumplings into it.
-    let r = server
-        .guest()
-        .post(
-            "/api/orders",
-            json!({"items": [{"item_id": server.item_id(PORK), "quantity": 1}],
-                "idempotency_key": "k", "session": table["code"]}),
-        )
-        .await;
-    assert_eq!(r.error(422), "invalid_input");
     dump.assert_same(&server.dump().await, "another shop's requests");
 
     // Its lists show only its own.
@@ -204,7 +230,29 @@ async fn a_shopkeeper_cannot_touch_another_shops_things() {
             .all(|i| i["shop_id"] == dumplings)
     );
     assert_eq!(menu["ingredients"], json!([]));
+    // Only its own option group (the demo's spice level), none of the tea's.
+    let groups = other.get("/api/shop/option-groups").await.expect(200);
+    let names: Vec<&str> = groups
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter_map(|g| g["name"].as_str())
+        .collect();
+    assert_eq!(names, vec!["Spice level"], "{groups}");
     assert_eq!(tea.shop_orders().await.len(), 1);
+    // A guest at the tea table cannot order dumplings into it: the
+    // dumplings are a plain order, the table stays the tea shop's.
+    let mut guest = server.guest();
+    let placed = guest
+        .post(
+            "/api/orders",
+            json!({"items": [{"item_id": server.item_id(PORK), "quantity": 1}],
+                "idempotency_key": "test-checkout-table", "session": table["code"]}),
+        )
+        .await
+        .expect(201);
+    let view = guest.view(&placed["orders"][0]).await;
+    assert_eq!(view["table_id"], Value::Null, "{view}");
     server.stop().await;
 }
 
@@ -277,7 +325,7 @@ async fn cross_site_posts_are_refused_and_write_nothing() {
     let orange = server.item_id(ORANGE);
     let mut keeper = server.login(JUICE).await;
     let mut guest = server.guest();
-    let order = json!({"items": [{"item_id": orange, "quantity": 1}], "idempotency_key": "csrf"});
+    let order = json!({"items": [{"item_id": orange, "quantity": 1}], "idempotency_key": "test-checkout-csrf"});
     let body = serde_json::to_vec(&order).expect("json");
     let host = server.base.trim_start_matches("http://").to_owned();
     let other_port = format!("http://127.0.0.1:{}", server.port() + 1);
@@ -336,8 +384,16 @@ async fn cross_site_posts_are_refused_and_write_nothing() {
     ] {
         let headers = [("content-type", "application/json"), (name, value)];
         let mut fresh = server.guest();
+        // A checkout of its own (the same key and body would be a replay).
+        let own = json!({"items": [{"item_id": orange, "quantity": 1}],
+            "idempotency_key": format!("test-checkout-csrf-{name}")});
         let r = fresh
-            .raw("POST", "/api/orders", &headers, Some(body.clone()))
+            .raw(
+                "POST",
+                "/api/orders",
+                &headers,
+                Some(own.to_string().into_bytes()),
+            )
             .await;
         assert_eq!(r.status, 201, "{name}: {value}: {}", r.body);
     }
@@ -392,5 +448,47 @@ async fn login_attempts_are_limited_per_address() {
         reqwest::Client::builder().local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)));
     let mut b = Client::with_http(&server.base, elsewhere);
     b.login(TEA, PASSWORD).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shops_never_get_a_guests_status_link() {
+    let server = TestServer::start().await;
+    let mut guest = server.guest();
+    let placed = guest
+        .place(&[(server.item_id(CLASSIC), 1)], "token-hidden")
+        .await;
+    let token = placed["token"]
+        .as_str()
+        .expect("the guest gets its token")
+        .to_owned();
+    let id = placed["id"].clone();
+    let mut tea = server.login(TEA).await;
+    let table = tea
+        .post("/api/shop/tables", json!({"label": "Table 9"}))
+        .await
+        .expect(201);
+    // Every view the shop has of the order: the list, the order, a table's.
+    let views = [
+        tea.get("/api/shop/orders?open=false&limit=500")
+            .await
+            .expect(200),
+        tea.get(&format!("/api/shop/tables/{}/orders", table["id"]))
+            .await
+            .expect(200),
+    ];
+    for v in &views {
+        let text = v.to_string();
+        assert!(!text.contains(&token), "the guest's token leaked: {text}");
+        assert!(!text.contains("\"token\""), "{text}");
+    }
+    assert!(
+        views[0]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|o| o["id"] == id),
+        "the shop still sees its order"
+    );
     server.stop().await;
 }

@@ -82,6 +82,15 @@ async fn cancelling_returns_counted_stock_once() {
             .contains("the steamer broke"),
         "{last}"
     );
+    let call = guest.view(&order).await["call"].clone();
+    let called = format!("Order {} (pickup code ", call.as_str().expect("call"));
+    assert!(
+        last["message"]
+            .as_str()
+            .expect("message")
+            .starts_with(&called),
+        "called as on the board: {last}"
+    );
     server.stop().await;
 }
 

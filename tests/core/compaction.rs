@@ -42,7 +42,11 @@ async fn compaction_waits_for_a_quiet_venue_and_shrinks_the_file() {
                         tx,
                         Checkout {
                             guest: Token::random().expect("random"),
-                            lines: vec![CheckoutLine { item, quantity: 1 }],
+                            lines: vec![CheckoutLine {
+                                item,
+                                quantity: 1,
+                                options: vec![],
+                            }],
                             idempotency_key: format!("compaction-test-{b:04}-{k:04}"),
                             note: "no ice, please, and a straw".into(),
                             pickup_name: "Sam".into(),

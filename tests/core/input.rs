@@ -31,9 +31,12 @@ async fn malformed_checkouts_are_refused_and_write_nothing() {
     let mut guest = server.guest();
 
     let line = |quantity: &str| {
-        format!(r#"{{"items":[{{"item_id":{pork},"quantity":{quantity}}}],"idempotency_key":"k"}}"#)
+        format!(
+            r#"{{"items":[{{"item_id":{pork},"quantity":{quantity}}}],"idempotency_key":"test-checkout-key"}}"#
+        )
     };
-    let order = |items: Value| json!({"items": items, "idempotency_key": "k"}).to_string();
+    let order =
+        |items: Value| json!({"items": items, "idempotency_key": "test-checkout-key"}).to_string();
     let many: Vec<Value> = (0..51)
         .map(|i| json!({"item_id": pork, "quantity": 1 + i % 2}))
         .collect();
@@ -63,7 +66,7 @@ async fn malformed_checkouts_are_refused_and_write_nothing() {
         ),
         (
             "unknown top-level field",
-            json!({"items": [{"item_id": pork, "quantity": 1}], "idempotency_key": "k", "total_cents": 1}).to_string(),
+            json!({"items": [{"item_id": pork, "quantity": 1}], "idempotency_key": "test-checkout-key", "total_cents": 1}).to_string(),
             "invalid_body",
         ),
         (
@@ -77,18 +80,23 @@ async fn malformed_checkouts_are_refused_and_write_nothing() {
             "invalid_input",
         ),
         (
+            "guessable idempotency key of 15 characters",
+            json!({"items": [{"item_id": pork, "quantity": 1}], "idempotency_key": "k".repeat(15)}).to_string(),
+            "invalid_input",
+        ),
+        (
             "idempotency key of 101 characters",
-            json!({"items": [{"item_id": pork, "quantity": 1}], "idempotency_key": "k".repeat(101)}).to_string(),
+            json!({"items": [{"item_id": pork, "quantity": 1}], "idempotency_key": "test-checkout-key".repeat(101)}).to_string(),
             "invalid_input",
         ),
         (
             "unknown payment method",
-            json!({"items": [{"item_id": pork, "quantity": 1}], "idempotency_key": "k", "payment_method": "gold"}).to_string(),
+            json!({"items": [{"item_id": pork, "quantity": 1}], "idempotency_key": "test-checkout-key", "payment_method": "gold"}).to_string(),
             "invalid_body",
         ),
         (
             "unknown table code",
-            json!({"items": [{"item_id": pork, "quantity": 1}], "idempotency_key": "k", "session": "nope"}).to_string(),
+            json!({"items": [{"item_id": pork, "quantity": 1}], "idempotency_key": "test-checkout-key", "session": "nope"}).to_string(),
             "invalid_input",
         ),
     ];
@@ -126,12 +134,12 @@ async fn malformed_checkouts_are_refused_and_write_nothing() {
         "no type"
     );
     let oversized = format!(
-        r#"{{"items":[{{"item_id":{pork},"quantity":1}}],"idempotency_key":"k","note":"{}"}}"#,
+        r#"{{"items":[{{"item_id":{pork},"quantity":1}}],"idempotency_key":"test-checkout-key","note":"{}"}}"#,
         "x".repeat(65 * 1024)
     );
     let (status, code) = checkout(&mut guest, oversized.as_bytes(), Some("application/json")).await;
     assert_eq!((status, code.as_str()), (413, "body_too_large"));
-    let long_note = json!({"items": [{"item_id": pork, "quantity": 1}], "idempotency_key": "k", "note": "x".repeat(501)});
+    let long_note = json!({"items": [{"item_id": pork, "quantity": 1}], "idempotency_key": "test-checkout-key", "note": "x".repeat(501)});
     let r = guest.post("/api/orders", long_note).await;
     assert_eq!(r.error(422), "invalid_input", "a note has a length limit");
 

@@ -7,13 +7,23 @@
 //! - `orders`: idempotent placement; the stage machine, allowed and refused;
 //!   stage events.
 //! - `cancel`: cancelling returns stock once; reasons; auto-cancel.
+//! - `options`: item options: stock of options under a rush (counted and
+//!   through ingredients the drink shares), every refused choice, totals,
+//!   merging, orders keeping options as ordered.
 //! - `input`: malformed checkouts and shops that refuse orders write nothing.
+//! - `kitchen`: undo, recall, not collected, cancelling a prepared order.
 //! - `access`: roles, other shops, other devices, CSRF, login rate limits.
+//! - `pickup`: wait estimates, the called identifier on phone and board.
 //! - `shops`: registration and approval, the OpenAPI document, a newer
 //!   schema refused.
+//! - `staff`: staff logins added and removed by the owner; the operator's
+//!   password reset.
 //! - `daemon`: SIGKILL mid-rush; the command line beside the daemon.
 //! - `storage`: a full disk (tmpfs): the floor refuses new orders only;
 //!   the store re-opens itself after a failed write; retention.
+//! - `printer`: tickets at a TCP or FIFO printer, waiting across a SIGKILL;
+//!   reprints; payment QR on the guest's order; voided payments.
+//! - `report`: the report of a day or range as CSV.
 //! - `support`, `client`: the harness.
 
 mod access;
@@ -22,9 +32,15 @@ mod client;
 mod compaction;
 mod daemon;
 mod input;
+mod kitchen;
+mod options;
 mod orders;
+mod pickup;
+mod printer;
+mod report;
 mod retention;
 mod shops;
+mod staff;
 mod stock;
 mod storage;
 mod support;

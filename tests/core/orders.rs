@@ -47,11 +47,62 @@ async fn a_retried_checkout_returns_the_same_orders() {
     assert_eq!(r.error(409), "conflict", "a changed quantity too");
     dump.assert_same(&server.dump().await, "a reused key");
 
-    // Keys are per device: another guest's "retry-me" is their own order.
+    // A retry whose first answer (and so its device cookie) was lost comes
+    // from a new device: the key and body still name the same checkout.
+    let mut lost = server.guest();
+    let again = lost.order(&lines, "retry-me").await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.body, first.body, "the same orders");
+    assert_eq!(server.stock_left(PORK).await, before - 2);
+    dump.assert_same(&server.dump().await, "a replay from another device");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_retry_after_a_lost_response_without_a_cookie_orders_once() {
+    let server = TestServer::start().await;
+    let pork = server.item_id(PORK);
+    let before = server.stock_left(PORK).await;
+    let body = serde_json::json!({
+        "items": [{"item_id": pork, "quantity": 2}],
+        "idempotency_key": "3f2b9c1e-lost-response-retry",
+    });
+    // Two clients that never send a cookie: the first answer is "lost".
+    let mut first = server.guest();
+    let a = first.post("/api/orders", body.clone()).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let dump = server.dump().await;
+    let mut retry = server.guest();
+    let b = retry.post("/api/orders", body.clone()).await;
+    assert_eq!(b.status, 201, "{}", b.body);
+    assert_eq!(b.header("idempotent-replayed"), Some("true"));
+    assert_eq!(b.body, a.body, "the same orders, not a second set");
+    assert_eq!(
+        server.stock_left(PORK).await,
+        before - 2,
+        "stock taken once"
+    );
+    dump.assert_same(&server.dump().await, "the retry");
+
+    // The key stays bound to its body, and short keys are refused.
     let mut other = server.guest();
-    let theirs = other.order(&lines, "retry-me").await.expect(201);
-    assert_ne!(theirs["orders"][0]["id"], first.body["orders"][0]["id"]);
-    assert_eq!(server.stock_left(PORK).await, before - 4);
+    let changed = serde_json::json!({
+        "items": [{"item_id": pork, "quantity": 3}],
+        "idempotency_key": "3f2b9c1e-lost-response-retry",
+    });
+    assert_eq!(
+        other.post("/api/orders", changed).await.error(409),
+        "conflict"
+    );
+    let short = serde_json::json!({
+        "items": [{"item_id": pork, "quantity": 1}],
+        "idempotency_key": "guessable",
+    });
+    let r = other.post("/api/orders", short).await;
+    assert_eq!(r.error(422), "invalid_input");
+    assert!(r.message().contains("16"), "{}", r.body);
+    dump.assert_same(&server.dump().await, "refusals");
     server.stop().await;
 }
 
@@ -111,7 +162,7 @@ async fn a_retry_after_the_item_sold_out_is_still_a_replay() {
 }
 
 /// The stages, and the shop's steps from `placed` to reach each.
-const PATHS: [(&str, &[&str]); 6] = [
+const PATHS: [(&str, &[&str]); 7] = [
     ("placed", &[]),
     ("accepted", &["accepted"]),
     ("preparing", &["accepted", "preparing"]),
@@ -121,16 +172,25 @@ const PATHS: [(&str, &[&str]); 6] = [
         &["accepted", "preparing", "ready", "completed"],
     ),
     ("cancelled", &["cancelled"]),
+    (
+        "not_collected",
+        &["accepted", "preparing", "ready", "not_collected"],
+    ),
 ];
 
 /// What the shop may do (src/domain/order.rs, `check_transition`).
-const SHOP_MAY: [(&str, &str); 6] = [
+const SHOP_MAY: [(&str, &str); 11] = [
     ("placed", "accepted"),
     ("placed", "cancelled"),
     ("accepted", "preparing"),
     ("accepted", "cancelled"),
     ("preparing", "ready"),
+    ("preparing", "cancelled"),
     ("ready", "completed"),
+    ("ready", "cancelled"),
+    ("ready", "not_collected"),
+    ("completed", "ready"),
+    ("not_collected", "ready"),
 ];
 
 /// A new order of one pork portion, moved by the shop to `stage`.
@@ -191,14 +251,17 @@ async fn the_shop_may_make_exactly_the_allowed_stage_changes() {
     // Not a stage at all.
     let r = keeper.set_status(&orders[0], "eaten").await;
     assert_eq!(r.error(422), "invalid_input");
-    // Stock follows: only the orders that ended cancelled gave theirs back
-    // (a refused cancel of a prepared order returned nothing).
+    // Stock follows: only the orders cancelled before they were being made
+    // gave theirs back (a prepared order's food does not go back unless the
+    // shop says so).
     let all = keeper.shop_orders().await;
-    assert_eq!(all.len(), 36);
+    assert_eq!(all.len(), 49);
     let cancelled = all.iter().filter(|o| o["status"] == "cancelled").count() as u64;
-    // Reached as a stage (6 orders) or by an allowed cancel (placed, accepted).
-    assert_eq!(cancelled, 8);
-    assert_eq!(server.stock_left(PORK).await, 500 - (36 - cancelled));
+    // Reached as a stage (7 orders) or by an allowed cancel (placed,
+    // accepted, preparing, ready).
+    assert_eq!(cancelled, 11);
+    let restocked = 7 + 2;
+    assert_eq!(server.stock_left(PORK).await, 500 - (49 - restocked));
     server.stop().await;
 }
 
@@ -229,7 +292,7 @@ async fn the_guest_cancels_only_while_placed() {
         }
     }
     // Two orders ended cancelled (by the guest, and the one cancelled by the shop).
-    assert_eq!(server.stock_left(PORK).await, start - 4);
+    assert_eq!(server.stock_left(PORK).await, start - 5);
     server.stop().await;
 }
 
@@ -318,7 +381,10 @@ async fn guests_order_into_a_table_until_it_closes() {
         json!({"items": [{"item_id": orange, "quantity": 1}], "idempotency_key": key,
             "session": code})
     };
-    let placed = guest.post("/api/orders", at_table("t1")).await.expect(201);
+    let placed = guest
+        .post("/api/orders", at_table("test-checkout-t1"))
+        .await
+        .expect(201);
     let id = placed["orders"][0]["id"].clone();
     let listed = keeper
         .get(&format!("/api/shop/tables/{}/orders", table["id"]))
@@ -346,10 +412,12 @@ async fn guests_order_into_a_table_until_it_closes() {
         .await;
     assert_eq!(r.error(409), "conflict", "closed once");
     let dump = server.dump().await;
-    let r = guest.post("/api/orders", at_table("t2")).await;
+    let r = guest
+        .post("/api/orders", at_table("test-checkout-t2"))
+        .await;
     assert_eq!(r.error(409), "conflict");
     assert!(r.message().contains("Table 2 is closed"), "{}", r.body);
-    let unknown = json!({"items": [{"item_id": orange, "quantity": 1}], "idempotency_key": "t3",
+    let unknown = json!({"items": [{"item_id": orange, "quantity": 1}], "idempotency_key": "test-checkout-t3",
         "session": "0".repeat(32)});
     assert_eq!(
         guest.post("/api/orders", unknown).await.error(404),

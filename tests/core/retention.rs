@@ -73,8 +73,9 @@ async fn after_the_retention_details_go_and_totals_stay() {
     server
         .store()
         .write(|tx| {
-            wifi::seen(tx, "02:00:00:00:00:01", Some("192.0.2.10"), Some("phone"))?;
-            wifi::deauthorize(tx, "02:00:00:00:00:01", true)
+            let mac: queueless::domain::mac::Mac = "02:00:00:00:00:01".parse().expect("a MAC");
+            wifi::seen(tx, mac, Some([192, 0, 2, 10].into()), Some("phone"))?;
+            wifi::deauthorize(tx, mac, true)
         })
         .await
         .expect("a Wi-Fi session");

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{ADMIN, Client, PATIENCE, TestServer, cli, find};
+use crate::support::{ADMIN, Client, DUMPLINGS, PATIENCE, TEA_SHOP, TestServer, cli, find};
 
 async fn register(guest: &mut Client, shop: &str, email: &str) -> Value {
     let body = json!({"shop_name": shop, "location": "Stall 20", "contact": "+1 555 0120",
@@ -66,13 +66,10 @@ async fn a_registered_shop_takes_orders_only_once_approved() {
         .expect(201);
     let taco = item["id"].as_u64().expect("id");
     let dump = server.dump().await;
+    // To guests a pending shop's item is as unknown as no item.
     let r = guest.order(&[(taco, 1)], "too-early").await;
-    assert_eq!(r.error(409), "shop_not_accepting");
-    assert!(
-        r.message().contains("not open for orders yet"),
-        "{}",
-        r.body
-    );
+    assert_eq!(r.error(404), "not_found");
+    assert!(r.message().contains("menu may have changed"), "{}", r.body);
     dump.assert_same(&server.dump().await, "an order to a pending shop");
     let r = keeper
         .post(&format!("/api/admin/shops/{shop}/approve"), json!({}))
@@ -108,7 +105,7 @@ async fn a_registered_shop_takes_orders_only_once_approved() {
         .expect(200);
     assert!(!listed(&guest.get("/api/shops").await.expect(200), &shop));
     let r = guest.order(&[(taco, 1)], "after-reject").await;
-    assert_eq!(r.error(409), "shop_not_accepting");
+    assert_eq!(r.error(404), "not_found");
     let r = admin
         .send("POST", "/api/admin/shops/999/approve", None)
         .await;
@@ -246,4 +243,100 @@ impl Drop for ChildGuard {
             let _ = self.0.wait();
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_shop_can_take_another_shops_name() {
+    let server = TestServer::start().await;
+    let tea = server.shop_id(TEA_SHOP);
+    let dump = server.dump().await;
+
+    // Registration: the same name however it is typed is taken.
+    let mut newcomer = server.guest();
+    for name in [
+        "Bubble Lab",
+        "bubble  LAB",
+        "\u{ff22}\u{ff55}\u{ff42}\u{ff42}\u{ff4c}\u{ff45} Lab",
+    ] {
+        let body = json!({"shop_name": name, "location": "Stall 30", "contact": "",
+            "name": "Mallory", "email": "mallory@tea.example", "password": "a long password"});
+        let r = newcomer.post("/api/shops/register", body).await;
+        assert_eq!(r.error(409), "conflict", "{name:?}");
+        assert!(r.message().contains("Bubble Lab"), "{}", r.body);
+    }
+    dump.assert_same(&server.dump().await, "refused registrations");
+
+    // An approved shop cannot rename itself to another's name, nor to any
+    // other name (the operator approved it under its own): only case and
+    // spacing may change.
+    let mut keeper = server.login(DUMPLINGS).await;
+    let dump = server.dump().await;
+    for name in ["Bubble Lab", "Dumpling Palace"] {
+        let r = keeper
+            .send("PATCH", "/api/shop", Some(json!({"name": name})))
+            .await;
+        assert_eq!(r.error(409), "conflict", "{name:?}");
+    }
+    dump.assert_same(&server.dump().await, "refused renames");
+    let own = keeper
+        .send(
+            "PATCH",
+            "/api/shop",
+            Some(json!({"name": "DUMPLING house"})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(own["name"], "DUMPLING house");
+
+    // The operator renames, and the name must be free there too.
+    let mut admin = server.login(ADMIN).await;
+    let r = admin
+        .send(
+            "PATCH",
+            &format!("/api/admin/shops/{tea}"),
+            Some(json!({"name": "dumpling HOUSE"})),
+        )
+        .await;
+    assert_eq!(r.error(409), "conflict");
+    let renamed = admin
+        .send(
+            "PATCH",
+            &format!("/api/admin/shops/{tea}"),
+            Some(json!({"name": "Bubble Lab Express"})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(renamed["name"], "Bubble Lab Express");
+    let r = keeper
+        .send(
+            "PATCH",
+            &format!("/api/admin/shops/{tea}"),
+            Some(json!({"name": "Mine now"})),
+        )
+        .await;
+    assert_eq!(
+        r.error(403),
+        "forbidden",
+        "shopkeepers cannot use the operator's rename"
+    );
+
+    // A pending shop may still fix its name, but not to a taken one.
+    let reg = register(&mut newcomer, "Taco Stand", "sam@tacos.example").await;
+    assert_eq!(reg["approval"], "pending");
+    let mut sam = server.guest();
+    sam.login("sam@tacos.example", "tacos al pastor").await;
+    let r = sam
+        .send("PATCH", "/api/shop", Some(json!({"name": "Fresh press"})))
+        .await;
+    assert_eq!(r.error(409), "conflict");
+    let fixed = sam
+        .send(
+            "PATCH",
+            "/api/shop",
+            Some(json!({"name": "Taco Stand of Sam"})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(fixed["name"], "Taco Stand of Sam");
+    server.stop().await;
 }

@@ -88,13 +88,24 @@ pub struct Net {
     pub dir: tempfile::TempDir,
     /// More guests made by [`Net::add_guests`].
     pub guests: Vec<String>,
+    /// `--portal-host` for the daemon (the router's guest address unless
+    /// a test names the portal).
+    pub portal_host: String,
     children: Vec<Child>,
     daemon: Option<Child>,
 }
 
 impl Net {
-    /// Builds the namespaces, links and servers (not queueless).
+    /// Builds the namespaces, links and servers (not queueless); the DHCP
+    /// server announces no captive-portal API, as the OpenWrt package
+    /// configures it without a certificate phones trust.
     pub fn new() -> Net {
+        Net::announcing(None)
+    }
+
+    /// Like [`Net::new`], with DHCP option 114 (the RFC 8908 API's URL)
+    /// when given. `portal.test` resolves to the router for guests.
+    pub fn announcing(option_114: Option<&str>) -> Net {
         let id = format!(
             "{}{}",
             std::process::id() % 100_000,
@@ -114,6 +125,7 @@ impl Net {
             other_mac: "02:00:00:0c:11:02".into(),
             dir,
             guests: Vec::new(),
+            portal_host: ROUTER_GUEST.to_owned(),
             children: Vec::new(),
             daemon: None,
         };
@@ -169,7 +181,8 @@ impl Net {
             .expect("resolv.conf");
         }
 
-        let dnsmasq = Command::new("ip")
+        let mut dnsmasq = Command::new("ip");
+        dnsmasq
             .args([
                 "netns",
                 "exec",
@@ -182,14 +195,9 @@ impl Net {
                 "--bind-interfaces",
                 "--except-interface=lo",
                 "--no-ping",
-                &format!(
-                    "--dhcp-option-force=114,https://{ROUTER_GUEST}:{HTTPS_PORT}/api/captive-portal"
-                ),
                 "--dhcp-range=198.51.100.100,198.51.100.150,1h",
                 &format!("--address=/upstream.test/{UPSTREAM}"),
-                &format!(
-                    "--dhcp-option-force=114,https://{ROUTER_GUEST}:{HTTPS_PORT}/api/captive-portal"
-                ),
+                &format!("--address=/portal.test/{ROUTER_GUEST}"),
                 &format!(
                     "--dhcp-leasefile={}",
                     net.dir.path().join("leases").display()
@@ -199,10 +207,10 @@ impl Net {
                     net.dir.path().join("dnsmasq.pid").display()
                 ),
             ])
+            .args(option_114.map(|url| format!("--dhcp-option-force=114,{url}")))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("dnsmasq starts");
+            .stderr(Stdio::null());
+        let dnsmasq = dnsmasq.spawn().expect("dnsmasq starts");
         net.children.push(dnsmasq);
 
         let (cert, key) = net.upstream_cert();
@@ -256,6 +264,41 @@ impl Net {
         made
     }
 
+    /// Gives the router, the upstream host and a new guest IPv6 (the guest
+    /// network 2001:db8:1::/64, upstream 2001:db8:2::2) and returns the
+    /// guest's namespace: it has IPv6 only (address 2001:db8:1::30, MAC
+    /// 02:00:00:0c:16:01). Call it before starting queueless, which reads
+    /// the guest network's prefixes at start.
+    pub fn add_v6_only_guest(&mut self) -> String {
+        let (r, u) = (self.router.clone(), self.upstream.clone());
+        ip(&r, "-6 addr add 2001:db8:1::1/64 dev guest0 nodad");
+        ip(&r, "-6 addr add 2001:db8:2::1/64 dev up0 nodad");
+        ip(&u, "-6 addr add 2001:db8:2::2/64 dev u0 nodad");
+        ip(&u, "-6 route add default via 2001:db8:2::1");
+        run(&[
+            "ip",
+            "netns",
+            "exec",
+            &r,
+            "sysctl",
+            "-qw",
+            "net.ipv6.conf.all.forwarding=1",
+        ]);
+        let ns = format!("{}-v6", self.client);
+        run(&["ip", "netns", "add", &ns]);
+        self.guests.push(ns.clone());
+        ip(&ns, "link set lo up");
+        ip(
+            &ns,
+            &format!("link add c0 address 02:00:00:0c:16:01 type veth peer name gv6 netns {r}"),
+        );
+        ip(&r, "link set gv6 master guest0 up");
+        ip(&ns, "-6 addr add 2001:db8:1::30/64 dev c0 nodad");
+        ip(&ns, "link set c0 up");
+        ip(&ns, "-6 route add default via 2001:db8:1::1");
+        ns
+    }
+
     /// The daemon's process id, while it runs.
     pub fn daemon_pid(&self) -> Option<u32> {
         self.daemon.as_ref().map(Child::id)
@@ -276,8 +319,14 @@ impl Net {
     }
 
     /// Starts `queueless serve` in the router with the gateway on `guest0`
-    /// and waits until the portal answers.
+    /// and waits until the portal answers. It listens on `[::]` (IPv4 too)
+    /// as the OpenWrt package starts it.
     pub fn start_queueless(&mut self, extra: &[&str]) {
+        self.start_queueless_with(extra, &[]);
+    }
+
+    /// Like [`Net::start_queueless`], with more environment variables.
+    pub fn start_queueless_with(&mut self, extra: &[&str], env: &[(&str, String)]) {
         let bin = env!("CARGO_BIN_EXE_queueless");
         let data = self.data_dir();
         let mut cmd = Command::new("ip");
@@ -287,18 +336,19 @@ impl Net {
                 "serve",
                 "--demo",
                 "--http",
-                &format!("0.0.0.0:{HTTP_PORT}"),
+                &format!("[::]:{HTTP_PORT}"),
                 "--https",
-                &format!("0.0.0.0:{HTTPS_PORT}"),
+                &format!("[::]:{HTTPS_PORT}"),
                 "--guest-interface",
                 "guest0",
                 "--portal-host",
-                ROUTER_GUEST,
+                &self.portal_host,
             ])
             .args(extra)
             .env("QUEUELESS_LOG", "info")
             // As systemd/queueless.service runs it.
             .env("MALLOC_MMAP_THRESHOLD_", "262144")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::from(
                 std::fs::File::create(self.dir.path().join("queueless.log")).expect("log file"),

@@ -2,6 +2,7 @@
 URLs of Android, Apple, Windows and Firefox over HTTP, and one HTTPS page.
 Usage: upstream.py CERT KEY (listens on 0.0.0.0:80 and :443)."""
 import http.server
+import socket
 import ssl
 import sys
 import threading
@@ -30,9 +31,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class DualStack(http.server.ThreadingHTTPServer):
+    """IPv6 and IPv4 on one socket (IPv4 peers as mapped addresses)."""
+
+    address_family = socket.AF_INET6
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+
+
 def main():
-    plain = http.server.ThreadingHTTPServer(("0.0.0.0", 80), Handler)
-    secure = http.server.ThreadingHTTPServer(("0.0.0.0", 443), Handler)
+    plain = DualStack(("::", 80), Handler)
+    secure = DualStack(("::", 443), Handler)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(sys.argv[1], sys.argv[2])
     secure.socket = ctx.wrap_socket(secure.socket, server_side=True)

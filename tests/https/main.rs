@@ -8,6 +8,7 @@
 //! certificate is valid for the name asked for.
 
 mod certificates;
+mod cookies;
 mod daemon;
 mod redirect;
 mod streams;

@@ -1,9 +1,22 @@
-//! Plain HTTP with HTTPS on: `302` to the HTTPS portal for every request,
-//! answered from memory; the `Host` header is never reflected.
+//! Plain HTTP with HTTPS on. With the operator's certificate: `302` to the
+//! HTTPS portal for every request, answered from memory; the `Host` header
+//! is never reflected. With the self-signed one: guests stay on plain HTTP
+//! and only staff paths go to HTTPS.
+
+use std::path::Path;
 
 use queueless::app;
+use queueless::config::Config;
 
-use crate::{config, get, plain};
+use crate::{config, get, plain, write_pair};
+
+/// Settings with a configured certificate (one phones would trust).
+fn trusted(dir: &Path) -> Config {
+    let mut c = config(dir);
+    let (cert, key) = write_pair(dir, &["localhost", "127.0.0.1"]);
+    c.tls = Some((cert, key));
+    c
+}
 
 /// A request with any method, path and `Host`.
 fn request(method: &str, path: &str, host: &str) -> String {
@@ -21,7 +34,7 @@ fn assert_redirect(reply: &crate::Reply, want: &str, what: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_http_redirects_every_request_to_https() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let running = app::start(config(dir.path())).await.expect("starts");
+    let running = app::start(trusted(dir.path())).await.expect("starts");
     let http = running.http_addr;
     let port = running.https_addr.expect("https").port();
     let own = format!("127.0.0.1:{}", http.port());
@@ -61,7 +74,7 @@ async fn plain_http_redirects_every_request_to_https() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn foreign_and_malicious_hosts_are_never_reflected() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let running = app::start(config(dir.path())).await.expect("starts");
+    let running = app::start(trusted(dir.path())).await.expect("starts");
     let http = running.http_addr;
     let front = format!(
         "https://127.0.0.1:{}/",
@@ -99,7 +112,7 @@ async fn foreign_and_malicious_hosts_are_never_reflected() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn portal_host_is_the_redirect_target() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut c = config(dir.path());
+    let mut c = trusted(dir.path());
     c.portal_host = Some("order.venue.example".into());
     let running = app::start(c).await.expect("starts");
     let http = running.http_addr;
@@ -116,6 +129,38 @@ async fn portal_host_is_the_redirect_target() {
     ] {
         let reply = plain(http, &get(path, host)).await;
         assert_redirect(&reply, &format!("{portal}{want}"), host);
+    }
+    running.shutdown().await.expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_self_signed_certificate_guests_stay_on_plain_http() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let running = app::start(config(dir.path())).await.expect("starts");
+    let http = running.http_addr;
+    let port = running.https_addr.expect("https").port();
+    let own = format!("127.0.0.1:{}", http.port());
+    // A probe: to the portal's front page over plain HTTP.
+    let reply = plain(http, &get("/generate_204", "connectivitycheck.gstatic.com")).await;
+    assert_redirect(&reply, &format!("http://{own}/"), "probe");
+    // A guest's page is served here; its cookie loses Secure.
+    let reply = plain(http, &get("/", &own)).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let cookie = reply.header("set-cookie").expect("a cookie");
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    assert_eq!(reply.header("strict-transport-security"), None);
+    let reply = plain(http, &get("/api/shops", &own)).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    // Staff pages stay on HTTPS.
+    for path in [
+        "/staff/login",
+        "/shop",
+        "/admin",
+        "/api/auth/me",
+        "/api/shop/orders",
+    ] {
+        let reply = plain(http, &get(path, &own)).await;
+        assert_redirect(&reply, &format!("https://127.0.0.1:{port}{path}"), path);
     }
     running.shutdown().await.expect("stops");
 }

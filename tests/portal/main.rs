@@ -1,7 +1,14 @@
 //! The portal as people use it: guest, shopkeeper and pickup pages driven in
-//! real headless Chromium, and the live event streams read over HTTP.
+//! real headless Chromium (alerts with the browser's own autoplay rule, the
+//! pickup board at TV sizes), and the live event streams read over HTTP.
 
+mod alerts;
+mod attacks;
+mod board;
 mod browser;
+mod guests;
+mod kitchen;
+mod options;
 mod sse;
 mod staff;
 mod support;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{Api, Server};
+use crate::support::{Api, Server, advance, place};
 
 /// One parsed Server-Sent Event.
 #[derive(Debug)]
@@ -74,33 +74,6 @@ impl Stream {
     }
 }
 
-async fn place(guest: &mut Api, item: u64, key: &str) -> (u64, String) {
-    let (status, body) = guest
-        .send(
-            "POST",
-            "/api/orders",
-            Some(json!({"items": [{"item_id": item, "quantity": 1}], "idempotency_key": key})),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    let o = &body["orders"][0];
-    (
-        o["id"].as_u64().expect("id"),
-        o["token"].as_str().expect("token").to_owned(),
-    )
-}
-
-async fn advance(keeper: &mut Api, id: u64, status: &str) {
-    let (code, body) = keeper
-        .send(
-            "POST",
-            &format!("/api/shop/orders/{id}/status"),
-            Some(json!({"status": status})),
-        )
-        .await;
-    assert_eq!(code, 200, "{status}: {body}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconnect_with_last_event_id_replays_exactly_the_missed_events() {
     let server = Server::start().await;
@@ -152,6 +125,66 @@ async fn reconnect_with_last_event_id_replays_exactly_the_missed_events() {
         assert!(ids[0] > seen);
         assert!(got.iter().all(|e| e.data["order_id"] == id));
     }
+}
+
+impl Stream {
+    /// Whether the server ends the stream within `wait` (events and
+    /// keep-alives before the end are skipped).
+    async fn ends(&mut self, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.resp.chunk()).await {
+                Err(_) => return false,
+                Ok(Ok(None)) | Ok(Err(_)) => return true,
+                Ok(Ok(Some(_))) => {}
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_and_a_password_reset_end_the_logins_streams() {
+    let server = Server::start().await;
+    let wait = Duration::from_secs(5);
+    // Two logins of one shopkeeper (a tablet and a laptop), each with a stream.
+    let mut tablet = Api::new(&server);
+    tablet.login("dumplings@demo.queueless").await;
+    let mut laptop = Api::new(&server);
+    laptop.login("dumplings@demo.queueless").await;
+    let mut on_tablet = Stream::open(&server, "/events/shop", &tablet.cookies(), None).await;
+    let mut on_laptop = Stream::open(&server, "/events/shop", &laptop.cookies(), None).await;
+
+    // Logging out on the tablet ends the tablet's stream only.
+    let (code, _) = tablet.send("POST", "/api/auth/logout", None).await;
+    assert_eq!(code, 204);
+    assert!(on_tablet.ends(wait).await, "the logged-out stream ends");
+    let mut guest = Api::new(&server);
+    let (id, _) = place(&mut guest, 5, "after-logout").await;
+    let e = on_laptop
+        .next(wait)
+        .await
+        .expect("the other login still hears orders");
+    assert_eq!((e.event.as_str(), e.data.clone()), ("placed", json!(id)));
+
+    // The operator resets the shopkeeper's password: every login of theirs
+    // ends, and so do their streams.
+    let (_, me) = laptop.send("GET", "/api/auth/me", None).await;
+    let mut admin = Api::new(&server);
+    admin.login("admin@demo.queueless").await;
+    let (code, body) = admin
+        .send(
+            "POST",
+            &format!("/api/admin/users/{}/password-reset", me["user_id"]),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    assert!(
+        on_laptop.ends(wait).await,
+        "the reset ends the laptop's stream"
+    );
+    let (code, _) = laptop.send("GET", "/api/shop", None).await;
+    assert_eq!(code, 401);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -230,7 +263,10 @@ async fn the_pickup_board_follows_stages_and_never_shows_codes() {
     let mut board = Stream::open(&server, "/events/board?shop=3", "", None).await;
     let wait = Duration::from_secs(5);
     let first = board.next(wait).await.expect("the board as it is");
-    assert_eq!(first.data, json!({"preparing": [], "ready": []}));
+    assert_eq!(
+        (&first.data["preparing"], &first.data["ready"]),
+        (&json!([]), &json!([]))
+    );
     let (id, token) = place(&mut guest, 9, "board").await;
     let (_, view) = guest
         .send("GET", &format!("/api/orders/{token}"), None)
@@ -247,7 +283,7 @@ async fn the_pickup_board_follows_stages_and_never_shows_codes() {
         while e.data[column].as_array().is_none_or(|l| l.is_empty()) {
             e = board.next(wait).await.expect("board update");
         }
-        assert_eq!(e.data[column][0]["number"], view["number"]);
+        assert_eq!(e.data[column][0]["call"], view["call"], "as on the phone");
         assert!(
             !e.data.to_string().contains(&code),
             "no pickup code on a public screen"

@@ -64,7 +64,7 @@ async fn forms_need_the_token_and_shops_stay_apart() {
         .send(
             "POST",
             "/api/orders",
-            Some(json!({"items": [{"item_id": 5, "quantity": 1}], "idempotency_key": "k"})),
+            Some(json!({"items": [{"item_id": 5, "quantity": 1}], "idempotency_key": "test-checkout-key"})),
         )
         .await;
     assert_eq!(status, 201, "{body}");
@@ -311,4 +311,51 @@ async fn a_recipe_is_edited_on_the_item_page() {
     let (_, still, _) = tea.page(&path).await;
     assert!(still.contains("milk x 250"));
     server.stop().await;
+}
+
+#[tokio::test]
+async fn allergens_and_tags_are_set_on_the_item_page() {
+    let server = Server::start().await;
+    let mut tea = staff(&server, "tea@demo.queueless").await;
+    let path = "/shop/menu/items/3";
+    let (status, before, _) = tea.page(path).await;
+    assert_eq!(status, 200);
+    assert!(before.contains("value=\"milk\">"), "{before}");
+    let csrf = tea.csrf().await;
+    let labels = format!("{path}/labels");
+    let (status, body, _) = tea
+        .form(
+            &labels,
+            &[("_csrf", &csrf), ("allergen", "vegan"), ("tags", "")],
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("not one of the 14 allergens"), "{body}");
+    let (status, _, _) = tea
+        .form(
+            &labels,
+            &[
+                ("_csrf", &csrf),
+                ("allergen", "sesame"),
+                ("allergen", "milk"),
+                ("tags", "vegan, cold"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let menu: serde_json::Value = reqwest::get(server.url("/api/shops/1/menu"))
+        .await
+        .expect("menu")
+        .json()
+        .await
+        .expect("json");
+    let item = menu["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["id"] == 3)
+        .expect("item 3")
+        .clone();
+    assert_eq!(item["allergens"], serde_json::json!(["milk", "sesame"]));
+    assert_eq!(item["tags"], serde_json::json!(["vegan", "cold"]));
 }

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -27,6 +28,24 @@ impl Server {
         config.http = SocketAddr::from(([127, 0, 0, 1], 0));
         config.demo = true;
         let running = app::start(config).await.expect("server starts");
+        let base = format!("http://{}", running.http_addr);
+        Server {
+            running,
+            base,
+            _dir: dir,
+        }
+    }
+
+    /// The same, with the web side's gateway given (a fake: no root).
+    pub async fn start_with_guests(guests: Arc<dyn queueless::gateway::Guests>) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = queueless::config::defaults();
+        config.data_dir = dir.path().join("data");
+        config.http = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.demo = true;
+        let running = app::start_with(config, Some(guests))
+            .await
+            .expect("server starts");
         let base = format!("http://{}", running.http_addr);
         Server {
             running,
@@ -149,12 +168,28 @@ impl Api {
 
     /// POST a form (as a browser on this site would): status, body, redirect.
     pub async fn form(&mut self, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
+        self.post_raw(
+            path,
+            "application/x-www-form-urlencoded",
+            encode(fields).into_bytes(),
+        )
+        .await
+    }
+
+    /// POST any body with any content type, as a browser or an attacker
+    /// could: status, body, redirect.
+    pub async fn post_raw(
+        &mut self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (u16, String, String) {
         let r = self
             .http
             .post(format!("{}{path}", self.base))
             .header(reqwest::header::COOKIE, self.cookie_header())
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(encode(fields))
+            .header("content-type", content_type)
+            .body(body)
             .send()
             .await
             .expect("request sent");
@@ -166,6 +201,20 @@ impl Api {
             .map(|l| l.to_str().expect("ascii").to_owned())
             .unwrap_or_default();
         (status, r.text().await.expect("body"), location)
+    }
+
+    /// Sets a cookie by hand (one someone planted, or copied).
+    pub fn plant_cookie(&mut self, name: &str, value: &str) {
+        self.cookies.retain(|(n, _)| n != name);
+        self.cookies.push((name.to_owned(), value.to_owned()));
+    }
+
+    /// The value of one of this client's cookies.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
     }
 
     /// The CSRF token of this device, read from a page's form.
@@ -277,6 +326,24 @@ impl Driver {
 
     /// A browser with `extra` command-line switches.
     pub async fn browser_with(&self, name: &str, extra: &[&str]) -> Client {
+        self.open(name, extra, false, false).await
+    }
+
+    /// A phone: the page laid out 390 px wide (headless windows are at
+    /// least 500 px, so the width is emulated), with `extra` switches.
+    pub async fn phone(&self, name: &str, extra: &[&str]) -> Client {
+        self.open(name, extra, true, false).await
+    }
+
+    /// A phone whose pages run no JavaScript: blocked by the content
+    /// setting, as a user switching it off would (the `scriptEnabled=false`
+    /// switch also stops ChromeDriver's own scripts, and every navigation
+    /// then waits out its timeout).
+    pub async fn phone_without_scripts(&self, name: &str) -> Client {
+        self.open(name, &[], true, true).await
+    }
+
+    async fn open(&self, name: &str, extra: &[&str], phone: bool, no_scripts: bool) -> Client {
         let profile = self.profiles.path().join(name);
         let mut args: Vec<String> = [
             "--headless=new",
@@ -292,15 +359,25 @@ impl Driver {
             "--autoplay-policy=no-user-gesture-required",
         ]
         .into_iter()
+        // A switch in `extra` replaces the default of the same name.
+        .filter(|d| {
+            let name = d.split('=').next().unwrap_or(d);
+            !extra.iter().any(|e| e.split('=').next() == Some(name))
+        })
         .chain(extra.iter().copied())
         .map(str::to_owned)
         .collect();
         args.push(format!("--user-data-dir={}", profile.display()));
         let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({ "binary": "/usr/bin/chromium", "args": args }),
-        );
+        let mut options = json!({ "binary": "/usr/bin/chromium", "args": args });
+        if phone {
+            options["mobileEmulation"] =
+                json!({"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 1.0}});
+        }
+        if no_scripts {
+            options["prefs"] = json!({"profile.managed_default_content_settings.javascript": 2});
+        }
+        caps.insert("goog:chromeOptions".into(), options);
         ClientBuilder::new(HttpConnector::new())
             .capabilities(caps)
             .connect(&self.url)
@@ -324,16 +401,19 @@ impl Drop for Driver {
 /// Waits until `css` matches an element whose text contains `text`.
 pub async fn wait_text(c: &Client, css: &str, text: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = None;
     loop {
         if let Ok(e) = c.find(Locator::Css(css)).await
             && let Ok(t) = e.text().await
-            && t.contains(text)
         {
-            return;
+            if t.contains(text) {
+                return;
+            }
+            seen = Some(t);
         }
         assert!(
             Instant::now() < deadline,
-            "no {css:?} with text {text:?} within 10 s on {}",
+            "no {css:?} with text {text:?} within 10 s on {} (it says {seen:?})",
             c.current_url()
                 .await
                 .map(|u| u.to_string())
@@ -367,4 +447,59 @@ pub async fn screenshot(c: &Client, name: &str) {
     let path = screenshot_dir().join(format!("{name}.png"));
     std::fs::write(&path, png).expect("write screenshot");
     eprintln!("screenshot: {}", path.display());
+}
+
+/// A guest places one unit of `item`: the order's id and status token.
+pub async fn place(guest: &mut Api, item: u64, key: &str) -> (u64, String) {
+    let (status, body) = guest
+        .send(
+            "POST",
+            "/api/orders",
+            Some(json!({"items": [{"item_id": item, "quantity": 1}], "idempotency_key": format!("test-checkout-of-{key}")})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let o = &body["orders"][0];
+    (
+        o["id"].as_u64().expect("id"),
+        o["token"].as_str().expect("token").to_owned(),
+    )
+}
+
+/// The shopkeeper moves an order on (with a reason when cancelling).
+pub async fn advance(keeper: &mut Api, id: u64, status: &str) {
+    let mut body = json!({"status": status});
+    if status == "cancelled" {
+        body["reason"] = json!("Out of tapioca today, sorry");
+    }
+    let (code, reply) = keeper
+        .send("POST", &format!("/api/shop/orders/{id}/status"), Some(body))
+        .await;
+    assert_eq!(code, 200, "{status}: {reply}");
+}
+
+/// An attribute of `<body>` (the pages' state for tests).
+pub async fn body_attr(c: &Client, name: &str) -> Option<String> {
+    c.find(Locator::Css("body"))
+        .await
+        .expect("body")
+        .attr(name)
+        .await
+        .expect("attribute")
+}
+
+/// Waits until `<body>` has `name="value"`.
+pub async fn wait_attr(c: &Client, name: &str, value: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = body_attr(c, name).await;
+        if now.as_deref() == Some(value) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "body {name} is {now:?}, not {value:?}, after 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -2,6 +2,7 @@
 //! are rate-limited per client address (argon2 is deliberately slow, so
 //! unlimited attempts would also be a way to exhaust the router).
 
+use crate::web::error::Failure;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -56,7 +57,7 @@ impl From<&User> for MeDto {
 
 fn too_many() -> ApiError {
     ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
+        Failure::TooMany,
         "too_many_attempts",
         "too many attempts from this device; wait a minute and try again",
     )
@@ -95,7 +96,7 @@ pub(crate) async fn open_session(
         _ => {
             tracing::info!(%peer, "failed login");
             return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
+                Failure::LoginRequired,
                 "bad_credentials",
                 "wrong email or password",
             ));
@@ -239,7 +240,7 @@ pub(crate) async fn register(
 
 /// Registers a shop and its shopkeeper account.
 #[utoipa::path(post, path = "/api/shops/register", tag = "account", request_body = RegisterShopRequest,
-    responses((status = 201, body = RegisteredDto), (status = 409, body = ErrorBody, description = "Email taken"),
+    responses((status = 201, body = RegisteredDto), (status = 409, body = ErrorBody, description = "The email or the shop name is taken"),
         (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn register_shop(
     State(state): State<AppState>,

@@ -1,18 +1,19 @@
-//! Operator routes: every shop, approving and rejecting shops.
+//! Operator routes: every shop, approving, rejecting and renaming shops.
 
 use axum::Json;
 use axum::extract::State;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::dto::ShopDto;
-use super::guest::shop_dto;
+use super::schemas;
 use crate::domain::ShopId;
 use crate::domain::shop::Approval;
 use crate::store::catalog;
 use crate::web::AppState;
 use crate::web::error::{ApiResult, ErrorBody};
-use crate::web::extract::{Admin, ApiPath};
+use crate::web::extract::{Admin, ApiJson, ApiPath};
+use crate::web::ops;
 
 /// A shop with its owner, for the operator.
 #[derive(Debug, Serialize, ToSchema)]
@@ -30,37 +31,26 @@ pub async fn list_shops(
     State(state): State<AppState>,
     _admin: Admin,
 ) -> ApiResult<Json<Vec<AdminShopDto>>> {
-    let shops = state
-        .store
-        .read(|r| {
-            catalog::shops(r, false)?
-                .into_iter()
-                .map(|s| Ok((catalog::open_order_count(r, s.id)?, s)))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await?;
+    let shops = ops::shops(&state, false).await?;
     Ok(Json(
         shops
             .iter()
-            .map(|(open, s)| AdminShopDto {
-                shop: shop_dto(&state, s, *open),
-                owner_user_id: s.owner.0,
-                created_at_ms: s.created_at.0,
+            .map(|s| AdminShopDto {
+                shop: ShopDto::from(s),
+                owner_user_id: s.shop.owner.0,
+                created_at_ms: s.shop.created_at.0,
             })
             .collect(),
     ))
 }
 
 async fn decide(state: AppState, shop: u64, approval: Approval) -> ApiResult<Json<ShopDto>> {
-    let (s, open) = state
-        .store
-        .write(move |tx| {
-            let s = catalog::set_approval(tx, ShopId(shop), approval)?;
-            Ok((s, catalog::open_order_count(&**tx, ShopId(shop))?))
-        })
-        .await?;
+    let s = ops::write_shop(&state, move |tx| {
+        catalog::set_approval(tx, ShopId(shop), approval)
+    })
+    .await?;
     tracing::info!(shop, ?approval, "shop approval changed");
-    Ok(Json(shop_dto(&state, &s, open)))
+    Ok(Json(ShopDto::from(&s)))
 }
 
 /// Approves a shop: it is listed and takes orders.
@@ -85,4 +75,34 @@ pub async fn reject(
     ApiPath(shop): ApiPath<u64>,
 ) -> ApiResult<Json<ShopDto>> {
     decide(state, shop, Approval::Rejected).await
+}
+
+/// The operator's change to a shop.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdminShopPatch {
+    /// The shop's new name (unique in the venue, compared ignoring case,
+    /// spacing and look-alike forms such as fullwidth letters).
+    #[schema(schema_with = schemas::name)]
+    pub name: String,
+}
+
+/// Renames a shop. An approved shop cannot rename itself (so that no shop
+/// takes another's name once approved); the operator does it here.
+#[utoipa::path(patch, path = "/api/admin/shops/{shop_id}", tag = "admin",
+    params(("shop_id" = u64, Path)), request_body = AdminShopPatch,
+    responses((status = 200, body = ShopDto), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "Another shop has that name")))]
+pub async fn rename(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiPath(shop): ApiPath<u64>,
+    ApiJson(req): ApiJson<AdminShopPatch>,
+) -> ApiResult<Json<ShopDto>> {
+    let s = ops::write_shop(&state, move |tx| {
+        catalog::rename_shop(tx, ShopId(shop), &req.name)
+    })
+    .await?;
+    tracing::info!(shop, name = %s.shop.name, "shop renamed by the operator");
+    Ok(Json(ShopDto::from(&s)))
 }

@@ -6,10 +6,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::Timestamp;
+use crate::domain::currency::Currency;
 use crate::domain::menu::{Category, Ingredient, StockPolicy};
-use crate::domain::order::{Order, OrderStatus};
+use crate::domain::order::{Order, OrderLine, OrderStatus};
 use crate::domain::service::{OrderSession, Payment, PaymentMethod, PaymentStatus};
 use crate::domain::shop::{Approval, Shop, Window};
+use crate::store::options::{GroupView, OptionView};
 use crate::store::{ItemView, OrderView};
 
 /// A shop as guests see it in the list.
@@ -32,6 +34,8 @@ pub struct ShopDto {
     pub open_order_limit: Option<u32>,
     /// Average preparation time of recent orders, in seconds.
     pub average_prep_seconds: u32,
+    /// The venue's ISO 4217 currency; every `*_cents` amount is in its minor units.
+    pub currency: String,
 }
 
 /// One opening window, in venue-local minutes of the day.
@@ -67,8 +71,14 @@ pub fn approval_str(a: Approval) -> &'static str {
     }
 }
 
+impl From<&crate::web::ops::ShopStatus> for ShopDto {
+    fn from(s: &crate::web::ops::ShopStatus) -> Self {
+        Self::new(&s.shop, s.refusal.clone(), s.currency)
+    }
+}
+
 impl ShopDto {
-    pub fn new(s: &Shop, refusal: Option<String>) -> Self {
+    pub fn new(s: &Shop, refusal: Option<String>, currency: Currency) -> Self {
         Self {
             id: s.id.0,
             name: s.name.clone(),
@@ -90,6 +100,7 @@ impl ShopDto {
                 .collect(),
             open_order_limit: s.open_order_limit,
             average_prep_seconds: s.average_prep_seconds(),
+            currency: currency.code.to_owned(),
         }
     }
 }
@@ -200,6 +211,73 @@ pub struct ItemDto {
     /// How stock is kept (shop views only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stock: Option<StockDto>,
+    /// The option groups offered with this item, in display order.
+    pub option_groups: Vec<OptionGroupDto>,
+}
+
+/// An option group offered with an item.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OptionGroupDto {
+    pub id: u64,
+    pub name: String,
+    /// Fewest options to choose (0 = optional).
+    pub min: u8,
+    /// Most options to choose.
+    pub max: u8,
+    pub options: Vec<OptionDto>,
+}
+
+/// One option of a group.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OptionDto {
+    pub id: u64,
+    pub name: String,
+    /// Change of the item's unit price, in minor units (may be negative).
+    pub price_delta_cents: i64,
+    /// Can be chosen now (switched on and in stock).
+    pub available: bool,
+    /// Portions left (counted or through ingredients); `null` when unlimited.
+    pub stock_left: Option<u64>,
+    /// Preselected for guests.
+    pub default: bool,
+    /// The shopkeeper's switch (shop views only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// How stock is kept (shop views only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stock: Option<StockDto>,
+}
+
+impl OptionDto {
+    pub fn new(v: &OptionView, for_shop: bool) -> Self {
+        let o = &v.option;
+        Self {
+            id: o.id.0,
+            name: o.name.clone(),
+            price_delta_cents: o.price_delta,
+            available: v.available,
+            stock_left: v.left,
+            default: o.default,
+            enabled: for_shop.then_some(o.enabled),
+            stock: for_shop.then(|| StockDto::from(&o.stock)),
+        }
+    }
+}
+
+impl OptionGroupDto {
+    pub fn new(g: &GroupView, for_shop: bool) -> Self {
+        Self {
+            id: g.group.id.0,
+            name: g.group.name.clone(),
+            min: g.group.min,
+            max: g.group.max,
+            options: g
+                .options
+                .iter()
+                .map(|o| OptionDto::new(o, for_shop))
+                .collect(),
+        }
+    }
 }
 
 impl ItemDto {
@@ -219,6 +297,11 @@ impl ItemDto {
             stock_left: v.left,
             enabled: for_shop.then_some(i.enabled),
             stock: for_shop.then(|| StockDto::from(&i.stock)),
+            option_groups: v
+                .options
+                .iter()
+                .map(|g| OptionGroupDto::new(g, for_shop))
+                .collect(),
         }
     }
 }
@@ -265,21 +348,26 @@ pub struct OrderSummaryDto {
     /// `placed`, `accepted`, `preparing`, `ready`, `completed` or `cancelled`.
     pub status: String,
     pub total_cents: u64,
-    /// Unguessable status-link token: `GET /api/orders/{token}`.
-    pub token: String,
+    /// The venue's ISO 4217 currency of `total_cents` and every line.
+    pub currency: String,
+    /// Unguessable status-link token: `GET /api/orders/{token}`. Only the
+    /// guest gets it: shops' views of an order leave it out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
     pub created_at_ms: u64,
 }
 
-impl From<&Order> for OrderSummaryDto {
-    fn from(o: &Order) -> Self {
+impl OrderSummaryDto {
+    pub fn new(o: &Order, currency: Currency) -> Self {
         Self {
+            currency: currency.code.to_owned(),
             id: o.id.0,
             shop_id: o.shop.0,
             number: o.number,
             pickup_code: o.pickup_code.clone(),
             status: o.status.as_str().into(),
             total_cents: o.total.0,
-            token: o.token.to_string(),
+            token: Some(o.token.to_string()),
             created_at_ms: o.created_at.0,
         }
     }
@@ -289,8 +377,45 @@ impl From<&Order> for OrderSummaryDto {
 pub struct OrderLineDto {
     pub item_id: u64,
     pub name: String,
+    /// The item's price with every option's change, when ordered (never below 0).
     pub unit_price_cents: u64,
     pub quantity: u32,
+    /// `unit_price_cents` × `quantity`.
+    pub line_total_cents: u64,
+    /// The options chosen, as they were when ordered.
+    pub options: Vec<LineOptionDto>,
+}
+
+/// An option of an order line, as it was when ordered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LineOptionDto {
+    pub option_id: u64,
+    /// The group's name when ordered.
+    pub group: String,
+    pub name: String,
+    pub price_delta_cents: i64,
+}
+
+impl From<&OrderLine> for OrderLineDto {
+    fn from(l: &OrderLine) -> Self {
+        Self {
+            item_id: l.item.0,
+            name: l.name.clone(),
+            unit_price_cents: l.unit_price.0,
+            quantity: l.quantity,
+            line_total_cents: l.total().0,
+            options: l
+                .options
+                .iter()
+                .map(|o| LineOptionDto {
+                    option_id: o.option.0,
+                    group: o.group.clone(),
+                    name: o.name.clone(),
+                    price_delta_cents: o.price_delta,
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -329,40 +454,44 @@ pub struct OrderDto {
     #[serde(flatten)]
     pub summary: OrderSummaryDto,
     pub shop_name: String,
+    /// The identifier called out and shown on the pickup board: the shop's
+    /// prefix and the order number ("B12").
+    pub call: String,
     pub lines: Vec<OrderLineDto>,
     pub note: String,
     pub pickup_name: String,
     pub updated_at_ms: u64,
     /// 1 = next; absent once ready.
     pub queue_position: Option<u32>,
+    /// Typical seconds until ready (median of the shop's recent
+    /// preparation times, at least 60 while in line); absent once ready.
     pub estimated_wait_seconds: Option<u32>,
+    /// Earliest plausible seconds until ready (equal to the latest when the
+    /// estimate is settled); absent once ready.
+    pub estimated_wait_min_seconds: Option<u32>,
+    /// Latest plausible seconds until ready; absent once ready.
+    pub estimated_wait_max_seconds: Option<u32>,
     pub cancel_reason: Option<String>,
     pub table_id: Option<u64>,
     pub events: Vec<OrderEventDto>,
     pub payment: Option<PaymentDto>,
 }
 
-impl From<&OrderView> for OrderDto {
-    fn from(v: &OrderView) -> Self {
+impl OrderDto {
+    pub fn new(v: &OrderView, currency: Currency) -> Self {
         let o = &v.order;
         Self {
-            summary: o.into(),
+            summary: OrderSummaryDto::new(o, currency),
             shop_name: v.shop_name.clone(),
-            lines: o
-                .lines
-                .iter()
-                .map(|l| OrderLineDto {
-                    item_id: l.item.0,
-                    name: l.name.clone(),
-                    unit_price_cents: l.unit_price.0,
-                    quantity: l.quantity,
-                })
-                .collect(),
+            call: v.call.clone(),
+            lines: o.lines.iter().map(OrderLineDto::from).collect(),
             note: o.note.clone(),
             pickup_name: o.pickup_name.clone(),
             updated_at_ms: o.updated_at.0,
             queue_position: v.queue_position,
             estimated_wait_seconds: v.estimated_wait_seconds,
+            estimated_wait_min_seconds: v.wait.map(|w| w.low),
+            estimated_wait_max_seconds: v.wait.map(|w| w.high),
             cancel_reason: o.cancel_reason.clone(),
             table_id: o.session.map(|s| s.0),
             events: v
@@ -377,6 +506,17 @@ impl From<&OrderView> for OrderDto {
                 .collect(),
             payment: v.payment.as_ref().map(PaymentDto::from),
         }
+    }
+}
+
+impl OrderDto {
+    /// The order as its shop sees it: without the guest's status-link token,
+    /// which is the guest's capability (with it a shop could act as the
+    /// guest, and its actions would be recorded as theirs).
+    pub fn for_shop(v: &OrderView, currency: Currency) -> Self {
+        let mut d = Self::new(v, currency);
+        d.summary.token = None;
+        d
     }
 }
 

@@ -11,52 +11,22 @@ use utoipa::ToSchema;
 
 use super::dto::{CategoryDto, ItemDto, MenuDto, OrderDto, OrderSummaryDto, ShopDto, TableDto};
 use super::schemas;
-use crate::domain::ItemId;
 use crate::domain::order::OrderStatus;
 use crate::domain::service::PaymentMethod;
-use crate::domain::shop::Approval;
+use crate::domain::{ItemId, OptionId};
 use crate::domain::{NotificationId, ShopId, Token};
-use crate::store::{Checkout, CheckoutLine, Scope, catalog, checkout, orders, service};
+use crate::store::{Checkout, CheckoutLine, Scope, checkout, orders, service};
 use crate::web::AppState;
 use crate::web::error::{ApiError, ApiResult, ErrorBody};
-use crate::web::extract::{ApiJson, ApiPath, ApiQuery, Device};
-
-pub(crate) fn shop_dto(
-    state: &AppState,
-    s: &crate::domain::shop::Shop,
-    open_orders: u32,
-) -> ShopDto {
-    let refusal = s
-        .accepts_orders(
-            state.store.now(),
-            state.store.settings().utc_offset_minutes,
-            open_orders,
-        )
-        .err()
-        .map(|r| r.to_string());
-    ShopDto::new(s, refusal)
-}
+use crate::web::extract::{ApiJson, ApiPath, ApiQuery, Device, Peer};
+use crate::web::ops::{self, Audience};
 
 /// Every approved shop.
 #[utoipa::path(get, path = "/api/shops", tag = "guest",
     responses((status = 200, body = [ShopDto])))]
 pub async fn list_shops(State(state): State<AppState>) -> ApiResult<Json<Vec<ShopDto>>> {
-    let shops = state
-        .store
-        .read(|r| {
-            let shops = catalog::shops(r, true)?;
-            shops
-                .into_iter()
-                .map(|s| Ok((catalog::open_order_count(r, s.id)?, s)))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await?;
-    Ok(Json(
-        shops
-            .iter()
-            .map(|(open, s)| shop_dto(&state, s, *open))
-            .collect(),
-    ))
+    let shops = ops::shops(&state, true).await?;
+    Ok(Json(shops.iter().map(ShopDto::from).collect()))
 }
 
 /// A shop's menu with live availability.
@@ -67,19 +37,9 @@ pub async fn shop_menu(
     State(state): State<AppState>,
     ApiPath(shop_id): ApiPath<u64>,
 ) -> ApiResult<Json<MenuDto>> {
-    let (menu, open) = state
-        .store
-        .read(move |r| {
-            let menu = catalog::menu(r, ShopId(shop_id))?;
-            let open = catalog::open_order_count(r, ShopId(shop_id))?;
-            Ok((menu, open))
-        })
-        .await?;
-    if menu.shop.approval != Approval::Approved {
-        return Err(ApiError::not_found("shop"));
-    }
+    let (menu, status) = ops::menu(&state, ShopId(shop_id), Audience::Guest).await?;
     Ok(Json(MenuDto {
-        shop: shop_dto(&state, &menu.shop, open),
+        shop: ShopDto::from(&status),
         categories: menu.categories.iter().map(CategoryDto::from).collect(),
         items: menu.items.iter().map(|i| ItemDto::new(i, false)).collect(),
         ingredients: None,
@@ -93,6 +53,10 @@ pub struct LineRequest {
     /// 1 to 99.
     #[schema(minimum = 1, maximum = 99)]
     pub quantity: u32,
+    /// Ids of the options chosen for the item (from its `option_groups`), each once.
+    #[serde(default)]
+    #[schema(schema_with = schemas::option_ids)]
+    pub options: Vec<u64>,
 }
 
 /// A checkout: items of one or several shops.
@@ -101,9 +65,10 @@ pub struct LineRequest {
 pub struct PlaceOrderRequest {
     #[schema(min_items = 1, max_items = 50)]
     pub items: Vec<LineRequest>,
-    /// Any unique string per checkout (a UUID); a retry with the same key
-    /// returns the same orders instead of placing new ones.
-    #[schema(min_length = 1, max_length = 100, pattern = "^[!-~]+$")]
+    /// A unique, unguessable string per checkout (a UUID); a retry with the
+    /// same key and body returns the same orders instead of placing new
+    /// ones, also from a device that never got the first answer's cookie.
+    #[schema(min_length = 16, max_length = 100, pattern = "^[!-~]+$")]
     pub idempotency_key: String,
     #[serde(default)]
     #[schema(schema_with = schemas::text)]
@@ -133,12 +98,13 @@ pub struct PlaceOrderResponse {
     responses(
         (status = 201, body = PlaceOrderResponse, description = "Placed (or the replay of an earlier identical request, with `Idempotent-Replayed: true`)"),
         (status = 404, body = ErrorBody, description = "An item is not on any menu (the menu changed; reload it)"),
-        (status = 409, body = ErrorBody, description = "An item ran out (`item_id` says which), or a shop is not taking orders"),
-        (status = 422, body = ErrorBody, description = "Malformed input"),
+        (status = 409, body = ErrorBody, description = "An item or option ran out or is switched off (`item_id` or `option_id` says which), an item's quantity over all lines is above 99, or a shop is not taking orders"),
+        (status = 422, body = ErrorBody, description = "Malformed input, or options that break the item's groups (`option_id` or `group_id` says which)"),
         (status = 503, body = ErrorBody, description = "No new orders now: `out_of_storage` (the venue's storage is near its floor; orders already placed are still served), `storage_failed` (the storage is full or failing; the store recovers by itself) or `shutting_down`")))]
 pub async fn place_order(
     State(state): State<AppState>,
     Device(guest): Device,
+    Peer(peer): Peer,
     ApiJson(req): ApiJson<PlaceOrderRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let session = match req.session.as_deref().filter(|s| !s.is_empty()) {
@@ -156,6 +122,7 @@ pub async fn place_order(
             .map(|l| CheckoutLine {
                 item: ItemId(l.item_id),
                 quantity: l.quantity,
+                options: l.options.iter().map(|&o| OptionId(o)).collect(),
             })
             .collect(),
         idempotency_key: req.idempotency_key,
@@ -166,6 +133,7 @@ pub async fn place_order(
     };
     checkout::validate(&c)?;
     let placed = state.store.write(move |tx| checkout::place(tx, c)).await?;
+    crate::web::captive::remember_device(&state, peer.ip(), guest).await;
     let mut headers = HeaderMap::new();
     if placed.replayed {
         headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
@@ -175,9 +143,18 @@ pub async fn place_order(
         }
     }
     let body = PlaceOrderResponse {
-        orders: placed.orders.iter().map(OrderSummaryDto::from).collect(),
+        orders: placed
+            .orders
+            .iter()
+            .map(|o| OrderSummaryDto::new(o, state.web.currency))
+            .collect(),
     };
-    Ok((StatusCode::CREATED, headers, Json(body)))
+    Ok((
+        StatusCode::CREATED,
+        headers,
+        axum::Extension(crate::web::extract::Placed),
+        Json(body),
+    ))
 }
 
 fn parse_token(token: &str) -> ApiResult<Token> {
@@ -187,17 +164,24 @@ fn parse_token(token: &str) -> ApiResult<Token> {
 /// An order by its status-link token.
 #[utoipa::path(get, path = "/api/orders/{token}", tag = "guest",
     params(("token" = String, Path, description = "The order's status-link token")),
-    responses((status = 200, body = OrderDto), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = super::printing::GuestOrderDto), (status = 404, body = ErrorBody)))]
 pub async fn get_order(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
-) -> ApiResult<Json<OrderDto>> {
+) -> ApiResult<Json<super::printing::GuestOrderDto>> {
     let token = parse_token(&token)?;
-    let view = state
+    let (view, payment_qr) = state
         .store
-        .read(move |r| orders::view(r, orders::order_by_token(r, token)?))
+        .read(move |r| {
+            let view = orders::view(r, orders::order_by_token(r, token)?)?;
+            let qr = super::printing::order_payment_qr(r, &view.order, view.payment.as_ref())?;
+            Ok((view, qr))
+        })
         .await?;
-    Ok(Json(OrderDto::from(&view)))
+    Ok(Json(super::printing::GuestOrderDto {
+        order: OrderDto::new(&view, state.web.currency),
+        payment_qr,
+    }))
 }
 
 /// The guest cancels an order that no shop has accepted yet.
@@ -224,7 +208,7 @@ pub async fn cancel_order(
             orders::view(&**tx, order)
         })
         .await?;
-    Ok(Json(OrderDto::from(&view)))
+    Ok(Json(OrderDto::new(&view, state.web.currency)))
 }
 
 /// This device's orders, newest first.
@@ -238,7 +222,11 @@ pub async fn my_orders(
         .store
         .read(move |r| orders::guest_orders(r, guest))
         .await?;
-    Ok(Json(list.iter().map(OrderSummaryDto::from).collect()))
+    Ok(Json(
+        list.iter()
+            .map(|o| OrderSummaryDto::new(o, state.web.currency))
+            .collect(),
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -9,8 +9,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::dto::{CategoryDto, IngredientDto, ItemDto, MenuDto, StockDto};
-use super::guest::shop_dto;
+use super::dto::{CategoryDto, IngredientDto, ItemDto, MenuDto, ShopDto, StockDto};
 use super::schemas;
 use crate::domain::menu::StockChange;
 use crate::domain::{CategoryId, Cents, IngredientId, ItemId};
@@ -18,22 +17,15 @@ use crate::store::{ItemDraft, ItemPatch, catalog};
 use crate::web::AppState;
 use crate::web::error::{ApiError, ApiResult, ErrorBody};
 use crate::web::extract::{ApiJson, ApiPath, Shopkeeper};
+use crate::web::ops::{self, Audience};
 
 /// The shop's own menu, with ingredients, stock policies and switched-off items.
 #[utoipa::path(get, path = "/api/shop/menu", tag = "menu",
     responses((status = 200, body = MenuDto), (status = 401, body = ErrorBody)))]
 pub async fn own_menu(State(state): State<AppState>, k: Shopkeeper) -> ApiResult<Json<MenuDto>> {
-    let (menu, open) = state
-        .store
-        .read(move |r| {
-            Ok((
-                catalog::menu(r, k.shop)?,
-                catalog::open_order_count(r, k.shop)?,
-            ))
-        })
-        .await?;
+    let (menu, status) = ops::menu(&state, k.shop, Audience::Owner).await?;
     Ok(Json(MenuDto {
-        shop: shop_dto(&state, &menu.shop, open),
+        shop: ShopDto::from(&status),
         categories: menu.categories.iter().map(CategoryDto::from).collect(),
         items: menu.items.iter().map(|i| ItemDto::new(i, true)).collect(),
         ingredients: Some(menu.ingredients.iter().map(IngredientDto::from).collect()),
@@ -47,7 +39,7 @@ pub struct CategoryRequest {
     pub name: String,
     /// Sort key (lower first).
     #[serde(default)]
-    #[schema(maximum = 4_294_967_295_u64)]
+    #[schema(format = Int64, minimum = 0, maximum = 4_294_967_295_u64)]
     pub position: u32,
 }
 
@@ -87,7 +79,7 @@ pub struct ItemRequest {
     #[schema(schema_with = schemas::name_list)]
     pub tags: Vec<String>,
     #[serde(default)]
-    #[schema(schema_with = schemas::name_list)]
+    #[schema(schema_with = schemas::allergen_list)]
     pub allergens: Vec<String>,
     #[serde(default)]
     #[schema(schema_with = schemas::photo_or_null)]
@@ -168,7 +160,7 @@ pub struct ItemPatchRequest {
     pub category_id: Option<u64>,
     #[schema(schema_with = schemas::name_list_or_null)]
     pub tags: Option<Vec<String>>,
-    #[schema(schema_with = schemas::name_list_or_null)]
+    #[schema(schema_with = schemas::allergen_list_or_null)]
     pub allergens: Option<Vec<String>>,
     /// A URL, or "" to remove the photo.
     #[schema(schema_with = schemas::photo_or_empty_or_null)]
@@ -259,7 +251,7 @@ impl utoipa::PartialSchema for StockRequest {
 impl ToSchema for StockRequest {}
 
 impl StockRequest {
-    fn change(&self) -> ApiResult<StockChange> {
+    pub(crate) fn change(&self) -> ApiResult<StockChange> {
         match (self.delta, self.set) {
             (Some(d), None) => Ok(StockChange::Delta(d)),
             (None, Some(s)) => Ok(StockChange::Set(s)),

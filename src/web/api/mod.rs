@@ -7,9 +7,14 @@ pub mod admin;
 pub mod contract;
 pub mod dto;
 pub mod guest;
+pub mod kitchen;
 pub mod menu;
+pub mod options;
+pub mod pickup;
+pub mod printing;
 pub mod schemas;
 pub mod shop;
+pub mod staff;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -63,8 +68,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(shop::list_orders))
         .routes(routes!(shop::set_status))
         .routes(routes!(shop::set_payment))
+        .routes(routes!(printing::reprint))
+        .routes(routes!(kitchen::undo))
         .routes(routes!(shop::get_shop, shop::patch_shop))
         .routes(routes!(shop::reset_numbers))
+        .routes(routes!(pickup::get_pickup, pickup::put_pickup))
         .routes(routes!(shop::report))
         .routes(routes!(shop::open_table, shop::list_tables))
         .routes(routes!(shop::close_table))
@@ -76,7 +84,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(menu::item_stock))
         .routes(routes!(menu::create_ingredient))
         .routes(routes!(menu::ingredient_stock))
+        .routes(routes!(options::list_groups, options::create_group))
+        .routes(routes!(options::patch_group, options::delete_group))
+        .routes(routes!(options::create_option))
+        .routes(routes!(options::patch_option, options::delete_option))
+        .routes(routes!(options::option_stock))
+        .routes(routes!(options::attach, options::detach))
         .routes(routes!(admin::list_shops))
         .routes(routes!(admin::approve))
         .routes(routes!(admin::reject))
+        .routes(routes!(admin::rename))
+        .routes(routes!(staff::list_staff, staff::add_staff))
+        .routes(routes!(staff::remove_staff))
+        .routes(routes!(staff::reset_password))
 }

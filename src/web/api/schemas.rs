@@ -135,7 +135,14 @@ fn words(values: &[&str], nullable: bool) -> Object {
 /// A stage a shop moves an order to.
 pub fn stage() -> Object {
     words(
-        &["accepted", "preparing", "ready", "completed", "cancelled"],
+        &[
+            "accepted",
+            "preparing",
+            "ready",
+            "completed",
+            "cancelled",
+            "not_collected",
+        ],
         false,
     )
 }
@@ -197,4 +204,113 @@ pub fn stock_change() -> Object {
 /// for none.
 pub fn table_code_or_null() -> Object {
     string(32, "^([0-9a-fA-F]{32})?$".to_owned(), true)
+}
+
+/// A ticket printer (`host:port`, `host`, a printer device or a FIFO), or
+/// null for none: [`crate::domain::shop::printer_pattern`].
+pub fn printer_or_null() -> Object {
+    string(MAX_PRINTER, crate::domain::shop::printer_pattern(), true)
+}
+
+/// Longest printer setting (a host name and a port).
+pub const MAX_PRINTER: usize = 259;
+
+/// When a ticket prints, or null to leave it.
+pub fn print_on_or_null() -> Object {
+    words(&["placed", "accepted"], true)
+}
+
+/// A UPI payee name.
+pub fn upi_name() -> Object {
+    string(MAX_UPI_NAME, name_pattern(), false)
+}
+
+/// Longest UPI payee name.
+pub const MAX_UPI_NAME: usize = 50;
+
+/// A UPI address (`shop@bank`).
+pub fn upi_vpa() -> Object {
+    string(255, "^[A-Za-z0-9._-]+@[A-Za-z0-9._@-]+$".to_owned(), false)
+}
+
+/// A SEPA beneficiary's name.
+pub fn epc_name() -> Object {
+    string(MAX_EPC_NAME, name_pattern(), false)
+}
+
+/// Longest SEPA beneficiary name.
+pub const MAX_EPC_NAME: usize = 70;
+
+/// An IBAN: capital letters and digits, no spaces.
+pub fn iban() -> Object {
+    string(34, "^[A-Z]{2}[A-Z0-9]{13,32}$".to_owned(), false)
+}
+
+/// A BIC (8 or 11 letters and digits), `""` or null for none.
+pub fn bic_or_null() -> Object {
+    string(11, "^([A-Za-z0-9]{8}|[A-Za-z0-9]{11})?$".to_owned(), true)
+}
+
+/// The text of an EMVCo static QR: printable ASCII.
+pub fn emvco_payload() -> Object {
+    let mut o = string(MAX_EMVCO, "^[ -~]+$".to_owned(), false);
+    o.min_length = Some(1);
+    o
+}
+
+/// Longest EMVCo payload (the format's own limit is 512).
+pub const MAX_EMVCO: usize = 512;
+
+/// A call prefix: 1 to 3 letters A–Z (either case), or null to derive one
+/// from the shop's name (`domain::callsign::check_prefix`).
+pub fn call_prefix_or_null() -> Object {
+    string(
+        crate::domain::callsign::MAX_PREFIX,
+        format!("^[A-Za-z]{{1,{}}}$", crate::domain::callsign::MAX_PREFIX),
+        true,
+    )
+}
+
+/// The options chosen for one checkout line: distinct ids, at most
+/// [`crate::store::checkout::MAX_LINE_OPTIONS`].
+pub fn option_ids() -> Array {
+    let id = ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::Integer))
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        .minimum(Some(0))
+        .build();
+    ArrayBuilder::new()
+        .items(id)
+        .max_items(Some(crate::store::checkout::MAX_LINE_OPTIONS))
+        .unique_items(true)
+        .build()
+}
+
+fn allergens(nullable: bool) -> Array {
+    let key = ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .enum_values(Some(crate::domain::allergen::keys()))
+        .build();
+    let mut a = ArrayBuilder::new()
+        .items(key)
+        .max_items(Some(crate::domain::allergen::ALLERGENS.len()))
+        .unique_items(true)
+        .description(Some(
+            "Allergens of EU Regulation 1169/2011 (Annex II), by key, each once.",
+        ))
+        .build();
+    if nullable {
+        a.schema_type = SchemaType::from_iter([Type::Array, Type::Null]);
+    }
+    a
+}
+
+/// An item's allergens: keys of the 14 EU allergens, each once.
+pub fn allergen_list() -> Array {
+    allergens(false)
+}
+
+/// [`allergen_list`], or null.
+pub fn allergen_list_or_null() -> Array {
+    allergens(true)
 }

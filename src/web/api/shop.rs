@@ -9,15 +9,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::dto::{OrderDto, PaymentDto, ShopDto, TableDto, WindowDto, parse_status};
-use super::guest::shop_dto;
+use super::printing::{self, OwnShopDto};
 use super::schemas;
+use crate::domain::order::OrderStatus;
 use crate::domain::service::{PaymentMethod, PaymentStatus};
-use crate::domain::shop::OpeningHours;
+use crate::domain::shop::{OpeningHours, PrintOn};
 use crate::domain::{OrderId, SessionId};
 use crate::store::{Scope, ShopPatch, catalog, orders, service};
 use crate::web::AppState;
 use crate::web::error::{ApiError, ApiResult, ErrorBody};
 use crate::web::extract::{ApiJson, ApiPath, ApiQuery, Shopkeeper};
+use crate::web::ops;
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -51,7 +53,12 @@ pub async fn list_orders(
             orders::views_of_shop(r, k.shop, orders::shop_orders(r, k.shop, open, limit)?)
         })
         .await?;
-    Ok(Json(views.iter().map(OrderDto::from).collect()))
+    Ok(Json(
+        views
+            .iter()
+            .map(|v| OrderDto::for_shop(v, state.web.currency))
+            .collect(),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -64,9 +71,16 @@ pub struct StatusRequest {
     #[serde(default)]
     #[schema(schema_with = schemas::reason_or_null)]
     pub reason: Option<String>,
+    /// With `cancelled`: whether the order's stock comes back. Left out:
+    /// yes while it was placed or accepted, no once it was being prepared
+    /// (food already made does not go back to stock).
+    #[serde(default)]
+    pub restock: Option<bool>,
 }
 
-/// Moves an order to its next stage, or cancels it with a reason.
+/// Moves an order to its next stage, cancels it with a reason, closes a
+/// ready order as `not_collected`, or recalls a finished one to `ready`
+/// (within 2 hours).
 #[utoipa::path(post, path = "/api/shop/orders/{order_id}/status", tag = "shop", request_body = StatusRequest,
     params(("order_id" = u64, Path)),
     responses((status = 200, body = OrderDto), (status = 404, body = ErrorBody),
@@ -78,17 +92,25 @@ pub async fn set_status(
     ApiJson(req): ApiJson<StatusRequest>,
 ) -> ApiResult<Json<OrderDto>> {
     let to = parse_status(&req.status).ok_or_else(|| {
-        ApiError::invalid("status must be accepted, preparing, ready, completed or cancelled")
+        ApiError::invalid(
+            "status must be accepted, preparing, ready, completed, cancelled or not_collected",
+        )
     })?;
     let view = state
         .store
         .write(move |tx| {
-            let o = orders::set_status(tx, Scope::Shop(k.shop), OrderId(order_id), to, req.reason)?;
+            let scope = Scope::Shop(k.shop);
+            let id = OrderId(order_id);
+            let o = if to == OrderStatus::Cancelled {
+                orders::cancel(tx, scope, id, req.reason, req.restock)?
+            } else {
+                orders::set_status(tx, scope, id, to, req.reason)?
+            };
             orders::view(&**tx, o)
         })
         .await?;
     tracing::info!(order = order_id, status = %to, "order status changed");
-    Ok(Json(OrderDto::from(&view)))
+    Ok(Json(OrderDto::for_shop(&view, state.web.currency)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -124,18 +146,18 @@ pub async fn set_payment(
 
 /// The caller's shop.
 #[utoipa::path(get, path = "/api/shop", tag = "shop",
-    responses((status = 200, body = ShopDto), (status = 401, body = ErrorBody)))]
-pub async fn get_shop(State(state): State<AppState>, k: Shopkeeper) -> ApiResult<Json<ShopDto>> {
-    let (s, open) = state
+    responses((status = 200, body = OwnShopDto), (status = 401, body = ErrorBody)))]
+pub async fn get_shop(State(state): State<AppState>, k: Shopkeeper) -> ApiResult<Json<OwnShopDto>> {
+    let status = ops::shop(&state, k.shop).await?;
+    let counter = state
         .store
-        .read(move |r| {
-            Ok((
-                catalog::shop(r, k.shop)?,
-                catalog::open_order_count(r, k.shop)?,
-            ))
-        })
+        .read(move |r| printing::counter(r, k.shop))
         .await?;
-    Ok(Json(shop_dto(&state, &s, open)))
+    Ok(Json(printing::own_shop(
+        &state,
+        ShopDto::from(&status),
+        counter,
+    )))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -153,18 +175,44 @@ pub struct ShopPatchRequest {
     #[schema(max_items = 28)]
     pub hours: Option<Vec<WindowDto>>,
     /// Refuse new orders while this many are open; 0 removes the limit.
-    #[schema(maximum = 4_294_967_295_u64)]
+    #[schema(maximum = 10_000)]
     pub open_order_limit: Option<u32>,
+    /// Ticket printer: `"host:port"` (port 9100 if left out), `"/dev/usb/lp0"`, or `null` for none.
+    #[serde(default, deserialize_with = "printing::nullable")]
+    #[schema(schema_with = schemas::printer_or_null)]
+    pub printer: Option<Option<String>>,
+    /// When a ticket prints: `placed` or `accepted`.
+    #[serde(default)]
+    #[schema(schema_with = schemas::print_on_or_null)]
+    pub print_on: Option<PrintOn>,
+    /// The payment QR guests see on their order, or `null` for none.
+    #[serde(default, deserialize_with = "printing::nullable")]
+    #[schema(value_type = Option<printing::PaymentQrDto>)]
+    pub payment_qr: Option<Option<printing::PaymentQrDto>>,
+    /// Minutes a ready order waits before it is closed as not collected;
+    /// 0: only by hand.
+    #[serde(default)]
+    #[schema(maximum = 1440)]
+    pub not_collected_after_minutes: Option<u32>,
 }
 
-/// Changes the shop: details, pause, opening hours, open-order limit.
+/// Changes the shop: details, pause, opening hours, open-order limit,
+/// ticket printer, payment QR.
 #[utoipa::path(patch, path = "/api/shop", tag = "shop", request_body = ShopPatchRequest,
-    responses((status = 200, body = ShopDto), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = OwnShopDto),
+        (status = 409, body = ErrorBody, description = "The name is taken, or the shop is approved (the operator renames it); or the EMVCo payment QR fails its own check (structure, CRC, no currency): paste the text of the bank's static QR"),
+        (status = 422, body = ErrorBody)))]
 pub async fn patch_shop(
     State(state): State<AppState>,
     k: Shopkeeper,
     ApiJson(req): ApiJson<ShopPatchRequest>,
-) -> ApiResult<Json<ShopDto>> {
+) -> ApiResult<Json<OwnShopDto>> {
+    let counter = printing::CounterPatch::new(
+        req.printer,
+        req.print_on,
+        req.payment_qr,
+        req.not_collected_after_minutes,
+    )?;
     let patch = ShopPatch {
         name: req.name,
         location: req.location,
@@ -175,14 +223,21 @@ pub async fn patch_shop(
         }),
         open_order_limit: req.open_order_limit.map(|n| (n > 0).then_some(n)),
     };
-    let (s, open) = state
+    let status = ops::write_shop(&state, move |tx| {
+        let s = catalog::update_shop(tx, k.shop, patch)?;
+        counter.apply(tx, k.shop)?;
+        Ok(s)
+    })
+    .await?;
+    let counter = state
         .store
-        .write(move |tx| {
-            let s = catalog::update_shop(tx, k.shop, patch)?;
-            Ok((s, catalog::open_order_count(&**tx, k.shop)?))
-        })
+        .read(move |r| printing::counter(r, k.shop))
         .await?;
-    Ok(Json(shop_dto(&state, &s, open)))
+    Ok(Json(printing::own_shop(
+        &state,
+        ShopDto::from(&status),
+        counter,
+    )))
 }
 
 /// Starts order numbers again from 1.
@@ -220,12 +275,7 @@ pub struct ReportDto {
 #[utoipa::path(get, path = "/api/shop/report", tag = "shop",
     responses((status = 200, body = ReportDto), (status = 401, body = ErrorBody)))]
 pub async fn report(State(state): State<AppState>, k: Shopkeeper) -> ApiResult<Json<ReportDto>> {
-    let now = state.store.now();
-    let offset = state.store.settings().utc_offset_minutes;
-    let r = state
-        .store
-        .read(move |r| orders::report(r, k.shop, now, offset))
-        .await?;
+    let r = ops::report(&state, k.shop).await?;
     Ok(Json(ReportDto {
         since_ms: r.since.0,
         orders: r.orders,
@@ -317,5 +367,10 @@ pub async fn table_orders(
                 .collect::<Result<Vec<_>, _>>()
         })
         .await?;
-    Ok(Json(views.iter().map(OrderDto::from).collect()))
+    Ok(Json(
+        views
+            .iter()
+            .map(|v| OrderDto::for_shop(v, state.web.currency))
+            .collect(),
+    ))
 }

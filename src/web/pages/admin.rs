@@ -1,13 +1,14 @@
 //! The venue operator's page: every shop (pending first) with approve and
 //! reject, and the Wi-Fi clients the captive gateway knows.
 
+use crate::web::error::Failure;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{AdminPage, Chrome, PageError, PageForm, PageResult, render, see_other};
+use super::{AdminPage, Chrome, PageError, PageForm, PageResult, done, render};
 use crate::domain::ShopId;
 use crate::domain::shop::Approval;
 use crate::store::catalog;
@@ -66,17 +67,20 @@ async fn page(State(state): State<AppState>, c: Chrome, _a: AdminPage) -> PageRe
         Some(gw) => gw
             .clients()
             .await
-            .map_err(|e| {
-                PageError::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, e.to_string())
-            })?
+            .map_err(|e| PageError::new(Failure::Unavailable, e.to_string()))?
             .into_iter()
             .map(|c| ClientRow {
-                ip: c.session.ips.last().cloned().unwrap_or_default(),
+                ip: c
+                    .session
+                    .ips
+                    .last()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
                 hostname: c.session.hostname.clone().unwrap_or_default(),
                 state: c.state(),
                 minutes_left: c.seconds_remaining / 60,
                 bytes: c.session.bytes_in,
-                mac: c.session.mac,
+                mac: c.session.mac.to_string(),
             })
             .collect(),
         None => Vec::new(),
@@ -103,17 +107,14 @@ async fn decide(
         "approve" => Approval::Approved,
         "reject" => Approval::Rejected,
         _ => {
-            return Err(PageError::new(
-                axum::http::StatusCode::NOT_FOUND,
-                "There is no such action.",
-            )
-            .back("/admin"));
+            return Err(
+                PageError::new(Failure::NotFound, "There is no such action.").back("/admin"),
+            );
         }
     };
-    state
+    let result = state
         .store
         .write(move |tx| catalog::set_approval(tx, ShopId(shop_id), approval))
-        .await
-        .map_err(|e| PageError::from(e).back("/admin"))?;
-    Ok(see_other("/admin"))
+        .await;
+    done(result, "/admin")
 }

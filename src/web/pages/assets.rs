@@ -15,6 +15,7 @@ const CSS: &str = include_str!("../../../static/app.css");
 const GUEST_JS: &str = include_str!("../../../static/guest.js");
 const SHOP_JS: &str = include_str!("../../../static/shop.js");
 const BOARD_JS: &str = include_str!("../../../static/board.js");
+const ALERTS_JS: &str = include_str!("../../../static/alerts.js");
 
 /// `/static/…` routes.
 pub fn router() -> Router<AppState> {
@@ -27,6 +28,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/static/shop.js",
             get(|| async { asset(SHOP_JS, "text/javascript") }),
+        )
+        .route(
+            "/static/alerts.js",
+            get(|| async { asset(ALERTS_JS, "text/javascript") }),
         )
         .route(
             "/static/board.js",

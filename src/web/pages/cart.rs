@@ -1,34 +1,75 @@
-//! The guest's cart, kept in a cookie (`ql_cart` = `item x quantity` pairs)
-//! so it needs no server memory and survives restarts, and checkout, which
-//! turns it into one order per shop through the same store call as the API.
+//! The guest's cart, kept in a cookie (`ql_cart` = `item-option-…x quantity`
+//! lines) so it needs no server memory and survives restarts, and checkout,
+//! which turns it into one order per shop through the same store call as
+//! the API. A line is an item with its chosen options; the same item with
+//! other options is another line.
 
+use crate::web::error::Failure;
 use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{Chrome, PageError, PageForm, PageResult, money, render, see_other};
+use super::{Chrome, PageError, PageForm, PageResult, render, see_other};
+use crate::domain::currency::Currency;
+use crate::domain::options::{check_choice, unit_price};
 use crate::domain::service::PaymentMethod;
-use crate::domain::{Cents, ItemId, ShopId, Token};
+use crate::domain::{Cents, ItemId, OptionId, ShopId, Token};
 use crate::store::{
     Checkout, CheckoutLine, MAX_LINES, MAX_QUANTITY, StoreError, catalog, checkout,
 };
 use crate::web::AppState;
-use crate::web::extract::{Device, cookie, set_cookie};
+use crate::web::extract::{Device, Peer, cookie, set_cookie};
 
-/// The cart cookie.
-pub const CART_COOKIE: &str = "ql_cart";
-/// The table (order session) cookie, set by a table's QR code.
-pub const TABLE_COOKIE: &str = "ql_table";
+pub use crate::web::extract::cookies::{CART as CART_COOKIE, TABLE as TABLE_COOKIE};
+
+/// One cart line: an item with its chosen options (sorted), and how many.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// The item.
+    pub item: ItemId,
+    /// The options chosen, sorted by id.
+    pub options: Vec<OptionId>,
+    /// How many.
+    pub quantity: u32,
+}
+
+impl Entry {
+    /// The line's key in forms and the cookie: `12` or `12-5-9`.
+    pub fn key(&self) -> String {
+        line_key(self.item, &self.options)
+    }
+}
+
+/// The key of an item with options: `12` or `12-5-9`.
+pub fn line_key(item: ItemId, options: &[OptionId]) -> String {
+    std::iter::once(item.0)
+        .chain(options.iter().map(|o| o.0))
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Reads a line key; `None` if malformed.
+pub fn parse_key(key: &str) -> Option<(ItemId, Vec<OptionId>)> {
+    let mut parts = key.split('-').map(|p| p.parse::<u64>().ok());
+    let item = ItemId(parts.next()??);
+    let mut options = parts.map(|p| p.map(OptionId)).collect::<Option<Vec<_>>>()?;
+    if options.len() > 32 {
+        return None;
+    }
+    options.sort_unstable();
+    Some((item, options))
+}
 
 /// Lines of the cart, in the order they were added.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Cart(pub Vec<(ItemId, u32)>);
+pub struct Cart(pub Vec<Entry>);
 
 impl Cart {
     /// Reads the cart cookie; anything malformed is dropped, never trusted.
@@ -38,10 +79,10 @@ impl Cart {
         };
         let mut cart = Self::default();
         for part in raw.split('.').take(MAX_LINES) {
-            if let Some((id, q)) = part.split_once('x')
-                && let (Ok(id), Ok(q)) = (id.parse::<u64>(), q.parse::<u32>())
+            if let Some((key, q)) = part.split_once('x')
+                && let (Some((item, options)), Ok(q)) = (parse_key(key), q.parse::<u32>())
             {
-                cart.set(ItemId(id), q);
+                cart.set(item, &options, q);
             }
         }
         cart
@@ -49,30 +90,56 @@ impl Cart {
 
     /// Units in the cart.
     pub fn count(&self) -> u32 {
-        self.0.iter().map(|(_, q)| *q).sum()
+        self.0.iter().map(|e| e.quantity).sum()
     }
 
-    /// Sets an item's quantity (0 removes it), within the checkout limits.
-    pub fn set(&mut self, item: ItemId, quantity: u32) {
+    /// Units of an item in the cart, whatever its options.
+    pub fn count_of(&self, item: ItemId) -> u32 {
+        self.0
+            .iter()
+            .filter(|e| e.item == item)
+            .map(|e| e.quantity)
+            .sum()
+    }
+
+    /// Sets a line's quantity (0 removes it), within the checkout limits.
+    /// `options` must be sorted.
+    pub fn set(&mut self, item: ItemId, options: &[OptionId], quantity: u32) {
         let quantity = quantity.min(MAX_QUANTITY);
-        match self.0.iter().position(|(i, _)| *i == item) {
+        match self
+            .0
+            .iter()
+            .position(|e| e.item == item && e.options == options)
+        {
             Some(at) if quantity == 0 => {
                 self.0.remove(at);
             }
-            Some(at) => self.0[at].1 = quantity,
-            None if quantity > 0 && self.0.len() < MAX_LINES => self.0.push((item, quantity)),
+            Some(at) => self.0[at].quantity = quantity,
+            None if quantity > 0 && self.0.len() < MAX_LINES => self.0.push(Entry {
+                item,
+                options: options.to_vec(),
+                quantity,
+            }),
             None => {}
         }
     }
 
-    /// Adds units of an item.
-    pub fn add(&mut self, item: ItemId, quantity: u32) {
-        let now = self.0.iter().find(|(i, _)| *i == item).map_or(0, |l| l.1);
-        self.set(item, now.saturating_add(quantity));
+    /// Adds units of a line. `options` must be sorted.
+    pub fn add(&mut self, item: ItemId, options: &[OptionId], quantity: u32) {
+        let now = self
+            .0
+            .iter()
+            .find(|e| e.item == item && e.options == options)
+            .map_or(0, |e| e.quantity);
+        self.set(item, options, now.saturating_add(quantity));
     }
 
     fn header(&self, secure: bool) -> axum::http::HeaderValue {
-        let value: Vec<String> = self.0.iter().map(|(i, q)| format!("{}x{q}", i.0)).collect();
+        let value: Vec<String> = self
+            .0
+            .iter()
+            .map(|e| format!("{}x{}", e.key(), e.quantity))
+            .collect();
         let age = if self.0.is_empty() { 0 } else { 86_400 };
         set_cookie(CART_COOKIE, &value.join("."), age, "Lax", secure)
     }
@@ -88,12 +155,18 @@ pub fn router() -> Router<AppState> {
 }
 
 struct CartLine {
-    item: u64,
+    key: String,
     name: String,
+    options: String,
     quantity: u32,
+    /// The quantity for "−" and "+".
+    less: u32,
+    more: u32,
     price: String,
     subtotal: String,
     available: bool,
+    /// Options of the line that are off or short, by name.
+    unavailable: String,
 }
 
 struct CartShop {
@@ -101,11 +174,12 @@ struct CartShop {
     refusal: Option<String>,
     lines: Vec<CartLine>,
     sum: Cents,
+    currency: Currency,
 }
 
 impl CartShop {
     fn subtotal(&self) -> String {
-        money(self.sum)
+        self.currency.format(self.sum)
     }
 }
 
@@ -130,13 +204,15 @@ async fn cart_page(
     let lines = cart.0.clone();
     let now = state.store.now();
     let offset = state.store.settings().utc_offset_minutes;
+    let cur = state.web.currency;
     let shops = state
         .store
         .read(move |r| {
             let mut by_shop: BTreeMap<ShopId, CartShop> = BTreeMap::new();
             let mut total = Cents(0);
-            for (id, q) in lines {
-                let Some(item) = catalog::item(r, id)? else {
+            for e in lines {
+                let (id, q) = (e.item, e.quantity);
+                let Some(item) = catalog::listed_item(r, id)? else {
                     continue;
                 };
                 let menu = catalog::menu(r, item.shop)?;
@@ -144,7 +220,20 @@ async fn cart_page(
                     continue;
                 };
                 let open = catalog::open_order_count(r, item.shop)?;
-                let sub = item.price.times(q).unwrap_or(Cents(0));
+                let chosen: Vec<&crate::store::options::OptionView> = view
+                    .options
+                    .iter()
+                    .flat_map(|g| g.options.iter())
+                    .filter(|o| e.options.contains(&o.option.id))
+                    .collect();
+                let unit = unit_price(item.price, chosen.iter().map(|o| o.option.price_delta))
+                    .unwrap_or(item.price);
+                let sub = unit.times(q).unwrap_or(Cents(0));
+                let unavailable: Vec<String> = chosen
+                    .iter()
+                    .filter(|o| !o.available || o.left.is_some_and(|l| l < u64::from(q)))
+                    .map(|o| o.option.name.clone())
+                    .collect();
                 total = total.plus(sub).unwrap_or(total);
                 let entry = by_shop.entry(item.shop).or_insert_with(|| CartShop {
                     name: menu.shop.name.clone(),
@@ -155,31 +244,41 @@ async fn cart_page(
                         .map(|e| e.to_string()),
                     lines: Vec::new(),
                     sum: Cents(0),
+                    currency: cur,
                 });
                 entry.sum = entry.sum.plus(sub).unwrap_or(entry.sum);
                 entry.lines.push(CartLine {
-                    item: id.0,
+                    key: e.key(),
                     name: item.name.clone(),
+                    options: chosen
+                        .iter()
+                        .map(|o| match o.option.price_delta {
+                            0 => o.option.name.clone(),
+                            d => format!("{} ({})", o.option.name, cur.delta(d)),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     quantity: q,
-                    price: money(item.price),
-                    subtotal: money(sub),
-                    available: view.available && view.left.is_none_or(|l| l >= u64::from(q)),
+                    less: q.saturating_sub(1),
+                    more: (q + 1).min(MAX_QUANTITY),
+                    price: cur.format(unit),
+                    subtotal: cur.format(sub),
+                    available: view.available
+                        && view.left.is_none_or(|l| l >= u64::from(q))
+                        && unavailable.is_empty(),
+                    unavailable: unavailable.join(", "),
                 });
             }
             Ok((by_shop, total))
         })
         .await?;
     let (by_shop, total) = shops;
-    let key = Token::random().map_err(|e| {
-        PageError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("no randomness: {e}"),
-        )
-    })?;
+    let key = Token::random()
+        .map_err(|e| PageError::new(Failure::Internal, format!("no randomness: {e}")))?;
     Ok(CartPage {
         c,
         shops: by_shop.into_values().collect(),
-        total: money(total),
+        total: state.money(total),
         idempotency_key: key.to_string(),
         table,
         problem,
@@ -202,24 +301,70 @@ async fn table_label(state: &AppState, headers: &HeaderMap) -> Option<String> {
     s.closed_at.is_none().then_some(s.label)
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Adding an item: `item_id`, `quantity` (default 1), `back` (the page to
+/// return to), and the chooser's fields: `g<group>=<option>` for a group of
+/// one choice (radio buttons; `0` is "none"), `o<option>=1` for each ticked
+/// checkbox. Read as pairs, since the option fields are named by id.
 struct AddForm {
     item_id: u64,
-    #[serde(default = "one")]
     quantity: u32,
-    /// The page to return to (a local path).
-    #[serde(default)]
     back: String,
+    options: Vec<OptionId>,
 }
 
-fn one() -> u32 {
-    1
+impl AddForm {
+    /// Reads the fields; any other field is refused.
+    fn read(pairs: Vec<(String, String)>) -> Result<Self, PageError> {
+        let bad = |k: &str| {
+            PageError::new(
+                Failure::Invalid,
+                format!("The form has a field {k:?} it should not have. Reload the page."),
+            )
+        };
+        let mut f = AddForm {
+            item_id: 0,
+            quantity: 1,
+            back: String::new(),
+            options: Vec::new(),
+        };
+        let mut item = None;
+        for (k, v) in &pairs {
+            let number = |s: &str| s.parse::<u64>().map_err(|_| bad(k));
+            match k.as_str() {
+                "item_id" => item = Some(number(v)?),
+                "quantity" => f.quantity = u32::try_from(number(v)?).map_err(|_| bad(k))?,
+                "back" => f.back.clone_from(v),
+                _ => {
+                    let id = if k.starts_with('g') && number(&k[1..]).is_ok() {
+                        number(v)?
+                    } else if let Some(option) = k.strip_prefix('o') {
+                        number(option)?
+                    } else {
+                        return Err(bad(k));
+                    };
+                    if id != 0 {
+                        f.options.push(OptionId(id));
+                    }
+                }
+            }
+        }
+        f.item_id = item.ok_or_else(|| bad("item_id"))?;
+        if f.options.len() > crate::store::checkout::MAX_LINE_OPTIONS {
+            return Err(bad("options"));
+        }
+        f.options.sort_unstable();
+        f.options.dedup();
+        Ok(f)
+    }
 }
 
 /// Only local paths, never another site (no open redirect).
 pub fn local_path(p: &str, default: &str) -> String {
-    if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') {
+    // Browsers drop tabs and newlines from a `Location`, so `/\t/evil.example`
+    // would become `//evil.example`; control characters and spaces are
+    // refused, which also keeps the header valid.
+    let plain = !p.chars().any(|c| c.is_control() || c.is_whitespace());
+    if plain && p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') {
         p.to_owned()
     } else {
         default.to_owned()
@@ -229,19 +374,46 @@ pub fn local_path(p: &str, default: &str) -> String {
 async fn add(
     State(state): State<AppState>,
     headers: HeaderMap,
-    PageForm(f): PageForm<AddForm>,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
+    let f = AddForm::read(pairs)?;
     let id = ItemId(f.item_id);
-    let found = state.store.read(move |r| catalog::item(r, id)).await?;
-    if found.is_none() {
-        return Err(
-            PageError::new(StatusCode::NOT_FOUND, "That item is no longer on the menu.").back("/"),
-        );
+    let chooser = local_path(&f.back, "/cart");
+    let options = f.options.clone();
+    // The choice is checked now (a page without scripts cannot stop a
+    // fourth topping), so the cart holds only lines the menu allows.
+    let found = state
+        .store
+        .read(move |r| {
+            let Some(item) = catalog::listed_item(r, id)? else {
+                return Ok(None);
+            };
+            let groups = crate::store::options::item_groups(r, id)?;
+            Ok(Some(
+                check_choice(&item.name, &groups, &options)
+                    .map(|_| item.shop)
+                    .map_err(|e| e.to_string()),
+            ))
+        })
+        .await?;
+    match found {
+        None => {
+            return Err(
+                PageError::new(Failure::NotFound, "That item is no longer on the menu.").back("/"),
+            );
+        }
+        Some(Err(why)) => {
+            let back = match chooser.split_once('#') {
+                Some((menu, _)) => format!("{menu}/items/{}", id.0),
+                None => "/".to_owned(),
+            };
+            return Err(PageError::new(Failure::Invalid, format!("{why}.")).back(&back));
+        }
+        Some(Ok(_)) => {}
     }
     let mut cart = Cart::from_headers(&headers);
-    cart.add(id, f.quantity.max(1));
-    let back = local_path(&f.back, "/cart");
-    let mut r = see_other(&back);
+    cart.add(id, &f.options, f.quantity.clamp(1, MAX_QUANTITY));
+    let mut r = see_other(&chooser);
     r.headers_mut()
         .append(header::SET_COOKIE, cart.header(state.web.secure_cookies));
     Ok(r)
@@ -250,7 +422,8 @@ async fn add(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SetForm {
-    item_id: u64,
+    /// The line's key (`12` or `12-5-9`).
+    line: String,
     quantity: u32,
 }
 
@@ -260,7 +433,9 @@ async fn set(
     PageForm(f): PageForm<SetForm>,
 ) -> Response {
     let mut cart = Cart::from_headers(&headers);
-    cart.set(ItemId(f.item_id), f.quantity);
+    if let Some((item, options)) = parse_key(&f.line) {
+        cart.set(item, &options, f.quantity);
+    }
     let mut r = see_other("/cart");
     r.headers_mut()
         .append(header::SET_COOKIE, cart.header(state.web.secure_cookies));
@@ -280,6 +455,7 @@ struct CheckoutForm {
 async fn place(
     State(state): State<AppState>,
     Device(guest): Device,
+    Peer(peer): Peer,
     c: Chrome,
     headers: HeaderMap,
     PageForm(f): PageForm<CheckoutForm>,
@@ -294,7 +470,11 @@ async fn place(
         lines: cart
             .0
             .iter()
-            .map(|&(item, quantity)| CheckoutLine { item, quantity })
+            .map(|e| CheckoutLine {
+                item: e.item,
+                quantity: e.quantity,
+                options: e.options.clone(),
+            })
             .collect(),
         idempotency_key: f.idempotency_key,
         note: f.note,
@@ -308,11 +488,13 @@ async fn place(
     };
     match outcome {
         Ok(placed) => {
+            crate::web::captive::remember_device(&state, peer.ip(), guest).await;
             let to = match placed.orders.as_slice() {
                 [one] => format!("/o/{}", one.token),
                 _ => "/orders".to_owned(),
             };
             let mut r = see_other(&to);
+            r.extensions_mut().insert(crate::web::extract::Placed);
             r.headers_mut().append(
                 header::SET_COOKIE,
                 Cart::default().header(state.web.secure_cookies),
@@ -322,6 +504,9 @@ async fn place(
         Err(
             e @ (StoreError::OutOfStock { .. }
             | StoreError::ItemUnavailable { .. }
+            | StoreError::OptionOutOfStock { .. }
+            | StoreError::OptionUnavailable { .. }
+            | StoreError::Choice(_)
             | StoreError::Refused(_)
             | StoreError::Invalid(_)
             | StoreError::Conflict(_)),
@@ -330,7 +515,7 @@ async fn place(
             let table = table_label(&state, &headers).await;
             let page = cart_page(&state, c, &cart, table, Some(e.to_string())).await?;
             let mut r = render(&page)?;
-            *r.status_mut() = StatusCode::CONFLICT;
+            *r.status_mut() = crate::web::error::ApiError::from(e).status();
             Ok(r.into_response())
         }
         Err(e) => Err(e.into()),

@@ -2,22 +2,25 @@
 //! (pickup code, stage, queue position, status link as QR code), "my
 //! orders" for this device, and joining a table from its QR code.
 
+use crate::web::error::Failure;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::cart::TABLE_COOKIE;
-use super::{Chrome, PageError, PageForm, PageResult, money, render, see_other};
+use super::{Chrome, PageError, PageForm, PageResult, done, render};
+use crate::domain::allergen;
+use crate::domain::callsign;
 use crate::domain::order::OrderStatus;
-use crate::domain::shop::Approval;
 use crate::domain::{ShopId, Token};
-use crate::store::{OrderView, Scope, catalog, orders, service};
+use crate::store::{OrderView, Scope, StoreError, catalog, orders, pickup, service};
 use crate::web::AppState;
 use crate::web::extract::{Device, Peer, set_cookie};
+use crate::web::ops::{self, Audience};
 
 /// Guest routes.
 pub fn router() -> Router<AppState> {
@@ -28,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/o/{token}/cancel", post(cancel))
         .route("/orders", get(my_orders))
         .route("/t/{code}", get(table))
+        .route("/table/leave", post(leave_table))
 }
 
 /// What a guest reads for each stage.
@@ -39,6 +43,7 @@ pub fn stage_label(s: OrderStatus) -> &'static str {
         OrderStatus::Ready => "Ready for pickup!",
         OrderStatus::Completed => "Picked up",
         OrderStatus::Cancelled => "Cancelled",
+        OrderStatus::NotCollected => "Not collected",
     }
 }
 
@@ -68,28 +73,28 @@ async fn landing(State(state): State<AppState>, c: Chrome, Peer(peer): Peer) -> 
             .unwrap_or(false),
         _ => false,
     };
-    let now = state.store.now();
-    let offset = state.store.settings().utc_offset_minutes;
-    let shops = state
+    let listed = ops::shops(&state, true).await?;
+    // The usual preparation time as the wait estimates see it.
+    let list: Vec<_> = listed.iter().map(|s| s.shop.clone()).collect();
+    let waits = state
         .store
         .read(move |r| {
-            let mut out = Vec::new();
-            for s in catalog::shops(r, true)? {
-                let open = catalog::open_order_count(r, s.id)?;
-                out.push(ShopCard {
-                    id: s.id.0,
-                    name: s.name.clone(),
-                    location: s.location.clone(),
-                    refusal: s
-                        .accepts_orders(now, offset, open)
-                        .err()
-                        .map(|e| e.to_string()),
-                    wait_minutes: s.average_prep_seconds().div_ceil(60),
-                });
-            }
-            Ok(out)
+            list.iter()
+                .map(|s| Ok(pickup::prep_time(r, s)?.typical.div_ceil(60).max(1)))
+                .collect::<Result<Vec<u32>, StoreError>>()
         })
         .await?;
+    let shops = listed
+        .into_iter()
+        .zip(waits)
+        .map(|(s, wait_minutes)| ShopCard {
+            id: s.shop.id.0,
+            wait_minutes,
+            name: s.shop.name,
+            location: s.shop.location,
+            refusal: s.refusal,
+        })
+        .collect();
     render(&Landing { c, shops, join })
 }
 
@@ -101,6 +106,15 @@ struct MenuItemRow {
     available: bool,
     left: Option<u64>,
     tags: String,
+    /// Has option groups: "Choose" opens the chooser.
+    choose: bool,
+    /// The options "Add" takes (the defaults), when they make a valid
+    /// choice; `None` for an item with options whose defaults do not.
+    quick: Option<Vec<u64>>,
+    /// Units of it in this device's cart.
+    in_cart: u32,
+    /// Its allergens, by label.
+    allergens: String,
 }
 
 struct MenuSection {
@@ -117,37 +131,82 @@ struct MenuPage {
     location: String,
     refusal: Option<String>,
     sections: Vec<MenuSection>,
+    /// The allergen filter: key, label, hidden now.
+    filter: Vec<(&'static str, &'static str, bool)>,
+    /// Items left out by the filter.
+    hidden: usize,
 }
 
-async fn menu(State(state): State<AppState>, c: Chrome, Path(shop_id): Path<String>) -> PageResult {
+/// The defaults of an item's groups when they are available and make a
+/// valid choice on their own, so "Add" on the menu needs no chooser.
+fn quick_choice(v: &crate::store::ItemView) -> Option<Vec<u64>> {
+    let mut chosen = Vec::new();
+    for g in &v.options {
+        let defaults: Vec<u64> = g
+            .options
+            .iter()
+            .filter(|o| o.option.default && o.available)
+            .map(|o| o.option.id.0)
+            .collect();
+        let n = defaults.len();
+        if n < usize::from(g.group.min) || n > usize::from(g.group.max) {
+            return None;
+        }
+        chosen.extend(defaults);
+    }
+    Some(chosen)
+}
+
+async fn menu(
+    State(state): State<AppState>,
+    c: Chrome,
+    headers: HeaderMap,
+    Path(shop_id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let cart = super::cart::Cart::from_headers(&headers);
+    // `?hide=milk&hide=nuts`: leave out items containing these allergens.
+    let hide: Vec<String> =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(query.as_deref().unwrap_or_default())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, v)| k == "hide" && allergen::keys().any(|a| a == v))
+            .map(|(_, v)| v)
+            .collect();
     let id = shop_id
         .parse::<u64>()
-        .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such shop."))?;
-    let now = state.store.now();
-    let offset = state.store.settings().utc_offset_minutes;
-    let (menu, open) = state
-        .store
-        .read(move |r| {
-            Ok((
-                catalog::menu(r, ShopId(id))?,
-                catalog::open_order_count(r, ShopId(id))?,
-            ))
-        })
-        .await?;
-    if menu.shop.approval != Approval::Approved {
-        return Err(PageError::new(
-            StatusCode::NOT_FOUND,
-            "There is no such shop.",
-        ));
-    }
+        .map_err(|_| PageError::new(Failure::NotFound, "There is no such shop."))?;
+    let (menu, status) = ops::menu(&state, ShopId(id), Audience::Guest)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound { .. } => {
+                PageError::new(Failure::NotFound, "There is no such shop.")
+            }
+            e => e.into(),
+        })?;
+    let mut menu = menu;
+    let before = menu.items.len();
+    menu.items
+        .retain(|v| !v.item.allergens.iter().any(|a| hide.contains(a)));
+    let hidden = before - menu.items.len();
     let row = |v: &crate::store::ItemView| MenuItemRow {
         id: v.item.id.0,
         name: v.item.name.clone(),
         description: v.item.description.clone(),
-        price: money(v.item.price),
+        price: state.money(v.item.price),
         available: v.available,
         left: v.left,
         tags: v.item.tags.join(" · "),
+        choose: !v.options.is_empty(),
+        quick: quick_choice(v),
+        in_cart: cart.count_of(v.item.id),
+        allergens: v
+            .item
+            .allergens
+            .iter()
+            .map(|a| allergen::label(a))
+            .collect::<Vec<_>>()
+            .join(", "),
     };
     let mut sections: Vec<MenuSection> = menu
         .categories
@@ -186,14 +245,15 @@ async fn menu(State(state): State<AppState>, c: Chrome, Path(shop_id): Path<Stri
     render(&MenuPage {
         c,
         shop_id: id,
-        refusal: menu
-            .shop
-            .accepts_orders(now, offset, open)
-            .err()
-            .map(|e| e.to_string()),
+        refusal: status.refusal,
         name: menu.shop.name,
         location: menu.shop.location,
         sections,
+        filter: allergen::ALLERGENS
+            .iter()
+            .map(|&(k, l)| (k, l, hide.iter().any(|h| h == k)))
+            .collect(),
+        hidden,
     })
 }
 
@@ -204,26 +264,52 @@ struct OrderPage {
     v: OrderView,
     link: String,
     qr_svg: String,
+    currency: crate::domain::currency::Currency,
+    /// The payment QR with the exact amount, while unpaid (if the shop set one up).
+    pay_qr_svg: Option<String>,
 }
 
 impl OrderPage {
+    fn money(&self, amount: crate::domain::Cents) -> String {
+        self.currency.format(amount)
+    }
+    fn options(&self, line: &crate::domain::order::OrderLine) -> String {
+        line.options_text(|c| self.currency.format(c))
+    }
     fn stage(&self) -> &'static str {
         stage_label(self.v.order.status)
     }
-    fn wait_minutes(&self) -> Option<u32> {
-        self.v.estimated_wait_seconds.map(|s| s.div_ceil(60))
-    }
     fn total(&self) -> String {
-        money(self.v.order.total)
+        self.currency.format(self.v.order.total)
     }
     fn can_cancel(&self) -> bool {
         self.v.order.status == OrderStatus::Placed
     }
+    /// What the shop took back, when its last step was a correction.
+    fn correction(&self) -> Option<&'static str> {
+        let last = self.v.events.last()?;
+        let back = last.from.is_some_and(|from| last.to.is_back_from(from));
+        back.then(|| last.to.correction_message())
+    }
+    fn paid(&self) -> bool {
+        self.v
+            .payment
+            .as_ref()
+            .is_some_and(|p| p.status == crate::domain::service::PaymentStatus::Successful)
+    }
 }
 
-/// The origin guests reach this server at, from a `Host` header that is
-/// checked to be a plain host name or address (never reflected raw).
-pub fn origin(state: &AppState, headers: &HeaderMap) -> String {
+/// The origin guests reach this server at: the portal address (configured
+/// as `portal_host`, else derived from the listener). Only a state without
+/// one (unit tests) falls back to a `Host` header checked to be a plain host
+/// name or address; `plain`: the request came to a guest over plain HTTP
+/// ([`crate::web::redirect::Plain`]).
+pub fn origin(state: &AppState, headers: &HeaderMap, plain: bool) -> String {
+    // The configured portal address (or the one derived from the listener):
+    // never the request's `Host`, which a client chooses.
+    if let Some(url) = &state.web.portal_url {
+        return url.trim_end_matches('/').to_owned();
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -234,7 +320,7 @@ pub fn origin(state: &AppState, headers: &HeaderMap) -> String {
                     .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
         })
         .unwrap_or("localhost");
-    let scheme = if state.web.secure_cookies {
+    let scheme = if state.web.secure_cookies && !plain {
         "https"
     } else {
         "http"
@@ -256,23 +342,40 @@ pub(crate) fn qr_svg(text: &str) -> String {
 
 fn parse_token(t: &str) -> Result<Token, PageError> {
     t.parse()
-        .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no order at this link."))
+        .map_err(|_| PageError::new(Failure::NotFound, "There is no order at this link."))
 }
 
 async fn order(
     State(state): State<AppState>,
     c: Chrome,
     headers: HeaderMap,
+    plain: Option<axum::Extension<crate::web::redirect::Plain>>,
     Path(token): Path<String>,
 ) -> PageResult {
     let token = parse_token(&token)?;
-    let v = state
+    let (v, pay) = state
         .store
-        .read(move |r| orders::view(r, orders::order_by_token(r, token)?))
+        .read(move |r| {
+            let v = orders::view(r, orders::order_by_token(r, token)?)?;
+            let pay = crate::web::api::printing::order_payment_qr(r, &v.order, v.payment.as_ref())?;
+            Ok((v, pay))
+        })
         .await?;
-    let link = format!("{}/o/{}", origin(&state, &headers), v.order.token);
+    let link = format!(
+        "{}/o/{}",
+        origin(&state, &headers, plain.is_some()),
+        v.order.token
+    );
     let qr_svg = qr_svg(&link);
-    render(&OrderPage { c, v, link, qr_svg })
+    let pay_qr_svg = pay.map(|p| self::qr_svg(&p.payload));
+    render(&OrderPage {
+        c,
+        v,
+        link,
+        qr_svg,
+        currency: state.web.currency,
+        pay_qr_svg,
+    })
 }
 
 #[derive(Deserialize)]
@@ -286,7 +389,7 @@ async fn cancel(
 ) -> PageResult {
     let token = parse_token(&token)?;
     let back = format!("/o/{token}");
-    state
+    let result = state
         .store
         .write(move |tx| {
             let order = orders::order_by_token(&**tx, token)?;
@@ -298,17 +401,16 @@ async fn cancel(
                 None,
             )
         })
-        .await
-        .map_err(|e| PageError::from(e).back(back.clone()))?;
-    Ok(see_other(&back))
+        .await;
+    done(result, &back)
 }
 
 struct MyOrder {
     id: u64,
     token: String,
     shop: String,
-    number: u32,
-    pickup_code: String,
+    call: String,
+    open: bool,
     status: &'static str,
     status_label: &'static str,
     total: String,
@@ -321,22 +423,31 @@ struct MyOrders {
     orders: Vec<MyOrder>,
 }
 
+impl MyOrders {
+    fn any_open(&self) -> bool {
+        self.orders.iter().any(|o| o.open)
+    }
+}
+
 async fn my_orders(State(state): State<AppState>, c: Chrome, Device(guest): Device) -> PageResult {
+    let cur = state.web.currency;
     let list = state
         .store
         .read(move |r| {
             let mut out = Vec::new();
+            let prefixes = pickup::prefixes(r)?;
             for o in orders::guest_orders(r, guest)?.into_iter().take(50) {
                 let shop = catalog::shop(r, o.shop).map(|s| s.name).unwrap_or_default();
+                let prefix = prefixes.get(&o.shop).map_or("", String::as_str);
                 out.push(MyOrder {
                     id: o.id.0,
                     token: o.token.to_string(),
                     shop,
-                    number: o.number,
-                    pickup_code: o.pickup_code.clone(),
+                    call: callsign::call(prefix, o.number),
+                    open: o.status.is_open(),
                     status: o.status.as_str(),
                     status_label: stage_label(o.status),
-                    total: money(o.total),
+                    total: cur.format(o.total),
                 });
             }
             Ok(out)
@@ -358,7 +469,7 @@ struct TablePage {
 async fn table(State(state): State<AppState>, c: Chrome, Path(code): Path<String>) -> PageResult {
     let code: Token = code
         .parse()
-        .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "This table code is not known."))?;
+        .map_err(|_| PageError::new(Failure::NotFound, "This table code is not known."))?;
     let (session, shop) = state
         .store
         .read(move |r| {
@@ -388,4 +499,18 @@ async fn table(State(state): State<AppState>, c: Chrome, Path(code): Path<String
         ),
     );
     Ok(r.into_response())
+}
+
+/// The guest leaves the table their phone joined (by a QR code, or a link
+/// from anywhere): the cookie goes, and orders are plain orders again.
+async fn leave_table(
+    State(state): State<AppState>,
+    PageForm(_): PageForm<Empty>,
+) -> axum::response::Response {
+    let mut r = super::see_other("/cart");
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(TABLE_COOKIE, "", 0, "Lax", state.web.secure_cookies),
+    );
+    r
 }

@@ -10,8 +10,11 @@ pub mod admin;
 pub mod assets;
 pub mod board;
 pub mod cart;
+pub mod chooser;
 pub mod guest;
+pub mod kitchen;
 pub mod shop;
+pub mod shop_labels;
 pub mod shop_menu;
 pub mod shop_settings;
 pub mod staff;
@@ -20,18 +23,17 @@ use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use blake2::{Blake2b256, Digest};
 use serde::de::DeserializeOwned;
 
 use super::AppState;
-use super::error::ApiError;
+pub use super::error::PageError;
+use super::error::{ApiError, Failure};
 use super::extract::{Device, Login};
 use crate::domain::account::Role;
 use crate::domain::{ShopId, Token};
-use crate::store::StoreError;
 
 /// Name of the hidden form field carrying the CSRF token.
 pub const CSRF_FIELD: &str = "_csrf";
@@ -42,9 +44,11 @@ pub fn router() -> Router<AppState> {
         .merge(assets::router())
         .merge(guest::router())
         .merge(cart::router())
+        .merge(chooser::router())
         .merge(staff::router())
         .merge(shop::router())
         .merge(shop_menu::router())
+        .merge(shop_labels::router())
         .merge(shop_settings::router())
         .merge(admin::router())
         .merge(board::router())
@@ -55,7 +59,7 @@ pub async fn not_found(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {
         ApiError::not_found("route").into_response()
     } else {
-        PageError::new(StatusCode::NOT_FOUND, "There is no page at this address.").into_response()
+        PageError::new(Failure::NotFound, "There is no page at this address.").into_response()
     }
 }
 
@@ -94,61 +98,19 @@ impl FromRequestParts<AppState> for Chrome {
             });
         Ok(Chrome {
             venue: state.web.venue_name.clone(),
-            csrf: csrf_token(state, device),
+            csrf: csrf_token(state, device, &parts.headers),
             cart_count: cart::Cart::from_headers(&parts.headers).count(),
             staff,
         })
     }
 }
 
-/// The CSRF token of a device: a keyed hash, so nothing is stored.
-pub fn csrf_token(state: &AppState, device: Token) -> String {
-    let mut h = Blake2b256::new();
-    h.update(state.csrf_key.as_slice());
-    h.update(b"csrf");
-    h.update(device.to_string().as_bytes());
-    let digest = h.finalize();
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A page that failed: the status and a sentence a person can act on.
-#[derive(Debug)]
-pub struct PageError {
-    /// The HTTP status.
-    pub status: StatusCode,
-    /// What went wrong and what to do.
-    pub message: String,
-    /// Where "go back" leads.
-    pub back: Option<String>,
-}
-
-impl PageError {
-    /// An error page with `status`.
-    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            message: message.into(),
-            back: None,
-        }
-    }
-
-    /// Adds the link back to where the person came from.
-    pub fn back(mut self, to: impl Into<String>) -> Self {
-        self.back = Some(to.into());
-        self
-    }
-}
-
-impl From<ApiError> for PageError {
-    fn from(e: ApiError) -> Self {
-        Self::new(e.status, e.message)
-    }
-}
-
-impl From<StoreError> for PageError {
-    fn from(e: StoreError) -> Self {
-        ApiError::from(e).into()
-    }
+/// The form (CSRF) token of a device: a keyed hash of the device id and,
+/// for staff, their login cookie, so nothing is stored and a form rendered
+/// for one login does not pass for another.
+pub fn csrf_token(state: &AppState, device: Token, headers: &header::HeaderMap) -> String {
+    let login = super::extract::cookie(headers, super::extract::SESSION_COOKIE);
+    state.key.form_token(device, login.as_deref())
 }
 
 #[derive(Template)]
@@ -161,15 +123,16 @@ struct ErrorPage<'a> {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let title = self.status.canonical_reason().unwrap_or("Error");
+        let status = self.failure.status();
+        let title = status.canonical_reason().unwrap_or("Error");
         let page = ErrorPage {
             title,
             message: &self.message,
             back: self.back.as_deref().unwrap_or("/"),
         };
         match page.render() {
-            Ok(html) => (self.status, Html(html)).into_response(),
-            Err(_) => (self.status, self.message).into_response(),
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(_) => (status, self.message).into_response(),
         }
     }
 }
@@ -181,7 +144,16 @@ pub type PageResult<T = Response> = Result<T, PageError>;
 pub fn render(t: &impl Template) -> PageResult {
     t.render()
         .map(|html| Html(html).into_response())
-        .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}")))
+        .map_err(|e| PageError::new(Failure::Internal, format!("{e}")))
+}
+
+/// The end of every form handler: on success the POST → 303 → GET step to
+/// `to`; on failure an error page whose "go back" leads there too.
+pub fn done<T, E: Into<PageError>>(result: Result<T, E>, to: &str) -> PageResult {
+    match result {
+        Ok(_) => Ok(see_other(to)),
+        Err(e) => Err(e.into().back(to)),
+    }
 }
 
 /// The POST → 303 → GET step.
@@ -201,42 +173,78 @@ impl<T: DeserializeOwned> FromRequest<AppState> for PageForm<T> {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+            .is_some_and(is_form_type);
         let device = req.extensions().get::<Device>().map(|d| d.0);
+        let expected = device.map(|d| csrf_token(state, d, req.headers()));
         if !is_form {
             return Err(PageError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                Failure::WrongMediaType,
                 "Send this form from the page.",
             ));
         }
-        let body = Bytes::from_request(req, state).await.map_err(|_| {
-            PageError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "That form was too large to accept.",
-            )
-        })?;
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-            .map_err(|_| PageError::new(StatusCode::BAD_REQUEST, "The form was garbled."))?;
-        let expected = device.map(|d| csrf_token(state, d));
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| PageError::new(Failure::TooLarge, "That form was too large to accept."))?;
+        let pairs = form_pairs(&body).map_err(|e| PageError::new(Failure::Garbled, e))?;
         let sent = pairs.iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v);
         if expected.is_none() || sent != expected.as_ref() {
             return Err(PageError::new(
-                StatusCode::FORBIDDEN,
+                Failure::Forbidden,
                 "This form has expired or did not come from this site. Reload the page and try again.",
             ));
         }
         let rest: Vec<&(String, String)> = pairs.iter().filter(|(k, _)| k != CSRF_FIELD).collect();
         let encoded = serde_urlencoded::to_string(&rest)
-            .map_err(|_| PageError::new(StatusCode::BAD_REQUEST, "The form was garbled."))?;
+            .map_err(|_| PageError::new(Failure::Garbled, "The form was garbled."))?;
         serde_urlencoded::from_str(&encoded)
             .map(PageForm)
             .map_err(|e| {
                 PageError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Failure::Invalid,
                     format!("Some of the form's fields are not right: {e}."),
                 )
             })
     }
+}
+
+/// Whether a `Content-Type` is exactly a URL-encoded form, in UTF-8 if a
+/// charset is named (`application/x-www-form-urlencoded-foo` is not).
+pub fn is_form_type(content_type: &str) -> bool {
+    let mut parts = content_type.split(';').map(str::trim);
+    let essence = parts.next().unwrap_or_default();
+    essence.eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        && parts.all(|p| match p.split_once('=') {
+            Some((k, v)) => {
+                k.trim().eq_ignore_ascii_case("charset")
+                    && v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+            }
+            None => false,
+        })
+}
+
+/// The fields of a URL-encoded form body. Strict: bytes that are not UTF-8
+/// after decoding are refused, never turned into U+FFFD and stored.
+pub fn form_pairs(body: &[u8]) -> Result<Vec<(String, String)>, &'static str> {
+    fn decode(part: &[u8]) -> Result<String, &'static str> {
+        let spaced: Vec<u8> = part
+            .iter()
+            .map(|&b| if b == b'+' { b' ' } else { b })
+            .collect();
+        percent_encoding::percent_decode(&spaced)
+            .decode_utf8()
+            .map(|c| c.into_owned())
+            .map_err(|_| "The form was not sent as UTF-8 text. Reload the page and try again.")
+    }
+    body.split(|&b| b == b'&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = match pair.iter().position(|&b| b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &[][..]),
+            };
+            Ok((decode(k)?, decode(v)?))
+        })
+        .collect()
 }
 
 /// A logged-in shopkeeper on a page; anyone else is sent to the login page.
@@ -258,13 +266,13 @@ impl FromRequestParts<AppState> for ShopPage {
                     shop,
                 }),
                 _ => Err(PageError::new(
-                    StatusCode::FORBIDDEN,
+                    Failure::Forbidden,
                     "This page is for shopkeepers. Log in with your shop's account.",
                 )
                 .back("/staff/login")
                 .into_response()),
             },
-            Err(e) if e.status == StatusCode::UNAUTHORIZED => Err(see_other(&format!(
+            Err(e) if e.failure == Failure::LoginRequired => Err(see_other(&format!(
                 "/staff/login?next={}",
                 parts.uri.path()
             ))),
@@ -283,12 +291,12 @@ impl FromRequestParts<AppState> for AdminPage {
         match Login::from_request_parts(parts, state).await {
             Ok(login) if login.user.role == Role::Admin => Ok(AdminPage(login.user)),
             Ok(_) => Err(PageError::new(
-                StatusCode::FORBIDDEN,
+                Failure::Forbidden,
                 "This page is for the venue operator.",
             )
             .back("/staff/login")
             .into_response()),
-            Err(e) if e.status == StatusCode::UNAUTHORIZED => Err(see_other(&format!(
+            Err(e) if e.failure == Failure::LoginRequired => Err(see_other(&format!(
                 "/staff/login?next={}",
                 parts.uri.path()
             ))),
@@ -297,7 +305,46 @@ impl FromRequestParts<AppState> for AdminPage {
     }
 }
 
-/// Money for people: `4.50`.
-pub fn money(cents: crate::domain::Cents) -> String {
-    cents.to_string()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_url_encoded_form_in_utf8_is_a_form() {
+        for ok in [
+            "application/x-www-form-urlencoded",
+            "Application/X-WWW-Form-URLEncoded",
+            "application/x-www-form-urlencoded; charset=UTF-8",
+            "application/x-www-form-urlencoded;charset=\"utf-8\"",
+        ] {
+            assert!(is_form_type(ok), "{ok}");
+        }
+        for no in [
+            "application/x-www-form-urlencoded-evil",
+            "application/x-www-form-urlencodedx",
+            "application/x-www-form-urlencoded; charset=latin1",
+            "application/x-www-form-urlencoded; boundary=x",
+            "multipart/form-data",
+            "",
+        ] {
+            assert!(!is_form_type(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn form_fields_are_decoded_strictly() {
+        let pairs = form_pairs(b"name=Bubble+Lab&note=caf%C3%A9&empty=&flag").expect("form");
+        assert_eq!(
+            pairs,
+            [
+                ("name".into(), "Bubble Lab".into()),
+                ("note".into(), "caf\u{e9}".into()),
+                ("empty".into(), String::new()),
+                ("flag".into(), String::new()),
+            ]
+        );
+        assert!(form_pairs(b"name=%FF%FE").is_err(), "invalid UTF-8");
+        assert!(form_pairs(b"na%C3me=x").is_err(), "a cut sequence in a key");
+        assert!(form_pairs(b"name=\xff").is_err(), "raw bytes");
+    }
 }

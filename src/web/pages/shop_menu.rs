@@ -9,14 +9,15 @@
 //! of editing its name or price: saving details must not overwrite a count
 //! that orders lowered meanwhile.
 
+use crate::web::error::Failure;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{Chrome, PageError, PageForm, PageResult, ShopPage, money, render, see_other};
+use super::{Chrome, PageError, PageForm, PageResult, ShopPage, done, render, see_other};
+use crate::domain::currency::Currency;
 use crate::domain::menu::{Ingredient, RecipeLine, StockChange, StockPolicy};
 use crate::domain::{CategoryId, Cents, IngredientId, ItemId};
 use crate::store::{ItemDraft, ItemPatch, catalog};
@@ -40,39 +41,10 @@ pub fn router() -> Router<AppState> {
 /// The largest price of one item, in cents (the API's limit too).
 const MAX_PRICE_CENTS: u64 = 100_000_000;
 
-/// Reads a price typed by a person: `4`, `4.5` or `4.50` → 450 cents.
-/// No floating point; a sign, more than two decimals or more than
-/// 1000000.00 is refused with a sentence saying why.
+/// Reads a price typed by a person in euros (the tests' currency); pages
+/// use the venue's currency through [`Currency::parse`].
 pub fn parse_price(text: &str) -> Result<Cents, String> {
-    let t = text.trim();
-    let not = |why: &str| format!("{t:?} is not a price: {why}");
-    if t.is_empty() {
-        return Err("give a price, like 4.50".into());
-    }
-    if t.starts_with('-') {
-        return Err(not("a price cannot be negative"));
-    }
-    let (whole, frac) = t.split_once(['.', ',']).unwrap_or((t, ""));
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(whole) || !(frac.is_empty() || digits(frac)) || t.ends_with(['.', ',']) {
-        return Err(not("write it like 4.50"));
-    }
-    if frac.len() > 2 {
-        return Err(not("give at most two decimals (whole cents)"));
-    }
-    let whole: u64 = whole
-        .parse()
-        .ok()
-        .filter(|w| *w <= MAX_PRICE_CENTS / 100)
-        .ok_or_else(|| not("the most an item may cost is 1000000.00"))?;
-    let cents: u64 = format!("{frac:0<2}")
-        .parse()
-        .map_err(|_| not("write it like 4.50"))?;
-    let total = whole * 100 + cents;
-    if total > MAX_PRICE_CENTS {
-        return Err(not("the most an item may cost is 1000000.00"));
-    }
-    Ok(Cents(total))
+    Currency::default().parse(text, MAX_PRICE_CENTS)
 }
 
 /// Reads a recipe, one ingredient per line: `tapioca pearls x 40` or
@@ -174,7 +146,7 @@ async fn page(State(state): State<AppState>, c: Chrome, k: ShopPage) -> PageResu
         .map(|v| ItemRow {
             id: v.item.id.0,
             name: v.item.name.clone(),
-            price: money(v.item.price),
+            price: state.money(v.item.price),
             enabled: v.item.enabled,
             available: v.available,
             stock: match (&v.item.stock, v.left) {
@@ -208,7 +180,7 @@ async fn page(State(state): State<AppState>, c: Chrome, k: ShopPage) -> PageResu
 }
 
 fn invalid(msg: impl Into<String>) -> PageError {
-    PageError::new(StatusCode::UNPROCESSABLE_ENTITY, msg).back("/shop/menu")
+    PageError::new(Failure::Invalid, msg).back("/shop/menu")
 }
 
 #[derive(Deserialize)]
@@ -233,9 +205,13 @@ async fn add_item(
     k: ShopPage,
     PageForm(f): PageForm<ItemForm>,
 ) -> PageResult {
-    let price = parse_price(&f.price).map_err(invalid)?;
+    let price = state
+        .web
+        .currency
+        .parse(&f.price, MAX_PRICE_CENTS)
+        .map_err(invalid)?;
     let category = category(&f.category).map_err(invalid)?;
-    state
+    let result = state
         .store
         .write(move |tx| {
             let ingredients = catalog::menu(&**tx, k.shop)?.ingredients;
@@ -254,9 +230,8 @@ async fn add_item(
             };
             catalog::create_item(tx, k.shop, draft)
         })
-        .await
-        .map_err(|e| PageError::from(e).back("/shop/menu"))?;
-    Ok(see_other("/shop/menu"))
+        .await;
+    done(result, "/shop/menu")
 }
 
 #[derive(Template)]
@@ -274,6 +249,10 @@ struct EditPage {
     recipe: String,
     /// The ingredients a recipe may use: number, name, unit.
     ingredients: Vec<(u64, String, String)>,
+    /// The 14 allergens: key, label, ticked.
+    allergens: Vec<(&'static str, &'static str, bool)>,
+    /// Free tags, comma-separated.
+    tags: String,
 }
 
 async fn edit_page(
@@ -299,8 +278,13 @@ async fn edit_page(
     };
     render(&EditPage {
         c,
+        allergens: crate::domain::allergen::ALLERGENS
+            .iter()
+            .map(|&(k, l)| (k, l, item.allergens.iter().any(|a| a == k)))
+            .collect(),
+        tags: item.tags.join(", "),
         id: item.id.0,
-        price: money(item.price),
+        price: state.money(item.price),
         category: item.category.map_or(0, |c| c.0),
         name: item.name,
         description: item.description,
@@ -337,7 +321,11 @@ async fn save_item(
     PageForm(f): PageForm<DetailsForm>,
 ) -> PageResult {
     let back = format!("/shop/menu/items/{item_id}");
-    let price = parse_price(&f.price).map_err(|m| invalid(m).back(&back))?;
+    let price = state
+        .web
+        .currency
+        .parse(&f.price, MAX_PRICE_CENTS)
+        .map_err(|m| invalid(m).back(&back))?;
     let category = category(&f.category).map_err(|m| invalid(m).back(&back))?;
     let patch = ItemPatch {
         name: Some(f.name),
@@ -421,12 +409,11 @@ async fn item_stock(
     PageForm(f): PageForm<StockForm>,
 ) -> PageResult {
     let change = stock_change(&f)?;
-    state
+    let result = state
         .store
         .write(move |tx| catalog::change_item_stock(tx, k.shop, ItemId(item_id), change))
-        .await
-        .map_err(|e| PageError::from(e).back("/shop/menu"))?;
-    Ok(see_other("/shop/menu"))
+        .await;
+    done(result, "/shop/menu")
 }
 
 #[derive(Deserialize)]
@@ -445,12 +432,11 @@ async fn item_available(
         enabled: Some(f.available),
         ..ItemPatch::default()
     };
-    state
+    let result = state
         .store
         .write(move |tx| catalog::update_item(tx, k.shop, ItemId(item_id), patch))
-        .await
-        .map_err(|e| PageError::from(e).back("/shop/menu"))?;
-    Ok(see_other("/shop/menu"))
+        .await;
+    done(result, "/shop/menu")
 }
 
 #[derive(Deserialize)]
@@ -463,12 +449,11 @@ async fn delete_item(
     Path(item_id): Path<u64>,
     PageForm(Empty {}): PageForm<Empty>,
 ) -> PageResult {
-    state
+    let result = state
         .store
         .write(move |tx| catalog::delete_item(tx, k.shop, ItemId(item_id)))
-        .await
-        .map_err(|e| PageError::from(e).back("/shop/menu"))?;
-    Ok(see_other("/shop/menu"))
+        .await;
+    done(result, "/shop/menu")
 }
 
 #[derive(Deserialize)]
@@ -482,15 +467,14 @@ async fn add_category(
     k: ShopPage,
     PageForm(f): PageForm<CategoryForm>,
 ) -> PageResult {
-    state
+    let result = state
         .store
         .write(move |tx| {
             let n = catalog::menu(&**tx, k.shop)?.categories.len();
             catalog::create_category(tx, k.shop, &f.name, u32::try_from(n).unwrap_or(u32::MAX))
         })
-        .await
-        .map_err(|e| PageError::from(e).back("/shop/menu"))?;
-    Ok(see_other("/shop/menu"))
+        .await;
+    done(result, "/shop/menu")
 }
 
 #[derive(Deserialize)]
@@ -514,12 +498,11 @@ async fn add_ingredient(
             .parse::<u64>()
             .map_err(|_| invalid(format!("{n:?} is not a number of units")))?,
     };
-    state
+    let result = state
         .store
         .write(move |tx| catalog::create_ingredient(tx, k.shop, &f.name, &f.unit, stock))
-        .await
-        .map_err(|e| PageError::from(e).back("/shop/menu"))?;
-    Ok(see_other("/shop/menu"))
+        .await;
+    done(result, "/shop/menu")
 }
 
 async fn ingredient_stock(
@@ -529,12 +512,11 @@ async fn ingredient_stock(
     PageForm(f): PageForm<StockForm>,
 ) -> PageResult {
     let change = stock_change(&f)?;
-    state
+    let result = state
         .store
         .write(move |tx| catalog::change_ingredient_stock(tx, k.shop, IngredientId(id), change))
-        .await
-        .map_err(|e| PageError::from(e).back("/shop/menu"))?;
-    Ok(see_other("/shop/menu"))
+        .await;
+    done(result, "/shop/menu")
 }
 
 #[cfg(test)]
@@ -566,7 +548,7 @@ mod tests {
             assert!(parse_price(bad).is_err(), "{bad}");
         }
         assert!(parse_price("-1").is_err_and(|m| m.contains("negative")));
-        assert!(parse_price("4.555").is_err_and(|m| m.contains("two decimals")));
+        assert!(parse_price("4.555").is_err_and(|m| m.contains("at most 2 decimals")));
     }
 
     fn ingredient(id: u64, name: &str) -> Ingredient {

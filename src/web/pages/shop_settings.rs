@@ -1,18 +1,21 @@
 //! The shopkeeper's shop settings and tables: details, pause and resume,
-//! weekly opening hours, the open-order limit, resetting the order number;
+//! weekly opening hours, the open-order limit, resetting the order number,
+//! the call prefix and usual preparation time;
 //! order sessions (tables) with their QR codes, orders and closing.
 
+use crate::web::error::Failure;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::guest::{origin, qr_svg};
-use super::{Chrome, PageError, PageForm, PageResult, ShopPage, money, render, see_other};
+use super::{Chrome, PageError, PageForm, PageResult, ShopPage, done, render};
 use crate::domain::SessionId;
 use crate::domain::shop::{OpeningHours, Window};
+use crate::store::pickup::{self, PickupPatch};
 use crate::store::{ShopPatch, catalog, service};
 use crate::web::AppState;
 
@@ -22,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/shop/settings", get(settings).post(save_details))
         .route("/shop/pause", post(pause))
         .route("/shop/hours", post(save_hours))
+        .route("/shop/pickup", post(save_pickup))
         .route("/shop/order-number/reset", post(reset_number))
         .route("/shop/tables", get(tables).post(open_table))
         .route("/shop/tables/{id}/close", post(close_table))
@@ -60,10 +64,24 @@ struct Settings {
     /// Per weekday: name, open, close (empty when closed that day).
     days: Vec<(usize, &'static str, String, String)>,
     always_open: bool,
+    /// The prefix in use, and the one the shop chose (empty: derived).
+    prefix: String,
+    chosen_prefix: String,
+    /// The usual preparation time the shop set, in minutes (empty: default).
+    prep_minutes: String,
 }
 
 async fn settings(State(state): State<AppState>, c: Chrome, k: ShopPage) -> PageResult {
-    let s = state.store.read(move |r| catalog::shop(r, k.shop)).await?;
+    let (s, prefix, p) = state
+        .store
+        .read(move |r| {
+            Ok((
+                catalog::shop(r, k.shop)?,
+                pickup::prefix(r, k.shop)?,
+                pickup::settings(r, k.shop)?,
+            ))
+        })
+        .await?;
     let days = DAYS
         .iter()
         .enumerate()
@@ -89,21 +107,64 @@ async fn settings(State(state): State<AppState>, c: Chrome, k: ShopPage) -> Page
             .map(|l| l.to_string())
             .unwrap_or_default(),
         days,
+        prefix,
+        chosen_prefix: p.prefix.unwrap_or_default(),
+        prep_minutes: p
+            .default_prep_seconds
+            .map(|s| s.div_ceil(60).to_string())
+            .unwrap_or_default(),
     })
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PickupForm {
+    /// Empty: derived from the name.
+    #[serde(default)]
+    prefix: String,
+    /// Empty: the venue's default.
+    #[serde(default)]
+    prep_minutes: String,
+}
+
+async fn save_pickup(
+    State(state): State<AppState>,
+    k: ShopPage,
+    PageForm(f): PageForm<PickupForm>,
+) -> PageResult {
+    let prefix = Some(f.prefix.trim().to_owned()).filter(|p| !p.is_empty());
+    let minutes = match f.prep_minutes.trim() {
+        "" => None,
+        n => Some(
+            n.parse::<u32>()
+                .map_err(|_| invalid("the usual preparation time is a number of minutes"))?,
+        ),
+    };
+    let p = PickupPatch {
+        prefix: Some(prefix),
+        default_prep_seconds: Some(minutes.map(|m| m.saturating_mul(60))),
+    };
+    let shop = k.shop;
+    done(
+        state
+            .store
+            .write(move |tx| pickup::update(tx, shop, p))
+            .await,
+        "/shop/settings",
+    )
+}
+
 fn invalid(msg: impl Into<String>) -> PageError {
-    PageError::new(StatusCode::UNPROCESSABLE_ENTITY, msg).back("/shop/settings")
+    PageError::new(Failure::Invalid, msg).back("/shop/settings")
 }
 
 async fn patch(state: &AppState, k: &ShopPage, p: ShopPatch) -> PageResult {
     let shop = k.shop;
-    state
+    let result = state
         .store
         .write(move |tx| catalog::update_shop(tx, shop, p))
-        .await
-        .map_err(|e| PageError::from(e).back("/shop/settings"))?;
-    Ok(see_other("/shop/settings"))
+        .await;
+    done(result, "/shop/settings")
 }
 
 #[derive(Deserialize)]
@@ -215,12 +276,11 @@ async fn reset_number(
     if f.confirm != "yes" {
         return Err(invalid("tick the box to confirm the reset"));
     }
-    state
+    let result = state
         .store
         .write(move |tx| catalog::reset_numbers(tx, k.shop))
-        .await
-        .map_err(|e| PageError::from(e).back("/shop/settings"))?;
-    Ok(see_other("/shop/settings"))
+        .await;
+    done(result, "/shop/settings")
 }
 
 struct TableRow {
@@ -260,7 +320,7 @@ async fn table_rows(
             Ok(out)
         })
         .await?;
-    let base = origin(state, headers);
+    let base = origin(state, headers, false);
     Ok(list
         .into_iter()
         .map(|(s, orders)| {
@@ -273,7 +333,7 @@ async fn table_rows(
                 open: s.closed_at.is_none(),
                 orders: orders
                     .iter()
-                    .map(|o| (o.number, o.status.as_str().to_owned(), money(o.total)))
+                    .map(|o| (o.number, o.status.as_str().to_owned(), state.money(o.total)))
                     .collect(),
             }
         })
@@ -306,7 +366,7 @@ async fn print_table(
         .await?
         .pop()
         .ok_or_else(|| {
-            PageError::new(StatusCode::NOT_FOUND, "There is no such table.").back("/shop/tables")
+            PageError::new(Failure::NotFound, "There is no such table.").back("/shop/tables")
         })?;
     render(&Print { t })
 }
@@ -322,12 +382,11 @@ async fn open_table(
     k: ShopPage,
     PageForm(f): PageForm<OpenForm>,
 ) -> PageResult {
-    state
+    let result = state
         .store
         .write(move |tx| service::open_session(tx, k.shop, &f.label))
-        .await
-        .map_err(|e| PageError::from(e).back("/shop/tables"))?;
-    Ok(see_other("/shop/tables"))
+        .await;
+    done(result, "/shop/tables")
 }
 
 #[derive(Deserialize)]
@@ -340,10 +399,9 @@ async fn close_table(
     Path(id): Path<u64>,
     PageForm(Empty {}): PageForm<Empty>,
 ) -> PageResult {
-    state
+    let result = state
         .store
         .write(move |tx| service::close_session(tx, k.shop, SessionId(id)))
-        .await
-        .map_err(|e| PageError::from(e).back("/shop/tables"))?;
-    Ok(see_other("/shop/tables"))
+        .await;
+    done(result, "/shop/tables")
 }

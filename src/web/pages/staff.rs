@@ -100,7 +100,7 @@ async fn login(
                 problem: Some(e.message.clone()),
             };
             let mut r = render(&page)?;
-            *r.status_mut() = e.status;
+            *r.status_mut() = e.status();
             Ok(r)
         }
     }
@@ -202,7 +202,7 @@ async fn register_post(
         Err(e) => {
             let page = RegisterPage {
                 c,
-                problem: Some(e.message),
+                problem: Some(e.message.clone()),
                 pending: false,
                 form: RegisterForm {
                     password: String::new(),
@@ -210,7 +210,7 @@ async fn register_post(
                 },
             };
             let mut r = render(&page)?;
-            *r.status_mut() = e.status;
+            *r.status_mut() = e.status();
             Ok(r)
         }
     }
