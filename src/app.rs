@@ -19,6 +19,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::gateway::Gateway;
+use crate::store::compaction;
 use crate::store::retention::{self, RetentionSettings};
 use crate::store::{Clock, SpaceLevels, Store, StoreSettings, accounts, checkout, orders};
 use crate::tls::{Tls, TlsListener};
@@ -193,6 +194,7 @@ async fn start_full(
             max_streams_per_client: config.max_streams_per_client,
             portal_url: Some(portal_url.clone()),
             staff_from_guest_network: config.staff_from_guest_network,
+            device_seconds: device_seconds(config.order_retention_days),
             board_ready_minutes: config.board_ready_minutes,
         },
     );
@@ -430,8 +432,18 @@ async fn auto_cancel(store: Store, max_age_ms: u64) {
     }
 }
 
+/// A device id's cookie lives as long as its last order's details plus a
+/// day; browsers cap cookies at 400 days (also when retention is off).
+fn device_seconds(order_retention_days: u32) -> u64 {
+    match order_retention_days {
+        0 => 400 * 86_400,
+        d => (u64::from(d) + 1).min(400) * 86_400,
+    }
+}
+
 /// Forgets what retention allows, a minute after start and then every ten
-/// minutes, in small writer batches (see [`retention`]).
+/// minutes, in small writer batches (see [`retention`]); then compacts the
+/// file if that is worth it and the venue is quiet (see [`compaction`]).
 async fn retain(store: Store, settings: RetentionSettings) {
     tokio::time::sleep(Duration::from_secs(60)).await;
     let mut tick = tokio::time::interval(Duration::from_secs(600));
@@ -447,6 +459,15 @@ async fn retain(store: Store, settings: RetentionSettings) {
             ),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
+        }
+        match compaction::maybe_compact(&store).await {
+            Ok(c) if c.compacted => tracing::info!(
+                before = c.before.file_bytes,
+                after = c.after_bytes,
+                "compacted the database while the venue was quiet"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "compaction failed"),
         }
     }
 }

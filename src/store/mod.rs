@@ -13,12 +13,14 @@ pub mod backup;
 pub mod catalog;
 pub mod checkout;
 pub mod clock;
+pub mod compaction;
 pub mod kitchen;
 mod migrate_options;
 pub mod options;
 pub mod orders;
 pub mod pickup;
 pub mod printing;
+pub mod queue;
 pub mod report;
 pub mod retention;
 pub mod service;
@@ -230,6 +232,8 @@ pub(crate) struct Shared {
     settings: StoreSettings,
     clock: Clock,
     space: space::SpaceState,
+    /// A compaction asked for: the writer does it before its next batch.
+    compaction: std::sync::Mutex<Option<oneshot::Sender<Result<bool, StoreError>>>>,
 }
 
 impl Shared {
@@ -275,6 +279,59 @@ impl Shared {
         Ok(db)
     }
 
+    /// The compaction asked for, if any (taken by the writer).
+    pub(crate) fn compaction_wanted(&self) -> Option<oneshot::Sender<Result<bool, StoreError>>> {
+        self.compaction
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+
+    /// Compacts the file (on the writer thread, which holds no
+    /// transaction). Reads wait meanwhile (the slot's lock is held); reads
+    /// in flight get up to two seconds to finish, else nothing is done.
+    pub(crate) fn compact(&self) -> Result<bool, StoreError> {
+        let mut slot = self
+            .db
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(mut held) = slot.take() else {
+            return Err(StoreError::StorageDown(
+                "the database is being re-opened".into(),
+            ));
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        loop {
+            match Arc::try_unwrap(held) {
+                Ok(mut database) => {
+                    let mut compacted = false;
+                    let mut result = Ok(());
+                    // Each call moves what it can; a few rounds suffice.
+                    for _ in 0..8 {
+                        match database.compact() {
+                            Ok(true) => compacted = true,
+                            Ok(false) => break,
+                            Err(e) => {
+                                result = Err(StoreError::from(redb::Error::from(e)));
+                                break;
+                            }
+                        }
+                    }
+                    *slot = Some(Arc::new(database));
+                    return result.map(|()| compacted);
+                }
+                Err(back) if std::time::Instant::now() < deadline => {
+                    held = back;
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Err(back) => {
+                    *slot = Some(back);
+                    return Ok(false);
+                }
+            }
+        }
+    }
+
     /// Measures free space now (see [`space`]).
     pub(crate) fn check_space(&self) -> SpaceReport {
         let dir = self.path.parent().unwrap_or(Path::new("."));
@@ -314,6 +371,7 @@ impl Store {
             settings,
             clock,
             space: space::SpaceState::default(),
+            compaction: std::sync::Mutex::default(),
         });
         shared.check_space();
         let (jobs, rx) = mpsc::channel(1024);
@@ -426,6 +484,21 @@ impl Store {
             .send(job)
             .await
             .map_err(|_| StoreError::Unavailable)?;
+        answer.await.map_err(|_| self.lost())?
+    }
+
+    /// Compacts the database file now (see [`compaction::maybe_compact`]
+    /// for when it is worth it); returns whether it moved anything.
+    pub async fn compact(&self) -> Result<bool, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        *self
+            .inner
+            .shared
+            .compaction
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(reply);
+        // Wakes the writer; it compacts before its next batch.
+        self.write(|_| Ok(())).await?;
         answer.await.map_err(|_| self.lost())?
     }
 

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::catalog::{publish_availability, shop};
 use super::checkout::{notify, notify_text};
+use super::queue::{ShopQueue, shop_queue};
 use super::tables::*;
 use super::{StoreError, Tx, pickup};
 use crate::domain::callsign;
@@ -331,10 +332,38 @@ pub fn queue(v: &impl View, s: &Shop, order: &Order) -> Result<Option<(u32, Wait
 
 /// Builds the view of an order.
 pub fn view(v: &impl View, order: Order) -> Result<OrderView, StoreError> {
+    view_in(v, order, None)
+}
+
+/// Builds the views of a shop's orders with one read of its queue (a
+/// view each would scan the queue once per order).
+pub fn views_of_shop(
+    v: &impl View,
+    shop_id: ShopId,
+    list: Vec<Order>,
+) -> Result<Vec<OrderView>, StoreError> {
+    let q = shop_queue(v, shop_id)?;
+    list.into_iter().map(|o| view_in(v, o, Some(&q))).collect()
+}
+
+/// [`view`] with the shop's queue when the caller has read it already.
+pub fn view_in(
+    v: &impl View,
+    order: Order,
+    q: Option<&ShopQueue>,
+) -> Result<OrderView, StoreError> {
     let s = shop(v, order.shop)?;
-    let q = queue(v, &s, &order)?;
+    let (q, call) = match q.filter(|q| q.shop == order.shop) {
+        Some(q) => (
+            q.wait(order.id, Timestamp::now()),
+            callsign::call(&q.prefix, order.number),
+        ),
+        None => (
+            queue(v, &s, &order)?,
+            callsign::call(&pickup::prefix(v, order.shop)?, order.number),
+        ),
+    };
     let wait = q.map(|(_, w)| w);
-    let call = callsign::call(&pickup::prefix(v, order.shop)?, order.number);
     Ok(OrderView {
         estimated_wait_seconds: wait.map(|w| w.typical),
         wait,

@@ -101,7 +101,17 @@ pub fn prep_time(v: &impl View, s: &Shop) -> Result<PrepTime, StoreError> {
 
 /// The wait of `order`, at `position` in line, at `now`.
 pub fn wait(prep: PrepTime, order: &Order, position: u32, now: Timestamp) -> Wait {
-    let elapsed = order.accepted_at.map_or(0, |a| {
+    wait_since(prep, order.accepted_at, position, now)
+}
+
+/// The wait of an order accepted at `accepted_at`, at `position` in line.
+pub fn wait_since(
+    prep: PrepTime,
+    accepted_at: Option<Timestamp>,
+    position: u32,
+    now: Timestamp,
+) -> Wait {
+    let elapsed = accepted_at.map_or(0, |a| {
         u32::try_from(now.since(a) / 1000).unwrap_or(u32::MAX)
     });
     Wait::estimate(prep, position, elapsed)

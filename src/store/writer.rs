@@ -214,6 +214,15 @@ pub(crate) fn run(
                 }
             },
         };
+        if let Some(reply) = shared.compaction_wanted() {
+            // The writer lets go of the database too: compaction needs
+            // the only handle.
+            drop(open);
+            drop(db.take());
+            let _ = reply.send(shared.compact());
+            db = shared.current().ok();
+            continue;
+        }
         let Some(first) = jobs.blocking_recv() else {
             break;
         };

@@ -170,6 +170,11 @@ pub fn set_cookie(
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
 }
 
+/// Marks an answer that placed orders (API or checkout form): the
+/// device's cookie is renewed with it.
+#[derive(Clone, Copy, Debug)]
+pub struct Placed;
+
 /// The guest's device, from its cookie (set by [`device_cookie`] when missing).
 #[derive(Clone, Copy, Debug)]
 pub struct Device(pub GuestId);
@@ -196,11 +201,14 @@ pub async fn device_cookie(
     };
     req.extensions_mut().insert(Device(device));
     let mut response = next.run(req).await;
-    if new {
+    // A device id is stored only with its orders: its cookie expires a day
+    // after its last order's details would, and each order renews it.
+    let renew = response.extensions().get::<Placed>().is_some();
+    if new || renew {
         let value = set_cookie(
             DEVICE_COOKIE,
             &state.key.sign_device(device),
-            400 * 86_400,
+            state.web.device_seconds,
             "Lax",
             state.web.secure_cookies,
         );

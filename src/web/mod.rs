@@ -17,6 +17,7 @@ pub mod extract;
 pub mod keys;
 pub mod ops;
 pub mod pages;
+pub mod queue;
 pub mod redirect;
 pub mod sse;
 pub mod wire;
@@ -58,6 +59,9 @@ pub struct WebSettings {
     pub portal_url: Option<String>,
     /// Staff may log in from the guest network.
     pub staff_from_guest_network: bool,
+    /// How long a guest's device id lives in its browser: renewed with each
+    /// order, so an id outlives its last order's details by a day at most.
+    pub device_seconds: u64,
     /// Minutes a ready number stays on the pickup board (0: until collected).
     pub board_ready_minutes: u32,
 }
@@ -74,6 +78,7 @@ impl Default for WebSettings {
             max_streams_per_client: 16,
             portal_url: None,
             staff_from_guest_network: false,
+            device_seconds: 15 * 86_400,
             board_ready_minutes: 10,
         }
     }
@@ -95,6 +100,8 @@ pub struct AppState {
     pub key: Arc<keys::PortalKey>,
     /// Open event streams per client address.
     pub streams: Arc<sse::Streams>,
+    /// Shops' queues, read once per event for all their order streams.
+    pub queues: Arc<queue::Queues>,
     /// The captive gateway, when guest interfaces are configured (the
     /// narrow trait: the real one on this router, a fake in tests).
     pub gateway: Option<Arc<dyn crate::gateway::Guests>>,
@@ -146,6 +153,7 @@ impl AppState {
             login_limiter: Arc::new(LoginLimiter::new(web.login_attempts_per_minute)),
             key: Arc::new(keys::PortalKey::random()),
             streams: Arc::new(sse::Streams::new(web.max_streams_per_client)),
+            queues: Arc::default(),
             web: Arc::new(web),
             gateway: None,
             printers: None,

@@ -29,6 +29,7 @@
 mod access;
 mod cancel;
 mod client;
+mod compaction;
 mod daemon;
 mod input;
 mod kitchen;

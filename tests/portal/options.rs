@@ -153,7 +153,6 @@ async fn a_guest_chooses_options_with_a_live_total_and_changes_the_cart() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "with page scripts off, ChromeDriver waits out its 300 s page-load timeout after each form post on this machine (the test passes, in 11 minutes); run it by name"]
 async fn the_chooser_works_without_javascript() {
     if !browser_available() {
         return;

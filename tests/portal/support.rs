@@ -371,8 +371,12 @@ impl Driver {
         let mut caps = serde_json::Map::new();
         let mut options = json!({ "binary": "/usr/bin/chromium", "args": args });
         if phone {
-            options["mobileEmulation"] =
-                json!({"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 1.0}});
+            // Taps are touch events, which ChromeDriver sends only after a
+            // timer in the page fires: with scripts blocked that never
+            // happens, so a phone without scripts clicks with the mouse.
+            options["mobileEmulation"] = json!({"deviceMetrics": {
+                "width": 390, "height": 844, "pixelRatio": 1.0, "touch": !no_scripts,
+            }});
         }
         if no_scripts {
             options["prefs"] = json!({"profile.managed_default_content_settings.javascript": 2});

@@ -149,7 +149,12 @@ pub async fn place_order(
             .map(|o| OrderSummaryDto::new(o, state.web.currency))
             .collect(),
     };
-    Ok((StatusCode::CREATED, headers, Json(body)))
+    Ok((
+        StatusCode::CREATED,
+        headers,
+        axum::Extension(crate::web::extract::Placed),
+        Json(body),
+    ))
 }
 
 fn parse_token(token: &str) -> ApiResult<Token> {

@@ -50,10 +50,7 @@ pub async fn list_orders(
     let views = state
         .store
         .read(move |r| {
-            orders::shop_orders(r, k.shop, open, limit)?
-                .into_iter()
-                .map(|o| orders::view(r, o))
-                .collect::<Result<Vec<_>, _>>()
+            orders::views_of_shop(r, k.shop, orders::shop_orders(r, k.shop, open, limit)?)
         })
         .await?;
     Ok(Json(

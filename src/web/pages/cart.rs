@@ -494,6 +494,7 @@ async fn place(
                 _ => "/orders".to_owned(),
             };
             let mut r = see_other(&to);
+            r.extensions_mut().insert(crate::web::extract::Placed);
             r.headers_mut().append(
                 header::SET_COOKIE,
                 Cart::default().header(state.web.secure_cookies),

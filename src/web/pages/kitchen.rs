@@ -152,12 +152,13 @@ pub async fn queue(state: &AppState, _c: &Chrome, shop: ShopId) -> Result<Queue,
     let (views, recent, prep, waiting, has_printer) = state
         .store
         .read(move |r| {
+            let q = crate::store::queue::shop_queue(r, shop)?;
             let with_table = |o: crate::domain::order::Order| {
                 let table = match o.session {
                     Some(id) => service::own_session(r, shop, id).ok().map(|s| s.label),
                     None => None,
                 };
-                Ok::<_, crate::store::StoreError>((orders::view(r, o)?, table))
+                Ok::<_, crate::store::StoreError>((orders::view_in(r, o, Some(&q))?, table))
             };
             let mut open = Vec::new();
             for o in orders::shop_orders(r, shop, true, 0)? {
