@@ -555,7 +555,7 @@ impl Feed {
     }
 }
 
-fn last_event_id(h: &HeaderMap) -> Option<u64> {
+pub(crate) fn last_event_id(h: &HeaderMap) -> Option<u64> {
     h.get("last-event-id")?.to_str().ok()?.trim().parse().ok()
 }
 
