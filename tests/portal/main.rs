@@ -6,6 +6,9 @@ mod alerts;
 mod attacks;
 mod board;
 mod browser;
+#[path = "../common/mod.rs"]
+#[expect(dead_code, reason = "each suite uses part of the shared support")]
+mod common;
 mod guests;
 mod kitchen;
 mod options;
