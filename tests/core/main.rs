@@ -30,6 +30,8 @@ mod access;
 mod cancel;
 mod client;
 mod compaction;
+#[path = "../common/mod.rs"]
+mod common;
 mod daemon;
 mod input;
 mod kitchen;
