@@ -29,9 +29,9 @@
 mod access;
 mod cancel;
 mod client;
-mod compaction;
 #[path = "../common/mod.rs"]
 mod common;
+mod compaction;
 mod daemon;
 mod input;
 mod kitchen;
