@@ -9,7 +9,7 @@
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 
-use crate::support::{Api, Driver, Server, browser_available, screenshot, wait_for};
+use crate::support::{Api, DUMPLING_SHOP, Driver, Server, browser_available, screenshot, wait_for};
 
 async fn js(c: &Client, script: &str) -> Value {
     c.execute(script, vec![])
@@ -63,7 +63,10 @@ async fn until(c: &Client, what: &str, script: &str) {
 /// Places `n` orders of two lines each at the dumpling shop.
 async fn place(server: &Server, n: usize) -> Vec<u64> {
     let mut guest = Api::new(server);
-    let (_, menu) = guest.send("GET", "/api/shops/2/menu", None).await;
+    let shop = server.venue().await.shop_id(DUMPLING_SHOP);
+    let (_, menu) = guest
+        .send("GET", &format!("/api/shops/{shop}/menu"), None)
+        .await;
     let items: Vec<u64> = menu["items"]
         .as_array()
         .expect("items")

@@ -13,8 +13,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use queueless::app::Running;
 use serde_json::{Value, json};
 
-use crate::common::App;
-pub use crate::common::PASSWORD;
+use crate::common::{App, Venue};
+pub use crate::common::{DUMPLING_SHOP, PASSWORD};
 
 impl From<App> for Server {
     fn from(app: App) -> Server {
@@ -57,6 +57,11 @@ impl Server {
             base: format!("https://localhost:{port}"),
             ..Server::from(app)
         }
+    }
+
+    /// The venue's shop and item ids by name (read over plain HTTP).
+    pub async fn venue(&self) -> Venue {
+        Venue::learn(&format!("http://{}", self.running.http_addr)).await
     }
 
     pub fn url(&self, path: &str) -> String {
