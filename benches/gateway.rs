@@ -11,6 +11,12 @@
 //! started there with `ip netns exec` and a `guest-…` mode; they print one
 //! line of results for the parent to read.
 
+#[path = "../tests/common/mod.rs"]
+#[expect(
+    dead_code,
+    reason = "shared with the tests; the bench starts the binary only"
+)]
+mod common;
 #[path = "gateway/guest.rs"]
 mod guest;
 #[path = "common/measure.rs"]

@@ -2,16 +2,19 @@
 //! running daemon over the control socket or, when none runs, open the
 //! database directly.
 
+use std::ffi::OsString;
 use std::io::BufRead;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{self, Config, GatewayLayer, Layer};
+mod flags;
+
+pub use flags::{GlobalFlags, ServeFlags, SettingFlags};
+
+use crate::config::{self, Config, Layer};
 use crate::control::{self, Request};
-use crate::gateway::policy::Internet;
 use crate::store::{Store, StoreSettings};
 
 /// `--version`: the release and the target it was built for.
@@ -29,9 +32,9 @@ pub struct Cli {
     /// Settings file (TOML).
     #[arg(long, global = true, env = "QUEUELESS_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Where the database lives (default ./queueless-data).
-    #[arg(long, global = true)]
-    pub data_dir: Option<PathBuf>,
+    /// Settings every command takes (`--data-dir`).
+    #[command(flatten)]
+    pub global: GlobalFlags,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -100,72 +103,12 @@ pub enum Command {
     Check(Box<ServeArgs>),
 }
 
-/// Flags of `serve`.
+/// Flags of `serve` (and `check`): one per setting, from `config::SETTINGS`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Plain HTTP address (default 127.0.0.1:8080).
-    #[arg(long)]
-    pub http: Option<SocketAddr>,
-    /// HTTPS address.
-    #[arg(long)]
-    pub https: Option<SocketAddr>,
-    /// Seed a demo venue on first start and print its logins.
-    #[arg(long)]
-    pub demo: bool,
-    /// The venue's name on the portal.
-    #[arg(long)]
-    pub venue_name: Option<String>,
-    /// TLS certificate chain (PEM); without it a self-signed one is made.
-    #[arg(long, requires = "tls_key")]
-    pub tls_cert: Option<PathBuf>,
-    /// TLS private key (PEM).
-    #[arg(long, requires = "tls_cert")]
-    pub tls_key: Option<PathBuf>,
-    /// Host name or address of this router in portal links.
-    #[arg(long)]
-    pub portal_host: Option<String>,
-    /// Capture this guest interface (repeatable). Changes the firewall.
-    #[arg(long = "guest-interface")]
-    pub guest_interfaces: Vec<String>,
-    /// Session length after joining.
-    #[arg(long)]
-    pub session_minutes: Option<u32>,
-    /// Session length in seconds (for tests).
-    #[arg(long, hide = true)]
-    pub session_seconds: Option<u32>,
-    /// Let joined clients go after this many idle minutes (0: never).
-    #[arg(long)]
-    pub idle_minutes: Option<u32>,
-    /// Idle limit in seconds (for tests).
-    #[arg(long, hide = true)]
-    pub idle_seconds: Option<u32>,
-    /// Internet for joined guests: after_accept or none.
-    #[arg(long, value_parser = parse_internet)]
-    pub internet: Option<Internet>,
-    /// Reachable before joining: an address or network (repeatable).
-    #[arg(long = "walled-garden")]
-    pub walled_garden: Vec<String>,
-    /// Always let this MAC through (repeatable).
-    #[arg(long = "trusted-mac")]
-    pub trusted_macs: Vec<String>,
-    /// Never let this MAC through (repeatable).
-    #[arg(long = "blocked-mac")]
-    pub blocked_macs: Vec<String>,
-    /// When queueless stops, remove the firewall table so guests pass.
-    #[arg(long)]
-    pub fail_open: bool,
-}
-
-fn parse_internet(s: &str) -> Result<Internet, String> {
-    match s {
-        "after_accept" => Ok(Internet::AfterAccept),
-        "none" => Ok(Internet::None),
-        _ => Err("expected after_accept or none".into()),
-    }
-}
-
-fn some_vec(v: &[String]) -> Option<Vec<String>> {
-    (!v.is_empty()).then(|| v.to_vec())
+    /// The settings given as flags.
+    #[command(flatten)]
+    pub settings: ServeFlags,
 }
 
 /// `admin …`
@@ -196,40 +139,32 @@ pub enum ShopCommand {
 impl Cli {
     /// Merges defaults, the file, the environment and these flags.
     pub fn config(&self) -> anyhow::Result<Config> {
+        self.config_with_env(std::env::vars_os())
+    }
+
+    /// The same, with these environment variables.
+    pub fn config_with_env(
+        &self,
+        vars: impl IntoIterator<Item = (OsString, OsString)>,
+    ) -> anyhow::Result<Config> {
+        Ok(config::merge(config::defaults(), &self.layers(vars)?)?)
+    }
+
+    /// The file's, the environment's and the flags' layers, in that order.
+    pub fn layers(
+        &self,
+        vars: impl IntoIterator<Item = (OsString, OsString)>,
+    ) -> anyhow::Result<[Layer; 3]> {
         let file = match &self.config {
             Some(path) => config::read_file(path)?,
             None => Layer::default(),
         };
-        let env = config::env_layer(std::env::vars())?;
-        let mut flags = Layer {
-            data_dir: self.data_dir.clone(),
-            ..Layer::default()
-        };
+        let env = config::env_layer(vars)?;
+        let mut flags = self.global.layer()?;
         if let Command::Serve(s) | Command::Check(s) = &self.command {
-            flags.http = s.http;
-            flags.https = s.https;
-            flags.demo = s.demo.then_some(true);
-            flags.venue_name = s.venue_name.clone();
-            flags.tls_cert = s.tls_cert.clone();
-            flags.tls_key = s.tls_key.clone();
-            flags.portal_host = s.portal_host.clone();
-            let g = GatewayLayer {
-                guest_interfaces: some_vec(&s.guest_interfaces),
-                session_minutes: s.session_minutes,
-                session_seconds: s.session_seconds,
-                idle_minutes: s.idle_minutes,
-                idle_seconds: s.idle_seconds,
-                internet: s.internet,
-                walled_garden: some_vec(&s.walled_garden),
-                trusted_macs: some_vec(&s.trusted_macs),
-                blocked_macs: some_vec(&s.blocked_macs),
-                fail_open: s.fail_open.then_some(true),
-            };
-            if g != GatewayLayer::default() {
-                flags.gateway = Some(g);
-            }
+            flags.overlay(s.settings.layer()?);
         }
-        Ok(config::merge(config::defaults(), &[file, env, flags])?)
+        Ok([file, env, flags])
     }
 }
 

@@ -1,102 +1,23 @@
 //! Settings: defaults, then the TOML file, then `QUEUELESS_*` environment
-//! variables, then command-line flags, merged by one pure function.
-//! Unknown keys in the file are errors, so a typo never goes unnoticed.
+//! variables, then command-line flags, merged by one pure function into the
+//! typed, checked [`Config`]. Which settings exist, and their names in each
+//! place, is defined once in `settings.rs`. Unknown keys in the file and
+//! unknown `QUEUELESS_*` variables are errors, so a typo never goes unnoticed.
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+mod settings;
+
+pub use settings::{
+    Flag, GatewayLayer, Layer, OTHER_VARIABLES, SETTINGS, Setting, Value, closest_variable,
+    markdown_table,
+};
 
 use crate::gateway::GatewaySettings;
 use crate::gateway::mac::Mac;
 use crate::gateway::policy::{Internet, Net};
-
-/// One layer of settings; every field optional. The file, the environment
-/// and the flags each give one.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct Layer {
-    /// Where the database and certificates live.
-    pub data_dir: Option<PathBuf>,
-    /// Plain HTTP listener (captive redirect, API during development).
-    pub http: Option<SocketAddr>,
-    /// HTTPS listener.
-    pub https: Option<SocketAddr>,
-    /// The venue's name, shown on the portal.
-    pub venue_name: Option<String>,
-    /// The venue's currency, an ISO 4217 code ("EUR", "JPY", "KWD").
-    pub currency: Option<String>,
-    /// Venue-local time is UTC plus this many minutes.
-    pub utc_offset_minutes: Option<i32>,
-    /// Approve newly registered shops without the operator.
-    pub auto_approve_shops: Option<bool>,
-    /// Cancel orders no shop accepted within this many seconds (0: never).
-    pub auto_cancel_seconds: Option<u32>,
-    /// Batch concurrent writes into one commit.
-    pub group_commit: Option<bool>,
-    /// Most memory the database may keep as page cache, in MiB.
-    pub database_cache_mib: Option<u32>,
-    /// Keep finished orders' details this many days, then fold them into
-    /// per-day per-item totals (0: keep forever).
-    pub order_retention_days: Option<u32>,
-    /// Keep ended Wi-Fi sessions this many days (0: forever).
-    pub wifi_session_days: Option<u32>,
-    /// Remove a guest's notifications this many hours after the order finished (0: never).
-    pub notification_hours: Option<u32>,
-    /// Warn when the data directory's filesystem has less than this many MiB free.
-    pub space_warning_mib: Option<u32>,
-    /// Refuse new orders when it has less than this many MiB free (0: never).
-    pub space_floor_mib: Option<u32>,
-    /// How long a staff login lasts.
-    pub login_hours: Option<u32>,
-    /// Login and registration attempts per minute from one address.
-    pub login_attempts_per_minute: Option<u32>,
-    /// Mark cookies `Secure` (default: when HTTPS is on).
-    pub secure_cookies: Option<bool>,
-    /// Seed a demo venue on first start.
-    pub demo: Option<bool>,
-    /// TLS certificate chain (PEM); without it a self-signed one is made.
-    pub tls_cert: Option<PathBuf>,
-    /// TLS private key (PEM).
-    pub tls_key: Option<PathBuf>,
-    /// The host name or address guests reach the portal at.
-    pub portal_host: Option<String>,
-    /// Most open live-update streams per client address.
-    pub max_streams_per_client: Option<u32>,
-    /// Let staff log in from the guest network.
-    pub staff_from_guest_network: Option<bool>,
-    /// Ready numbers leave the pickup board after this many minutes (0:
-    /// only when collected).
-    pub board_ready_minutes: Option<u32>,
-    /// The captive gateway (`[gateway]`).
-    pub gateway: Option<GatewayLayer>,
-}
-
-/// `[gateway]`: capture guest interfaces (changes the host's firewall).
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct GatewayLayer {
-    /// Guest interfaces; the gateway is on when there is at least one.
-    pub guest_interfaces: Option<Vec<String>>,
-    /// Session length after joining, in minutes.
-    pub session_minutes: Option<u32>,
-    /// The same in seconds (wins over minutes; for tests).
-    pub session_seconds: Option<u32>,
-    /// Let a joined client go after this many minutes without traffic (0: never).
-    pub idle_minutes: Option<u32>,
-    /// The same in seconds (wins over minutes; for tests).
-    pub idle_seconds: Option<u32>,
-    /// `after_accept` or `none`.
-    pub internet: Option<Internet>,
-    /// Addresses or networks reachable before joining.
-    pub walled_garden: Option<Vec<String>>,
-    /// MACs always let through.
-    pub trusted_macs: Option<Vec<String>>,
-    /// MACs never let through.
-    pub blocked_macs: Option<Vec<String>>,
-    /// Remove the firewall table when queueless stops (guests pass freely).
-    pub fail_open: Option<bool>,
-}
 
 /// The merged settings the daemon runs with.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -225,6 +146,16 @@ pub enum ConfigError {
         /// What is expected.
         message: String,
     },
+    /// A `QUEUELESS_*` variable that is no setting (a typo, or an old name).
+    #[error(
+        "unknown environment variable {name}{suggestion}: every QUEUELESS_* variable must be a setting (see the README's settings table)"
+    )]
+    UnknownEnv {
+        /// The variable.
+        name: String,
+        /// " (did you mean …?)", or nothing.
+        suggestion: String,
+    },
     /// A value is out of range.
     #[error("{0}")]
     Invalid(String),
@@ -242,149 +173,93 @@ pub fn read_file(path: &Path) -> Result<Layer, ConfigError> {
     })
 }
 
-/// Reads the `QUEUELESS_*` environment layer from `vars`.
-pub fn env_layer(vars: impl IntoIterator<Item = (String, String)>) -> Result<Layer, ConfigError> {
-    fn parse<T: std::str::FromStr>(name: &str, value: &str, what: &str) -> Result<T, ConfigError> {
-        value.parse().map_err(|_| ConfigError::Env {
-            name: name.into(),
-            value: value.into(),
-            message: format!("expected {what}"),
-        })
-    }
+/// Reads the `QUEUELESS_*` environment layer from `vars`. A `QUEUELESS_*`
+/// name that is neither a setting nor one of [`OTHER_VARIABLES`] is an error
+/// naming it (and the closest known name), so a typo never goes unnoticed.
+pub fn env_layer(
+    vars: impl IntoIterator<Item = (OsString, OsString)>,
+) -> Result<Layer, ConfigError> {
     let mut l = Layer::default();
     for (name, value) in vars {
-        let v = value.as_str();
-        match name.as_str() {
-            "QUEUELESS_DATA_DIR" => l.data_dir = Some(PathBuf::from(v)),
-            "QUEUELESS_HTTP" => l.http = Some(parse(&name, v, "an address like 0.0.0.0:80")?),
-            "QUEUELESS_HTTPS" => l.https = Some(parse(&name, v, "an address like 0.0.0.0:443")?),
-            "QUEUELESS_VENUE_NAME" => l.venue_name = Some(value.clone()),
-            "QUEUELESS_CURRENCY" => l.currency = Some(value.clone()),
-            "QUEUELESS_UTC_OFFSET_MINUTES" => {
-                l.utc_offset_minutes = Some(parse(&name, v, "minutes, like 330 or -300")?)
-            }
-            "QUEUELESS_AUTO_APPROVE_SHOPS" => {
-                l.auto_approve_shops = Some(parse(&name, v, "true or false")?)
-            }
-            "QUEUELESS_AUTO_CANCEL_SECONDS" => {
-                l.auto_cancel_seconds = Some(parse(&name, v, "a number of seconds")?)
-            }
-            "QUEUELESS_ORDER_RETENTION_DAYS" => {
-                l.order_retention_days = Some(parse(&name, v, "a number of days")?)
-            }
-            "QUEUELESS_SPACE_WARNING_MIB" => {
-                l.space_warning_mib = Some(parse(&name, v, "a number of MiB")?)
-            }
-            "QUEUELESS_SPACE_FLOOR_MIB" => {
-                l.space_floor_mib = Some(parse(&name, v, "a number of MiB")?)
-            }
-            "QUEUELESS_BOARD_READY_MINUTES" => {
-                l.board_ready_minutes = Some(parse(&name, v, "a number of minutes")?)
-            }
-            "QUEUELESS_DEMO" => l.demo = Some(parse(&name, v, "true or false")?),
-            "QUEUELESS_TLS_CERT" => l.tls_cert = Some(PathBuf::from(v)),
-            "QUEUELESS_TLS_KEY" => l.tls_key = Some(PathBuf::from(v)),
-            "QUEUELESS_PORTAL_HOST" => l.portal_host = Some(value.clone()),
-            _ => {}
+        if !name.as_encoded_bytes().starts_with(b"QUEUELESS_") {
+            continue;
         }
+        let name = name.to_string_lossy().into_owned();
+        let Some(setting) = SETTINGS.iter().find(|s| s.env() == name) else {
+            if OTHER_VARIABLES.iter().any(|(n, _)| *n == name) {
+                continue;
+            }
+            return Err(ConfigError::UnknownEnv {
+                suggestion: closest_variable(&name)
+                    .map(|n| format!(" (did you mean {n}?)"))
+                    .unwrap_or_default(),
+                name,
+            });
+        };
+        let value = value.into_string().map_err(|v| ConfigError::Env {
+            name: name.clone(),
+            value: v.to_string_lossy().into_owned(),
+            message: "expected UTF-8 text".into(),
+        })?;
+        l.set(setting, &value).map_err(|message| ConfigError::Env {
+            name: name.clone(),
+            value: value.clone(),
+            message,
+        })?;
     }
     Ok(l)
 }
 
 /// Merges layers over the defaults: later layers win.
 pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> {
-    let mut c = defaults;
-    let mut secure: Option<bool> = None;
-    let mut gw = GatewayLayer::default();
-    let (mut cert, mut key) = (None, None);
-    for l in layers {
-        let l = l.clone();
-        cert = l.tls_cert.or(cert);
-        key = l.tls_key.or(key);
-        if let Some(v) = l.portal_host {
-            c.portal_host = Some(v);
-        }
-        if let Some(v) = l.max_streams_per_client {
-            c.max_streams_per_client = v;
-        }
-        if let Some(v) = l.staff_from_guest_network {
-            c.staff_from_guest_network = v;
-        }
-        if let Some(v) = l.board_ready_minutes {
-            c.board_ready_minutes = v;
-        }
-        if let Some(g) = l.gateway {
-            gw = merge_gateway(gw, g);
-        }
-        if let Some(v) = l.data_dir {
-            c.data_dir = v;
-        }
-        if let Some(v) = l.http {
-            c.http = v;
-        }
-        if let Some(v) = l.https {
-            c.https = Some(v);
-        }
-        if let Some(v) = l.venue_name {
-            c.venue_name = v;
-        }
-        if let Some(v) = l.currency {
-            c.currency = v
-                .parse()
-                .map_err(|e: crate::domain::currency::UnknownCurrency| {
-                    ConfigError::Invalid(e.to_string())
-                })?;
-        }
-        if let Some(v) = l.utc_offset_minutes {
-            c.utc_offset_minutes = v;
-        }
-        if let Some(v) = l.auto_approve_shops {
-            c.auto_approve_shops = v;
-        }
-        if let Some(v) = l.auto_cancel_seconds {
-            c.auto_cancel_seconds = v;
-        }
-        if let Some(v) = l.group_commit {
-            c.group_commit = v;
-        }
-        if let Some(v) = l.database_cache_mib {
-            c.database_cache_mib = v;
-        }
-        if let Some(v) = l.order_retention_days {
-            c.order_retention_days = v;
-        }
-        if let Some(v) = l.wifi_session_days {
-            c.wifi_session_days = v;
-        }
-        if let Some(v) = l.notification_hours {
-            c.notification_hours = v;
-        }
-        if let Some(v) = l.space_warning_mib {
-            c.space_warning_mib = v;
-        }
-        if let Some(v) = l.space_floor_mib {
-            c.space_floor_mib = v;
-        }
-        if let Some(v) = l.login_hours {
-            c.login_hours = v;
-        }
-        if let Some(v) = l.login_attempts_per_minute {
-            c.login_attempts_per_minute = v;
-        }
-        if let Some(v) = l.secure_cookies {
-            secure = Some(v);
-        }
-        if let Some(v) = l.demo {
-            c.demo = v;
-        }
+    let mut l = Layer::default();
+    for layer in layers {
+        l.overlay(layer.clone());
     }
+    let mut c = defaults;
+    macro_rules! take {
+        ($($f:ident),* $(,)?) => { $( if let Some(v) = l.$f { c.$f = v; } )* };
+    }
+    take!(
+        data_dir,
+        http,
+        venue_name,
+        utc_offset_minutes,
+        auto_approve_shops,
+        auto_cancel_seconds,
+        group_commit,
+        database_cache_mib,
+        order_retention_days,
+        wifi_session_days,
+        notification_hours,
+        space_warning_mib,
+        space_floor_mib,
+        login_hours,
+        login_attempts_per_minute,
+        demo,
+        max_streams_per_client,
+        staff_from_guest_network,
+        board_ready_minutes,
+    );
+    c.https = l.https.or(c.https);
+    c.portal_host = l.portal_host.or(c.portal_host);
+    if let Some(v) = l.currency {
+        c.currency = v
+            .parse()
+            .map_err(|e: crate::domain::currency::UnknownCurrency| {
+                ConfigError::Invalid(e.to_string())
+            })?;
+    }
+    let (secure, cert, key, gw) = (l.secure_cookies, l.tls_cert, l.tls_key, l.gateway);
     c.secure_cookies = secure.unwrap_or(c.https.is_some());
     c.tls = match (cert, key) {
         (Some(c), Some(k)) => Some((c, k)),
         (None, None) => None,
         _ => {
             return Err(ConfigError::Invalid(
-                "tls_cert and tls_key go together: give both, or neither for a self-signed certificate".into(),
+                "tls_cert and tls_key go together (--tls-cert and --tls-key, QUEUELESS_TLS_CERT and \
+                 QUEUELESS_TLS_KEY): give both, or neither for a self-signed certificate"
+                    .into(),
             ));
         }
     };
@@ -399,7 +274,7 @@ pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> 
             "max_streams_per_client must be at least 1".into(),
         ));
     }
-    c.gateway = gateway_settings(gw)?;
+    c.gateway = gateway_settings(gw.unwrap_or_default())?;
     if !(-14 * 60..=14 * 60).contains(&c.utc_offset_minutes) {
         return Err(ConfigError::Invalid(
             "utc_offset_minutes must be between -840 and 840".into(),
@@ -455,25 +330,6 @@ fn url_host(h: &str) -> Result<String, ConfigError> {
         return Err(bad());
     }
     Ok(name.to_ascii_lowercase())
-}
-
-fn merge_gateway(mut a: GatewayLayer, b: GatewayLayer) -> GatewayLayer {
-    macro_rules! take {
-        ($($f:ident),*) => { $( if b.$f.is_some() { a.$f = b.$f; } )* };
-    }
-    take!(
-        guest_interfaces,
-        session_minutes,
-        session_seconds,
-        idle_minutes,
-        idle_seconds,
-        internet,
-        walled_garden,
-        trusted_macs,
-        blocked_macs,
-        fail_open
-    );
-    a
 }
 
 fn gateway_settings(g: GatewayLayer) -> Result<Option<GatewaySettings>, ConfigError> {
@@ -545,8 +401,7 @@ mod tests {
     fn later_layers_win() {
         let file: Layer =
             toml::from_str("http = \"0.0.0.0:80\"\nauto_cancel_seconds = 5\n").expect("toml");
-        let env =
-            env_layer([("QUEUELESS_AUTO_CANCEL_SECONDS".to_owned(), "7".to_owned())]).expect("env");
+        let env = env_layer([("QUEUELESS_AUTO_CANCEL_SECONDS".into(), "7".into())]).expect("env");
         let flags = Layer {
             data_dir: Some("/srv/q".into()),
             ..Layer::default()
@@ -561,7 +416,7 @@ mod tests {
     #[test]
     fn unknown_keys_and_bad_values_are_errors() {
         assert!(toml::from_str::<Layer>("htp = \"x\"").is_err());
-        let err = env_layer([("QUEUELESS_HTTP".to_owned(), "nope".to_owned())]).expect_err("bad");
+        let err = env_layer([("QUEUELESS_HTTP".into(), "nope".into())]).expect_err("bad");
         assert!(err.to_string().contains("0.0.0.0:80"));
         let bad = Layer {
             utc_offset_minutes: Some(2000),
@@ -583,8 +438,7 @@ mod tests {
         let err = merge(defaults(), &[upside_down]).expect_err("floor above warning");
         assert!(err.to_string().contains("space_floor_mib"), "{err}");
         let retention: Layer = toml::from_str("order_retention_days = 3").expect("toml");
-        let env =
-            env_layer([("QUEUELESS_SPACE_FLOOR_MIB".to_owned(), "1".to_owned())]).expect("env");
+        let env = env_layer([("QUEUELESS_SPACE_FLOOR_MIB".into(), "1".into())]).expect("env");
         let c = merge(defaults(), &[retention, env]).expect("merges");
         assert_eq!((c.order_retention_days, c.space_floor_mib), (3, 1));
     }

@@ -44,3 +44,6 @@ pub mod printer;
 pub mod store;
 pub mod tls;
 pub mod web;
+
+#[cfg(test)]
+mod proptests;

@@ -113,7 +113,7 @@ fn find(attrs: &[DefaultNla], k: u16) -> Option<Vec<DefaultNla>> {
 
 impl Ctnetlink {
     /// The original source address.
-    fn source(&self) -> Option<IpAddr> {
+    pub(crate) fn source(&self) -> Option<IpAddr> {
         let tuple = find(&self.attrs, CTA_TUPLE_ORIG)?;
         let ip = find(&tuple, CTA_TUPLE_IP)?;
         ip.iter().find_map(|a| match kind(a) {

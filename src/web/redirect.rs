@@ -96,7 +96,7 @@ pub use super::conn::LocalAddr;
 
 /// The host part of a `Host` header, lower-case, if it looks like one
 /// (`name`, `name:port`, `[v6]`, `[v6]:port`).
-fn host_part(header: &str) -> Option<String> {
+pub(crate) fn host_part(header: &str) -> Option<String> {
     if header.is_empty()
         || !header
             .bytes()

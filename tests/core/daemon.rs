@@ -286,3 +286,69 @@ async fn the_command_line_works_beside_the_daemon_and_without_it() {
         .login("night@example.org", "a long password")
         .await;
 }
+
+/// Runs the binary to its end, or fails after a few seconds (a start that
+/// should have been refused would serve forever).
+fn run_briefly(mut cmd: std::process::Command) -> Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!(
+                "it kept running: {}",
+                text(&child.wait_with_output().expect("output"))
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+#[test]
+fn a_misspelt_variable_stops_the_start_and_names_the_setting() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut serve = cli(dir.path());
+    serve
+        .env("QUEUELESS_HTPS", "127.0.0.1:0")
+        .args(["serve", "--http", "127.0.0.1:0"]);
+    let out = run_briefly(serve);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(
+            "unknown environment variable QUEUELESS_HTPS (did you mean QUEUELESS_HTTPS?)"
+        ),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        !dir.path().join("queueless.redb").exists(),
+        "refused before opening"
+    );
+
+    // A [gateway] setting has its variable too: `check` reads it.
+    let mut check = cli(dir.path());
+    check
+        .env(
+            "QUEUELESS_GATEWAY_GUEST_INTERFACES",
+            "wlan1,this-name-is-far-too-long",
+        )
+        .arg("check");
+    let out = run_briefly(check);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("\"this-name-is-far-too-long\" is not an interface name"),
+        "{}",
+        text(&out)
+    );
+
+    // Variables that are no settings (the log filter) still pass.
+    let mut status = cli(dir.path());
+    status.env("QUEUELESS_LOG", "warn").arg("status");
+    let out = run_briefly(status);
+    assert!(text(&out).contains("not running"), "{}", text(&out));
+}

@@ -29,6 +29,8 @@
 mod access;
 mod cancel;
 mod client;
+#[path = "../common/mod.rs"]
+mod common;
 mod compaction;
 mod daemon;
 mod input;

@@ -4,12 +4,11 @@
 //! ([`Dump`]) that proves a refused request wrote nothing.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use queueless::app::{self, Running};
+use queueless::app::Running;
 use queueless::config::Config;
 use queueless::store::StoreError;
 use queueless::store::tables::{TableVisitor, visit_all};
@@ -18,40 +17,17 @@ use serde_json::Value;
 
 pub use crate::client::Client;
 
-/// Password of every demo account.
-pub const PASSWORD: &str = "queueless-demo";
-pub const ADMIN: &str = "admin@demo.queueless";
-/// Shopkeeper of [`TEA_SHOP`], made from ingredients.
-pub const TEA: &str = "tea@demo.queueless";
-/// Shopkeeper of [`DUMPLING_SHOP`], counted stock.
-pub const DUMPLINGS: &str = "dumplings@demo.queueless";
-/// Shopkeeper of [`JUICE_SHOP`], no stock limits.
-pub const JUICE: &str = "juice@demo.queueless";
-
-pub const TEA_SHOP: &str = "Bubble Lab";
-pub const DUMPLING_SHOP: &str = "Dumpling House";
-pub const JUICE_SHOP: &str = "Fresh Press";
-
-/// Tea: 1 cup, 40 g tapioca, 120 ml milk, 250 ml black tea.
-pub const CLASSIC: &str = "Classic milk tea";
-/// Tea: 1 cup, 80 g tapioca, 250 ml milk.
-pub const BROWN_SUGAR: &str = "Brown sugar boba";
-/// Dumplings: counted, 40 at start.
-pub const PORK: &str = "Pork dumplings (6)";
-/// Dumplings: counted, 30 at start.
-pub const VEGGIE: &str = "Vegetable dumplings (6)";
-/// Juice: unlimited.
-pub const ORANGE: &str = "Orange juice";
-
-/// How long any polling loop waits before it fails.
-pub const PATIENCE: Duration = Duration::from_secs(10);
+pub use crate::common::{
+    ADMIN, BROWN_SUGAR, CLASSIC, DUMPLING_SHOP, DUMPLINGS, JUICE, JUICE_SHOP, ORANGE, PASSWORD,
+    PATIENCE, PORK, TEA, TEA_SHOP, VEGGIE, cli, eventually,
+};
+use crate::common::{App, Venue};
 
 /// A running app with the demo venue, over its own temp dir.
 pub struct TestServer {
     running: Running,
     pub base: String,
-    shops: BTreeMap<String, u64>,
-    items: BTreeMap<String, (u64, u64)>,
+    venue: Venue,
     _dir: tempfile::TempDir,
 }
 
@@ -72,40 +48,13 @@ impl TestServer {
         tweak: impl FnOnce(&mut Config),
         clock: queueless::store::Clock,
     ) -> TestServer {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut config = queueless::config::defaults();
-        config.data_dir = dir.path().join("data");
-        config.http = SocketAddr::from(([127, 0, 0, 1], 0));
-        config.demo = true;
-        tweak(&mut config);
-        let running = app::start_with_clock(config, clock)
-            .await
-            .expect("the app starts");
-        let base = format!("http://{}", running.http_addr);
-        let mut server = TestServer {
+        let App { running, base, dir } = App::start(tweak, None, Some(clock)).await;
+        let venue = Venue::learn(&base).await;
+        TestServer {
             running,
             base,
-            shops: BTreeMap::new(),
-            items: BTreeMap::new(),
+            venue,
             _dir: dir,
-        };
-        server.learn_venue().await;
-        server
-    }
-
-    /// Reads shop and item ids by name, so tests never hard-code them.
-    async fn learn_venue(&mut self) {
-        let shops = self.guest().get("/api/shops").await.ok();
-        for s in shops.as_array().expect("shop list") {
-            let id = s["id"].as_u64().expect("shop id");
-            self.shops
-                .insert(s["name"].as_str().expect("name").to_owned(), id);
-            let menu = self.menu(id).await;
-            for i in menu["items"].as_array().expect("items") {
-                let name = i["name"].as_str().expect("name").to_owned();
-                self.items
-                    .insert(name, (id, i["id"].as_u64().expect("item id")));
-            }
         }
     }
 
@@ -131,11 +80,11 @@ impl TestServer {
     }
 
     pub fn shop_id(&self, name: &str) -> u64 {
-        *self.shops.get(name).expect("a demo shop")
+        self.venue.shop_id(name)
     }
 
     pub fn item_id(&self, name: &str) -> u64 {
-        self.items.get(name).expect("a demo item").1
+        self.venue.item_id(name)
     }
 
     /// A shop's public menu.
@@ -148,7 +97,7 @@ impl TestServer {
 
     /// An item as the public menu shows it.
     pub async fn item(&self, name: &str) -> Value {
-        let (shop, id) = *self.items.get(name).expect("a demo item");
+        let (shop, id) = self.venue.item(name);
         find(&self.menu(shop).await["items"], id).clone()
     }
 
@@ -251,32 +200,6 @@ pub fn units_sold(orders: &[Value], item: u64) -> u64 {
         .filter(|l| l["item_id"] == item)
         .map(|l| l["quantity"].as_u64().expect("quantity"))
         .sum()
-}
-
-/// Waits until `check` is true, polling; fails after [`PATIENCE`].
-pub async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + PATIENCE;
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// The `queueless` binary with `--data-dir`, blind to the caller's
-/// `QUEUELESS_*` settings.
-pub fn cli(data_dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_queueless"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("QUEUELESS_") {
-            c.env_remove(name);
-        }
-    }
-    c.arg("--data-dir").arg(data_dir);
-    c
 }
 
 /// The real binary (`serve --demo`) as a child process on a free port.

@@ -3,6 +3,9 @@
 //! until it joins, then pass; `deauth`, blocking and trusting work; an
 //! authorization survives a restart.
 
+#[path = "../common/mod.rs"]
+#[expect(dead_code, reason = "each suite uses part of the shared support")]
+mod common;
 mod heal;
 mod ipv6;
 mod net;
@@ -540,13 +543,7 @@ fn a_missing_interface_is_a_clear_error_and_changes_nothing() {
     let net = Net::new();
     let run = |args: &[&str]| {
         std::process::Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &net.router,
-                env!("CARGO_BIN_EXE_queueless"),
-                "--data-dir",
-            ])
+            .args(["netns", "exec", &net.router, common::binary(), "--data-dir"])
             .arg(net.data_dir())
             .args(args)
             .output()

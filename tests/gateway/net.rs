@@ -327,10 +327,11 @@ impl Net {
 
     /// Like [`Net::start_queueless`], with more environment variables.
     pub fn start_queueless_with(&mut self, extra: &[&str], env: &[(&str, String)]) {
-        let bin = env!("CARGO_BIN_EXE_queueless");
+        let bin = crate::common::binary();
         let data = self.data_dir();
         let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", &self.router, bin, "--data-dir"])
+        crate::common::blind(&mut cmd)
+            .args(["netns", "exec", &self.router, bin, "--data-dir"])
             .arg(&data)
             .args([
                 "serve",
@@ -440,7 +441,7 @@ impl Net {
                 "netns",
                 "exec",
                 &self.router,
-                env!("CARGO_BIN_EXE_queueless"),
+                crate::common::binary(),
                 "--data-dir",
             ])
             .arg(self.data_dir())

@@ -21,7 +21,7 @@ struct Daemon {
 }
 
 fn queueless(data: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_queueless"));
+    let mut c = Command::new(crate::common::binary());
     // Only what the test gives: no QUEUELESS_* or NOTIFY_SOCKET from outside.
     c.env_clear()
         .env("QUEUELESS_LOG", "info")

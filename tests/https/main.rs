@@ -8,6 +8,9 @@
 //! certificate is valid for the name asked for.
 
 mod certificates;
+#[path = "../common/mod.rs"]
+#[expect(dead_code, reason = "each suite uses part of the shared support")]
+mod common;
 mod cookies;
 mod daemon;
 mod redirect;
@@ -28,9 +31,7 @@ const IO_LIMIT: Duration = Duration::from_secs(10);
 
 /// Settings for a server on loopback, both listeners on port 0.
 pub fn config(dir: &Path) -> Config {
-    let mut c = queueless::config::defaults();
-    c.data_dir = dir.join("data");
-    c.http = SocketAddr::from(([127, 0, 0, 1], 0));
+    let mut c = common::loopback_config(dir);
     c.https = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
     c.secure_cookies = true;
     c

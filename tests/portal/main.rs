@@ -9,6 +9,9 @@ mod attacks;
 mod axe;
 mod board;
 mod browser;
+#[path = "../common/mod.rs"]
+#[expect(dead_code, reason = "each suite uses part of the shared support")]
+mod common;
 mod guests;
 mod kitchen;
 mod options;

@@ -10,8 +10,21 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
-use queueless::app::{self, Running};
+use queueless::app::Running;
 use serde_json::{Value, json};
+
+use crate::common::App;
+pub use crate::common::PASSWORD;
+
+impl From<App> for Server {
+    fn from(app: App) -> Server {
+        Server {
+            running: app.running,
+            base: app.base,
+            _dir: app.dir,
+        }
+    }
+}
 
 /// A running daemon with the demo venue.
 pub struct Server {
@@ -22,54 +35,27 @@ pub struct Server {
 
 impl Server {
     pub async fn start() -> Server {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut config = queueless::config::defaults();
-        config.data_dir = dir.path().join("data");
-        config.http = SocketAddr::from(([127, 0, 0, 1], 0));
-        config.demo = true;
-        let running = app::start(config).await.expect("server starts");
-        let base = format!("http://{}", running.http_addr);
-        Server {
-            running,
-            base,
-            _dir: dir,
-        }
+        Server::from(App::start(|_| {}, None, None).await)
     }
 
     /// The same, with the web side's gateway given (a fake: no root).
     pub async fn start_with_guests(guests: Arc<dyn queueless::gateway::Guests>) -> Server {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut config = queueless::config::defaults();
-        config.data_dir = dir.path().join("data");
-        config.http = SocketAddr::from(([127, 0, 0, 1], 0));
-        config.demo = true;
-        let running = app::start_with(config, Some(guests))
-            .await
-            .expect("server starts");
-        let base = format!("http://{}", running.http_addr);
-        Server {
-            running,
-            base,
-            _dir: dir,
-        }
+        Server::from(App::start(|_| {}, Some(guests), None).await)
     }
 
     /// The same, served over HTTPS (the self-signed certificate for
     /// `localhost`); `base` is the HTTPS address.
     pub async fn start_https() -> Server {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut config = queueless::config::defaults();
-        config.data_dir = dir.path().join("data");
-        config.http = SocketAddr::from(([127, 0, 0, 1], 0));
-        config.https = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
-        config.demo = true;
-        let running = app::start(config).await.expect("server starts");
-        let port = running.https_addr.expect("https").port();
-        let base = format!("https://localhost:{port}");
+        let app = App::start(
+            |c| c.https = Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+            None,
+            None,
+        )
+        .await;
+        let port = app.running.https_addr.expect("https").port();
         Server {
-            running,
-            base,
-            _dir: dir,
+            base: format!("https://localhost:{port}"),
+            ..Server::from(app)
         }
     }
 
@@ -141,7 +127,7 @@ impl Api {
             .send(
                 "POST",
                 "/api/auth/login",
-                Some(json!({"email": email, "password": "queueless-demo"})),
+                Some(json!({"email": email, "password": PASSWORD})),
             )
             .await;
         assert_eq!(status, 200, "login of {email}: {body}");

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod board;
 pub mod contract;
 pub mod dto;
 pub mod guest;
@@ -61,6 +62,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(guest::my_notifications))
         .routes(routes!(guest::read_notification))
         .routes(routes!(guest::table))
+        .routes(routes!(board::get_board))
         .routes(routes!(account::login))
         .routes(routes!(account::logout))
         .routes(routes!(account::me))

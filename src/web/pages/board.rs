@@ -1,7 +1,7 @@
 //! The pickup board: a public full-screen page for a TV at the counter,
 //! listing the orders being prepared and the orders ready, of one shop or
 //! of the whole venue, kept live by `/events/board` (and by a refresh
-//! without JavaScript). Each order appears as the identifier the phone
+//! without JavaScript); `web::api::board` serves the same data as JSON. Each order appears as the identifier the phone
 //! shows big and the counter calls out ("B12", `domain::callsign`), never
 //! with its pickup code: the code is what proves an order is yours.
 //!
@@ -15,6 +15,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{Chrome, PageResult, render};
 use crate::domain::order::OrderStatus;
@@ -25,9 +26,7 @@ use crate::web::sse::BoardQuery;
 
 /// Board routes.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/board", get(page))
-        .route("/api/board", get(data))
+    Router::new().route("/board", get(page))
 }
 
 /// How long a newly ready number stays highlighted.
@@ -39,7 +38,7 @@ pub const MAX_SHOWN: usize = 100;
 const CHARS: (usize, usize) = (2, 8);
 
 /// One order on the board.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct BoardEntry {
     /// The identifier called out ("B12").
     pub call: String,
@@ -50,7 +49,7 @@ pub struct BoardEntry {
 }
 
 /// One prefix and the shop it stands for.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct LegendEntry {
     /// The prefix ("B").
     pub prefix: String,
@@ -59,7 +58,7 @@ pub struct LegendEntry {
 }
 
 /// The shape of a column's grid.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Grid {
     /// Numbers side by side.
     pub cols: usize,
@@ -68,7 +67,7 @@ pub struct Grid {
 }
 
 /// What the board shows.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, ToSchema)]
 pub struct BoardData {
     /// Accepted or being made, oldest first.
     pub preparing: Vec<BoardEntry>,
@@ -210,13 +209,6 @@ async fn page(State(state): State<AppState>, c: Chrome, Query(q): Query<BoardQue
         shop: q.shop,
         b,
     })
-}
-
-async fn data(
-    State(state): State<AppState>,
-    Query(q): Query<BoardQuery>,
-) -> Result<axum::Json<BoardData>, crate::web::error::ApiError> {
-    Ok(axum::Json(snapshot(&state, q.shop.map(ShopId)).await?))
 }
 
 #[cfg(test)]

@@ -45,7 +45,7 @@ struct Next {
 /// Where to go after logging in: a local path only. Control characters and
 /// spaces are refused too, since browsers drop tabs and newlines from a
 /// `Location` (`/\t/evil.example` would become `//evil.example`).
-fn next_path(next: &str, home: &str) -> String {
+pub(crate) fn next_path(next: &str, home: &str) -> String {
     if next.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return home.to_owned();
     }

@@ -190,7 +190,7 @@ mod feed;
 pub use feed::OrderUpdate;
 use feed::{Feed, Watch};
 
-fn last_event_id(h: &HeaderMap) -> Option<u64> {
+pub(crate) fn last_event_id(h: &HeaderMap) -> Option<u64> {
     h.get("last-event-id")?.to_str().ok()?.trim().parse().ok()
 }
 
