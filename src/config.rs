@@ -70,6 +70,9 @@ pub struct Layer {
     pub board_ready_minutes: Option<u32>,
     /// The captive gateway (`[gateway]`).
     pub gateway: Option<GatewayLayer>,
+    /// The portal's certificate from an ACME CA (`[acme]`, see
+    /// [`crate::acme::settings`]).
+    pub acme: Option<crate::acme::settings::AcmeLayer>,
 }
 
 /// `[gateway]`: capture guest interfaces (changes the host's firewall).
@@ -151,6 +154,8 @@ pub struct Config {
     pub board_ready_minutes: u32,
     /// The captive gateway, when guest interfaces are configured.
     pub gateway: Option<GatewaySettings>,
+    /// ACME, when `[acme]` names a challenge.
+    pub acme: Option<crate::acme::settings::AcmeSettings>,
 }
 
 impl Config {
@@ -193,6 +198,7 @@ pub fn defaults() -> Config {
         staff_from_guest_network: false,
         board_ready_minutes: 10,
         gateway: None,
+        acme: None,
     }
 }
 
@@ -297,8 +303,12 @@ pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> 
     let mut secure: Option<bool> = None;
     let mut gw = GatewayLayer::default();
     let (mut cert, mut key) = (None, None);
+    let mut acme: Option<crate::acme::settings::AcmeLayer> = None;
     for l in layers {
         let l = l.clone();
+        if let Some(a) = l.acme {
+            acme = Some(crate::acme::settings::merge(acme.unwrap_or_default(), a));
+        }
         cert = l.tls_cert.or(cert);
         key = l.tls_key.or(key);
         if let Some(v) = l.portal_host {
@@ -400,6 +410,7 @@ pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> 
         ));
     }
     c.gateway = gateway_settings(gw)?;
+    c.acme = crate::acme::settings::settle(acme, &c)?;
     if !(-14 * 60..=14 * 60).contains(&c.utc_offset_minutes) {
         return Err(ConfigError::Invalid(
             "utc_offset_minutes must be between -840 and 840".into(),
