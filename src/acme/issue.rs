@@ -17,16 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::client::Https;
 use super::dns;
 use super::settings::{AcmeSettings, Challenge, DnsUpdate};
-use super::{Challenges, write_private};
-
-/// A new certificate chain and its key, both PEM.
-#[derive(Debug)]
-pub struct Issued {
-    /// The chain, leaf first.
-    pub chain: String,
-    /// The leaf's private key.
-    pub key: String,
-}
+use super::{Challenges, Issued, write_private};
 
 /// The account as kept on disk, with the directory it belongs to.
 #[derive(Serialize, Deserialize)]

@@ -10,8 +10,10 @@
 //! The first certificate changes what guests are sent to (HTTPS, HSTS):
 //! then it asks the daemon to restart its listeners in place.
 
+#[cfg(feature = "acme")]
 pub mod client;
 pub mod dns;
+#[cfg(feature = "acme")]
 pub mod issue;
 pub mod settings;
 pub mod x509;
@@ -45,6 +47,7 @@ const ORDER_LIMIT: Duration = Duration::from_secs(600);
 pub struct Challenges(Arc<RwLock<HashMap<String, String>>>);
 
 impl Challenges {
+    #[cfg(feature = "acme")]
     fn insert(&self, token: String, answer: String) {
         self.0
             .write()
@@ -52,6 +55,7 @@ impl Challenges {
             .insert(token, answer);
     }
 
+    #[cfg(feature = "acme")]
     fn remove(&self, token: &str) {
         self.0
             .write()
@@ -171,6 +175,27 @@ fn create_dir(data_dir: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("restricting {}", d.display()))
 }
 
+/// A new certificate chain and its key, both PEM.
+#[derive(Debug)]
+pub struct Issued {
+    /// The chain, leaf first.
+    pub chain: String,
+    /// The leaf's private key.
+    pub key: String,
+}
+
+#[cfg(feature = "acme")]
+async fn order(s: &AcmeSettings, dir: &Path, challenges: &Challenges) -> anyhow::Result<Issued> {
+    issue::order(s, dir, challenges).await
+}
+
+/// Built without the `acme` feature, settings with `[acme]` are refused,
+/// so this never runs.
+#[cfg(not(feature = "acme"))]
+async fn order(_: &AcmeSettings, _: &Path, _: &Challenges) -> anyhow::Result<Issued> {
+    anyhow::bail!("this queueless was built without ACME")
+}
+
 /// What [`maintain`] works with.
 #[derive(Debug, Clone)]
 pub struct Maintainer {
@@ -218,17 +243,14 @@ pub async fn maintain(m: Maintainer) {
         tracing::info!(name = %s.name, directory = %s.directory, challenge = s.challenge_name(), "ACME: ordering a certificate");
         let mut attempts = Attempts::read(&m.data_dir);
         attempts.last_attempt = unix(now);
-        let result = tokio::time::timeout(
-            ORDER_LIMIT,
-            issue::order(s, &dir(&m.data_dir), &m.challenges),
-        )
-        .await
-        .unwrap_or_else(|_| {
-            Err(anyhow::anyhow!(
-                "the order took longer than {ORDER_LIMIT:?}"
-            ))
-        })
-        .and_then(|issued| install(&m, &issued));
+        let result = tokio::time::timeout(ORDER_LIMIT, order(s, &dir(&m.data_dir), &m.challenges))
+            .await
+            .unwrap_or_else(|_| {
+                Err(anyhow::anyhow!(
+                    "the order took longer than {ORDER_LIMIT:?}"
+                ))
+            })
+            .and_then(|issued| install(&m, &issued));
         match result {
             Ok(info) => {
                 attempts.last_error = None;
@@ -277,7 +299,7 @@ impl AcmeSettings {
 
 /// Writes the new pair: the key first, then the certificate (whose name
 /// [`usable`] checks), each renamed into place.
-fn install(m: &Maintainer, issued: &issue::Issued) -> anyhow::Result<x509::CertInfo> {
+fn install(m: &Maintainer, issued: &Issued) -> anyhow::Result<x509::CertInfo> {
     let (cert, key) = files(&m.data_dir);
     let info = {
         use rustls_pki_types::pem::PemObject;
@@ -301,6 +323,7 @@ pub fn check(config: &Config, a: &AcmeSettings) -> Vec<(bool, String)> {
             a.directory
         ),
     )];
+    #[cfg(feature = "acme")]
     if let Err(e) = client::Https::new(&a.ca_bundle) {
         out.push((false, format!("{e:#}")));
     }

@@ -109,6 +109,11 @@ fn invalid(text: impl Into<String>) -> ConfigError {
 /// `portal_host`, `https` and `tls` settled).
 pub fn settle(layer: Option<AcmeLayer>, c: &Config) -> Result<Option<AcmeSettings>, ConfigError> {
     let Some(l) = layer else { return Ok(None) };
+    if cfg!(not(feature = "acme")) {
+        return Err(invalid(
+            "[acme]: this queueless was built without ACME (the `acme` feature); use tls_cert/tls_key",
+        ));
+    }
     let Some(kind) = l.challenge.as_deref() else {
         return Err(invalid(
             "[acme] needs challenge = \"http-01\" or \"dns-01\"",
