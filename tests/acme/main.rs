@@ -124,6 +124,7 @@ async fn http_01_obtains_serves_renews_and_reports_the_certificate() {
         "renewal restarts nothing"
     );
     let report = check(&config, &data);
+    eprintln!("queueless check after the renewal:\n{report}");
     assert!(
         report.contains("ACME http-01 for portal.test")
             && report.contains("ACME certificate from Pebble")
@@ -164,6 +165,7 @@ async fn dns_01_updates_the_zone_with_tsig_and_reports_a_refused_key() {
     let failed = daemon.wait_for("ACME: no certificate", 1, LIMIT);
     assert!(failed.contains("NOTAUTH"), "{failed}");
     let report = check(&config, &data);
+    eprintln!("queueless check with a refused TSIG key:\n{report}");
     assert!(
         report.contains("no ACME certificate yet")
             && report.contains("last ACME attempt")
