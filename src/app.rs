@@ -5,7 +5,9 @@
 //!
 //! With `https` set, the full router is served over TLS and plain HTTP
 //! only redirects there (`web::redirect`); without it, plain HTTP serves
-//! the full router.
+//! the full router. With `[acme]`, plain HTTP also answers HTTP-01
+//! challenges, and the ACME task ([`crate::acme::maintain`]) keeps the
+//! certificate; its first certificate restarts the listeners in place.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -37,6 +39,8 @@ pub struct Running {
     /// The captive gateway, if on.
     pub gateway: Option<Gateway>,
     tls: Option<Arc<Tls>>,
+    /// Told when the listeners must start again (the first ACME certificate).
+    restart: Arc<tokio::sync::Notify>,
     state: AppState,
     stop: Option<watch::Sender<bool>>,
     servers: Vec<JoinHandle<std::io::Result<()>>>,
@@ -268,6 +272,16 @@ async fn start_full(
     tasks.push(printing);
     state = state.with_printers(printers);
 
+    let challenges = crate::acme::Challenges::default();
+    let restart = Arc::new(tokio::sync::Notify::new());
+    // HTTP-01 answers come before redirects and the guest guard.
+    let acme_layer = |r: axum::Router| match &config.acme {
+        Some(_) => r.layer(axum::middleware::from_fn_with_state(
+            challenges.clone(),
+            crate::acme::answer,
+        )),
+        None => r,
+    };
     let (stop, stopped) = watch::channel(false);
     let app = web::router(state.clone());
     let mut servers = Vec::new();
@@ -294,9 +308,9 @@ async fn start_full(
                 plain_port: (!trusted).then_some(http_addr.port()),
             };
             if trusted {
-                servers.push(tokio::spawn(web::redirect::serve(
+                servers.push(tokio::spawn(web::serve(
                     http,
-                    redirect,
+                    acme_layer(web::redirect::router(redirect)),
                     shutdown_signal(&stopped),
                 )));
             } else {
@@ -306,8 +320,19 @@ async fn start_full(
                 ));
                 servers.push(tokio::spawn(web::serve(
                     http,
-                    guests,
+                    acme_layer(guests),
                     shutdown_signal(&stopped),
+                )));
+            }
+            if let Some(settings) = &config.acme {
+                tasks.push(tokio::spawn(crate::acme::maintain(
+                    crate::acme::Maintainer {
+                        settings: settings.clone(),
+                        data_dir: config.data_dir.clone(),
+                        challenges: challenges.clone(),
+                        tls: Arc::clone(&tls),
+                        restart: Arc::clone(&restart),
+                    },
                 )));
             }
             Some(tls)
@@ -337,6 +362,7 @@ async fn start_full(
         store,
         gateway,
         tls,
+        restart,
         state,
         stop: Some(stop),
         servers,
@@ -360,9 +386,10 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     // kills the daemon, with or without HTTPS.
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         .context("listening for SIGHUP")?;
-    let mut running = start(config).await?;
+    let mut running = start(config.clone()).await?;
     tokio::pin!(shutdown);
     loop {
+        let restart = Arc::clone(&running.restart);
         tokio::select! {
             () = &mut shutdown => {
                 tracing::info!("shutting down");
@@ -370,6 +397,11 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
                 return running.shutdown().await;
             }
             result = running.wait() => return result,
+            () = restart.notified() => {
+                crate::notify::status("restarting the listeners");
+                running.shutdown().await?;
+                running = start(config.clone()).await?;
+            }
             Some(()) = hangup.recv() => {
                 crate::notify::status("reloading the certificate");
                 match running.reload_certificate() {

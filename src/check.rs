@@ -1,6 +1,7 @@
 //! `queueless check`: looks at everything `serve` will need — settings,
-//! certificate, data directory, guest interfaces, `nft` with JSON, the
-//! privileges — and says, line by line, what is fine and what to fix.
+//! certificate (and its ACME state), data directory, guest interfaces,
+//! `nft` with JSON, the privileges — and says, line by line, what is fine
+//! and what to fix.
 
 use std::path::Path;
 
@@ -120,6 +121,15 @@ pub fn run(config: &Config) -> Vec<Finding> {
     out.push(check_space(config));
     match &config.tls {
         Some((c, k)) => out.push(check_pem(c, k)),
+        None if config.acme.is_some() => {
+            if let Some(a) = &config.acme {
+                out.extend(
+                    crate::acme::check(config, a)
+                        .into_iter()
+                        .map(|(fine, text)| if fine { ok(text) } else { fix(text) }),
+                );
+            }
+        }
         None if config.https.is_some() => out.push(ok(
             "no certificate configured: a self-signed one is made in the data directory",
         )),

@@ -8,7 +8,7 @@ use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-mod settings;
+pub mod settings;
 
 pub use settings::{
     Flag, GatewayLayer, Layer, OTHER_VARIABLES, SETTINGS, Setting, Value, closest_variable,
@@ -72,6 +72,8 @@ pub struct Config {
     pub board_ready_minutes: u32,
     /// The captive gateway, when guest interfaces are configured.
     pub gateway: Option<GatewaySettings>,
+    /// ACME, when `[acme]` names a challenge.
+    pub acme: Option<crate::acme::settings::AcmeSettings>,
 }
 
 impl Config {
@@ -114,6 +116,7 @@ pub fn defaults() -> Config {
         staff_from_guest_network: false,
         board_ready_minutes: 10,
         gateway: None,
+        acme: None,
     }
 }
 
@@ -250,7 +253,8 @@ pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> 
                 ConfigError::Invalid(e.to_string())
             })?;
     }
-    let (secure, cert, key, gw) = (l.secure_cookies, l.tls_cert, l.tls_key, l.gateway);
+    let (secure, cert, key, gw, acme) =
+        (l.secure_cookies, l.tls_cert, l.tls_key, l.gateway, l.acme);
     c.secure_cookies = secure.unwrap_or(c.https.is_some());
     c.tls = match (cert, key) {
         (Some(c), Some(k)) => Some((c, k)),
@@ -275,6 +279,7 @@ pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> 
         ));
     }
     c.gateway = gateway_settings(gw.unwrap_or_default())?;
+    c.acme = crate::acme::settings::settle(acme, &c)?;
     if !(-14 * 60..=14 * 60).contains(&c.utc_offset_minutes) {
         return Err(ConfigError::Invalid(
             "utc_offset_minutes must be between -840 and 840".into(),

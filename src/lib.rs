@@ -28,6 +28,7 @@
 //! Data flow of an order: HTTP → `web::api` → `store::Store::write` (one
 //! batch, one fsync) → reply after commit → `DomainEvent` to subscribers.
 
+pub mod acme;
 pub mod app;
 pub mod auth;
 pub mod check;

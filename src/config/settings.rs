@@ -1,7 +1,7 @@
 //! Every setting, defined once: its file key (and `[section]`), its
 //! `QUEUELESS_*` environment variable and its command-line flag all come from
 //! one entry in the `settings!` table below. The table makes the layer types
-//! (`Layer`, `GatewayLayer`), the [`SETTINGS`] list (README's table, the
+//! (`Layer`, `GatewayLayer`, `AcmeLayer`), the [`SETTINGS`] list (README's table, the
 //! unknown-variable check, the flags) and the code that sets a field from
 //! text. It does not merge or validate: `config::merge` does.
 //!
@@ -345,6 +345,27 @@ settings! {
         /// Remove the firewall table when queueless stops (guests pass freely).
         fail_open: bool => Flag::PLAIN,
     }
+    /// `[acme]`: the portal's certificate from an ACME CA (RFC 8555); on when `challenge` is set.
+    [acme] AcmeLayer {
+        /// `http-01` (port 80 answers the CA) or `dns-01` (RFC 2136 updates signed with TSIG).
+        challenge: String => Flag::named("acme-challenge"),
+        /// The CA's directory URL (default: Let's Encrypt).
+        directory: String => Flag::named("acme-directory"),
+        /// An e-mail address the CA may write to about the certificate.
+        contact: String => Flag::named("acme-contact"),
+        /// PEM roots trusted for the CA's own HTTPS (default: the system's).
+        ca_bundle: PathBuf => Flag::named("acme-ca-bundle"),
+        /// DNS-01: the zone's primary server, `address:port`.
+        dns_server: SocketAddr => Flag::named("acme-dns-server"),
+        /// DNS-01: the zone that holds `portal_host`.
+        dns_zone: String => Flag::named("acme-dns-zone"),
+        /// DNS-01: the TSIG key's name (HMAC-SHA256).
+        tsig_key_name: String => Flag::named("acme-tsig-key-name"),
+        /// DNS-01: a file with the key's base64 secret, or a BIND key stanza (`tsig-keygen`).
+        tsig_secret_file: PathBuf => Flag::named("acme-tsig-secret-file"),
+        /// DNS-01: seconds to wait after the update before the CA looks (for secondaries).
+        dns_wait_seconds: u32 => Flag::named("acme-dns-wait-seconds"),
+    }
 }
 
 /// `QUEUELESS_*` variables that are not settings, and who reads them.
@@ -433,6 +454,11 @@ mod tests {
             ("guest_interfaces", _) => ["wlan1", "wlan2,br-guest"],
             ("walled_garden", _) => ["192.0.2.1", "198.51.100.0/24,192.0.2.9"],
             ("trusted_macs" | "blocked_macs", _) => ["aa:bb:cc:dd:ee:01", "aa:bb:cc:dd:ee:02"],
+            ("challenge", _) => ["http-01", "dns-01"],
+            ("directory", _) => ["https://a.example/dir", "https://b.example/dir"],
+            ("contact", _) => ["a@example.com", "b@example.com"],
+            ("dns_zone", _) => ["example.com", "portal.example.com"],
+            ("tsig_key_name", _) => ["a-key", "b-key"],
             (_, w) if w == <u32 as Value>::WHAT => ["5", "7"],
             (_, w) if w == <i32 as Value>::WHAT => ["60", "-60"],
             (_, w) if w == <bool as Value>::WHAT => ["true", "false"],
@@ -547,9 +573,23 @@ mod tests {
             }),
             ..Layer::default()
         };
+        // ACME instead of a certificate: a DNS name and DNS-01 in full.
+        let acme = || Layer {
+            https: Some(SocketAddr::from(([127, 0, 0, 1], 9))),
+            portal_host: Some("portal.example.com".into()),
+            acme: Some(AcmeLayer {
+                challenge: Some("dns-01".into()),
+                dns_server: Some(SocketAddr::from(([127, 0, 0, 1], 53))),
+                dns_zone: Some("example.com".into()),
+                tsig_key_name: Some("key".into()),
+                tsig_secret_file: Some("/s".into()),
+                ..AcmeLayer::default()
+            }),
+            ..Layer::default()
+        };
         for s in SETTINGS {
             let config = |raw: &str| {
-                let mut l = base();
+                let mut l = if s.section == "acme" { acme() } else { base() };
                 l.set(s, raw).expect("sample is valid");
                 merge(defaults(), &[l]).unwrap_or_else(|e| panic!("{}={raw}: {e}", s.path()))
             };

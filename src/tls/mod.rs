@@ -1,4 +1,5 @@
 //! HTTPS with rustls (ring): the certificate and key named in the config,
+//! the ACME pair in `<data_dir>/acme/` once one is issued ([`crate::acme`]),
 //! or a self-signed pair made once at first start and kept in
 //! `<data_dir>/tls/`; reloaded on SIGHUP (a bad file keeps the old pair).
 //! The listener does each TLS handshake in its own task, with a time limit
@@ -31,7 +32,8 @@ use crate::config::Config;
 pub struct Tls {
     cert: PathBuf,
     key: PathBuf,
-    /// A real certificate was configured (HSTS is sent only then).
+    /// A certificate phones trust is in service: configured, or from ACME
+    /// (guests go to HTTPS and HSTS is sent only then).
     pub configured: bool,
     resolver: Arc<Resolver>,
 }
@@ -125,9 +127,11 @@ impl Tls {
     /// Loads the configured pair, or the kept self-signed one (making it
     /// the first time).
     pub fn load_or_create(config: &Config) -> anyhow::Result<Tls> {
-        let (cert, key, configured) = match &config.tls {
-            Some((c, k)) => (c.clone(), k.clone(), true),
-            None => {
+        let acme = crate::acme::usable(config);
+        let (cert, key, configured) = match (&config.tls, acme) {
+            (Some((c, k)), _) => (c.clone(), k.clone(), true),
+            (None, Some((c, k))) if load(&c, &k).is_ok() => (c, k, true),
+            (None, _) => {
                 let dir = config.data_dir.join("tls");
                 let (c, k) = (dir.join("cert.pem"), dir.join("key.pem"));
                 if !c.exists() {
