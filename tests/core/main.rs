@@ -11,6 +11,7 @@
 //!   through ingredients the drink shares), every refused choice, totals,
 //!   merging, orders keeping options as ordered.
 //! - `input`: malformed checkouts and shops that refuse orders write nothing.
+//! - `notes`: a note per shop at checkout, on its own order and ticket only.
 //! - `kitchen`: undo, recall, not collected, cancelling a prepared order.
 //! - `access`: roles, other shops, other devices, CSRF, login rate limits.
 //! - `pickup`: wait estimates, the called identifier on phone and board.
@@ -32,6 +33,7 @@ mod client;
 mod daemon;
 mod input;
 mod kitchen;
+mod notes;
 mod options;
 mod orders;
 mod pickup;

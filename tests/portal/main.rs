@@ -8,6 +8,7 @@ mod board;
 mod browser;
 mod guests;
 mod kitchen;
+mod notes;
 mod options;
 mod sse;
 mod staff;
