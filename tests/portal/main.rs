@@ -10,6 +10,7 @@ mod guests;
 mod kitchen;
 mod notes;
 mod options;
+mod shop_options;
 mod sse;
 mod staff;
 mod support;
