@@ -438,10 +438,14 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
             .filter(|(i, _, _)| matches!(i.stock, StockPolicy::Counted(_)))
             .map(|(i, _, _)| i.id)
             .collect();
-        if !needs.options.is_empty() {
-            // Counted options changed: open menus reload their option stock.
-            tx.publish(DomainEvent::ShopChanged { shop: shop_id });
-        }
+        // Counted options taken: open menus show what is left of them.
+        let counted_options: BTreeSet<OptionId> = needs
+            .options
+            .keys()
+            .filter(|id| chosen[id].shop == shop_id)
+            .copied()
+            .collect();
+        super::options::publish_options(tx, shop_id, &counted_options, &BTreeSet::new())?;
         let touched_ingredients = needs
             .ingredients
             .keys()

@@ -1,7 +1,9 @@
 //! Item options in real headless Chromium: the chooser (radio buttons and
 //! checkboxes, defaults preselected, the live total), adding that returns
 //! to the item with its in-cart count, − / + in the cart, an option that
-//! runs out greying on an open chooser, and the same order placed with
+//! runs out greying on an open chooser, options switched off or run out
+//! (count or ingredient) greying on open menus and choosers without a
+//! reload, and the same order placed with
 //! JavaScript switched off. Screenshots at 390 px wide.
 
 use fantoccini::{Client, Locator};
@@ -237,5 +239,119 @@ async fn allergens_are_shown_and_items_with_one_can_be_hidden() {
     wait_for(&guest, "li.item").await;
     screenshot(&guest, "guest-menu-allergens").await;
     guest.close().await.expect("close");
+    server.stop().await;
+}
+
+/// Whether the page is the one `mark` was set on (no reload since).
+async fn not_reloaded(c: &Client) -> bool {
+    c.execute("return window.stayedPut === true;", vec![])
+        .await
+        .expect("check the page")
+        == json!(true)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn options_switched_off_or_run_out_grey_out_on_open_pages_without_a_reload() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let driver = Driver::start().await;
+    let menu = driver.phone("live-menu", &[]).await;
+    menu.goto(&server.url("/shops/1")).await.expect("menu");
+    wait_for(
+        &menu,
+        &format!("li[data-item=\"{TARO}\"] button.add:enabled"),
+    )
+    .await;
+    let chooser = driver.phone("live-chooser", &[]).await;
+    chooser
+        .goto(&server.url(&format!("/shops/1/items/{TARO}")))
+        .await
+        .expect("chooser");
+    wait_for(
+        &chooser,
+        &format!("label[data-option=\"{PEARLS}\"]:not(.soldout)"),
+    )
+    .await;
+    for c in [&menu, &chooser] {
+        c.execute("window.stayedPut = true;", vec![])
+            .await
+            .expect("mark the page");
+    }
+    let mut keeper = Api::new(&server);
+    keeper.login("tea@demo.queueless").await;
+
+    // Regular size (preselected for every drink) is switched off: the menu's
+    // quick "Add" (which would choose it) is disabled, the chooser greys it.
+    let (status, body) = keeper
+        .send(
+            "PATCH",
+            "/api/shop/options/1",
+            Some(json!({"available": false})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    wait_for(
+        &menu,
+        &format!("li[data-item=\"{TARO}\"] button.add:disabled"),
+    )
+    .await;
+    wait_for(&chooser, "label[data-option=\"1\"].soldout input:disabled").await;
+    screenshot(&menu, "guest-menu-option-off").await;
+    let (status, body) = keeper
+        .send(
+            "PATCH",
+            "/api/shop/options/1",
+            Some(json!({"available": true})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    wait_for(
+        &menu,
+        &format!("li[data-item=\"{TARO}\"] button.add:enabled"),
+    )
+    .await;
+    wait_for(
+        &chooser,
+        "label[data-option=\"1\"]:not(.soldout) input:enabled",
+    )
+    .await;
+
+    // The tapioca runs out (a stock-take of the ingredient): the pearls
+    // topping, made from it, greys out on the open chooser.
+    let (_, shop_menu) = keeper.send("GET", "/api/shop/menu", None).await;
+    let tapioca = shop_menu["ingredients"]
+        .as_array()
+        .expect("ingredients")
+        .iter()
+        .find(|i| i["name"] == "tapioca pearls")
+        .expect("tapioca")["id"]
+        .clone();
+    let (status, body) = keeper
+        .send(
+            "POST",
+            &format!("/api/shop/ingredients/{tapioca}/stock"),
+            Some(json!({"set": 0})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    wait_for(
+        &chooser,
+        &format!("label[data-option=\"{PEARLS}\"].soldout"),
+    )
+    .await;
+    wait_text(
+        &chooser,
+        &format!("label[data-option=\"{PEARLS}\"] .left"),
+        "Sold out",
+    )
+    .await;
+    screenshot(&chooser, "guest-chooser-option-sold-out").await;
+    for c in [&menu, &chooser] {
+        assert!(not_reloaded(c).await, "the page was reloaded");
+    }
+    menu.close().await.expect("close");
+    chooser.close().await.expect("close");
     server.stop().await;
 }
