@@ -14,6 +14,7 @@
 //! - `notes`: a note per shop at checkout, on its own order and ticket only.
 //! - `kitchen`: undo, recall, not collected, cancelling a prepared order.
 //! - `access`: roles, other shops, other devices, CSRF, login rate limits.
+//! - `photos`: item photos uploaded, checked, kept on disk, served cached.
 //! - `pickup`: wait estimates, the called identifier on phone and board.
 //! - `shops`: registration and approval, the OpenAPI document, a newer
 //!   schema refused.
@@ -36,6 +37,7 @@ mod kitchen;
 mod notes;
 mod options;
 mod orders;
+mod photos;
 mod pickup;
 mod printer;
 mod report;

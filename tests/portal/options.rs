@@ -355,3 +355,61 @@ async fn options_switched_off_or_run_out_grey_out_on_open_pages_without_a_reload
     chooser.close().await.expect("close");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_menu_shows_the_demo_photos_and_weighs_little() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let driver = Driver::start().await;
+    let guest = driver.phone("photos", &[]).await;
+    guest.goto(&server.url("/shops/1")).await.expect("menu");
+    wait_for(&guest, "li[data-item=\"1\"] img.photo").await;
+    let loaded = |c: &Client| {
+        let c = c.clone();
+        async move {
+            c.execute(
+                "const i = document.querySelector('li[data-item=\"1\"] img.photo');
+                 return i.complete && i.naturalWidth === 96 && i.getBoundingClientRect().width === 64;",
+                vec![],
+            )
+            .await
+            .expect("check the photo")
+                == json!(true)
+        }
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !loaded(&guest).await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the photo did not load"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    screenshot(&guest, "guest-menu-photos").await;
+    // The page weight, as the browser transferred it (headers included),
+    // with an empty cache.
+    let weight = guest
+        .execute(
+            "const all = performance.getEntriesByType('navigation')
+                 .concat(performance.getEntriesByType('resource'))
+                 .filter(e => !e.name.includes('/events/'));
+             return all.map(e => [e.name.replace(location.origin, ''), e.transferSize, e.encodedBodySize]);",
+            vec![],
+        )
+        .await
+        .expect("resource timing");
+    let rows = weight.as_array().expect("entries");
+    let total: u64 = rows.iter().map(|r| r[1].as_u64().unwrap_or(0)).sum();
+    let photos: u64 = rows
+        .iter()
+        .filter(|r| r[0].as_str().is_some_and(|n| n.starts_with("/photos/")))
+        .map(|r| r[1].as_u64().unwrap_or(0))
+        .sum();
+    eprintln!("menu page weight: {total} bytes transferred ({photos} of them photos): {weight}");
+    assert!(photos > 0, "{weight}");
+    assert!(total < 100_000, "{total}");
+    guest.close().await.expect("close");
+    server.stop().await;
+}
