@@ -1,7 +1,9 @@
 //! The shopkeeper's option pages in real headless Chromium: a shopkeeper
 //! creates a group with two options (one with a price change and a count),
 //! offers it with an item on the item's page, and a guest's menu offers
-//! the choice. Screenshots of the staff pages at 768 px.
+//! the choice; a shopkeeper uploads a photo on the item page (a file that
+//! is not an image is refused with its reason) and the menu shows it.
+//! Screenshots of the staff pages at 768 px.
 
 use fantoccini::{Client, Locator};
 use serde_json::Value;
@@ -195,5 +197,68 @@ async fn a_shopkeeper_adds_a_group_with_options_and_guests_can_choose_it() {
     click(&guest, "fieldset input[type=checkbox]:not(:checked)").await;
     wait_text(&guest, "#total", "€6.80").await;
     screenshot(&guest, "guest-chooser-new-group").await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shopkeeper_uploads_a_photo_and_the_menu_shows_it() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let driver = Driver::start().await;
+    let keeper = driver
+        .browser_with("photo-keeper", &["--window-size=768,1024"])
+        .await;
+    viewport(&keeper, 768, 1024).await;
+    login(&keeper, &server).await;
+    let files = tempfile::tempdir().expect("temp dir");
+    let good = files.path().join("pork.png");
+    std::fs::write(
+        &good,
+        queueless::demo_photos::draw([250, 240, 230], [190, 150, 90]).expect("PNG"),
+    )
+    .expect("write");
+    let bad = files.path().join("not-a-photo.png");
+    std::fs::write(&bad, b"GIF89a, whatever its name says").expect("write");
+    // Pork dumplings is the fourth demo item.
+    keeper
+        .goto(&server.url("/shop/menu/items/4"))
+        .await
+        .expect("item page");
+    wait_text(&keeper, "h1", "Pork dumplings").await;
+    for (file, says) in [
+        (&bad, "must be a JPEG, PNG or WebP image"),
+        (&good, "Photo saved."),
+    ] {
+        keeper
+            .find(Locator::Css("#item-photo input[type=file]"))
+            .await
+            .expect("file field")
+            .send_keys(file.to_str().expect("path"))
+            .await
+            .expect("choose the file");
+        click(&keeper, "#item-photo button").await;
+        wait_text(&keeper, "#photo-state", says).await;
+    }
+    wait_for(&keeper, "#photo-now:not([hidden])").await;
+    screenshot(&keeper, "shop-item-photo-768").await;
+
+    let guest = driver.phone("photo-guest", &[]).await;
+    guest
+        .goto(&server.url("/shops/2"))
+        .await
+        .expect("guest menu");
+    wait_for(&guest, "li[data-item=\"4\"] img.photo").await;
+    let src = js(
+        &guest,
+        "return document.querySelector('li[data-item=\"4\"] img.photo').getAttribute('src');",
+    )
+    .await;
+    assert!(
+        src.as_str()
+            .is_some_and(|s| s.starts_with("/photos/") && s.ends_with(".png")),
+        "{src}"
+    );
     server.stop().await;
 }

@@ -204,6 +204,8 @@ struct EditPage {
     tags: String,
     /// The shop's option groups: id, name, offered with this item.
     groups: Vec<(u64, String, bool)>,
+    /// The item's photo URL, if any.
+    photo: Option<String>,
 }
 
 async fn edit_page(
@@ -244,6 +246,7 @@ async fn edit_page(
             .collect(),
         tags: item.tags.join(", "),
         groups,
+        photo: item.photo.clone(),
         id: item.id.0,
         price: state.money(item.price),
         category: item.category.map_or(0, |c| c.0),
