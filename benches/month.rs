@@ -120,6 +120,7 @@ fn place(tx: &mut Tx<'_>, items: &[Orderable], n: u64) -> Result<(ShopId, u64), 
             lines,
             idempotency_key: format!("month-{n:012}-{:08x}", n.wrapping_mul(2654435761)),
             note: String::new(),
+            notes: Default::default(),
             pickup_name: if n.is_multiple_of(4) {
                 "Sam".into()
             } else {

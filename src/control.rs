@@ -252,9 +252,22 @@ async fn run(store: &Store, req: Request) -> Result<Response, StoreError> {
         Request::Backup { to } => {
             let target = to.clone();
             let entries = store.read(move |r| backup::copy_all(r, &target)).await?;
+            // Photos live beside the database, not in it: they go beside
+            // the copy, in `<file>.photos/`.
+            let (from, photo_dir) = (store.photos_dir(), backup::photos_beside(&to));
+            let shown = photo_dir.clone();
+            let copied = tokio::task::spawn_blocking(move || {
+                crate::store::photos::copy_all(&from, &photo_dir)
+            })
+            .await
+            .map_err(|e| StoreError::Internal(format!("copying photos: {e}")))??;
             Response::ok(
-                format!("backed up {entries} entries to {}", to.display()),
-                serde_json::json!({ "entries": entries, "to": to }),
+                format!(
+                    "backed up {entries} entries to {} and {copied} photos to {}",
+                    to.display(),
+                    shown.display()
+                ),
+                serde_json::json!({ "entries": entries, "to": to, "photos": copied, "photos_to": shown }),
             )
         }
         Request::ShopList => {

@@ -31,6 +31,7 @@ pub async fn seed_if_empty(store: &Store, passwords: &Passwords) -> anyhow::Resu
     }
     let hash = passwords.hash(DEMO_PASSWORD.to_owned()).await?;
     store.write(move |tx| seed(tx, &hash)).await?;
+    crate::demo_photos::add(store).await?;
     Ok(true)
 }
 

@@ -3,7 +3,7 @@
 //! turns them into Server-Sent Events; the gateway will listen too.
 
 use crate::domain::order::OrderStatus;
-use crate::domain::{GuestId, ItemId, NotificationId, OrderId, SessionId, ShopId};
+use crate::domain::{GuestId, ItemId, NotificationId, OptionId, OrderId, SessionId, ShopId};
 
 /// Availability of one item after a stock change.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -13,6 +13,17 @@ pub struct ItemAvailability {
     /// Whether a guest can order it now.
     pub available: bool,
     /// Units left, where stock is counted.
+    pub left: Option<u64>,
+}
+
+/// Availability of one option after its stock or switch changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OptionAvailability {
+    /// The option.
+    pub option: OptionId,
+    /// Whether a guest can choose it now.
+    pub available: bool,
+    /// Portions left, where stock is counted (directly or by ingredients).
     pub left: Option<u64>,
 }
 
@@ -47,6 +58,14 @@ pub enum DomainEvent {
         shop: ShopId,
         /// The items whose stock or availability may differ now.
         items: Vec<ItemAvailability>,
+    },
+    /// Stock or the availability switch of some options changed (open
+    /// menus grey them out in place, without a reload).
+    OptionsChanged {
+        /// The shop.
+        shop: ShopId,
+        /// The options whose stock or availability may differ now.
+        options: Vec<OptionAvailability>,
     },
     /// Login sessions ended (a logout, an expiry sweep, a removed login or
     /// a password reset): staff streams check that theirs still holds.

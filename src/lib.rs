@@ -37,6 +37,7 @@ pub mod config;
 pub mod control;
 pub mod demo;
 mod demo_options;
+pub mod demo_photos;
 pub mod domain;
 pub mod events;
 pub mod gateway;

@@ -45,7 +45,7 @@
     if (!li) { return; }
     li.classList.toggle('soldout', !available);
     var btn = li.querySelector('button.add');
-    if (btn) { btn.disabled = !available; }
+    if (btn) { btn.disabled = !available || !!(btn.form && btn.form.getAttribute('data-off')); }
     var choose = li.querySelector('a.choose');
     if (choose) {
       choose.classList.toggle('disabled', !available);
@@ -58,11 +58,33 @@
     var shop = body.getAttribute('data-shop');
     var refresh = function () {
       getJSON('/api/shops/' + shop + '/menu', function (m) {
-        m.items.forEach(function (i) { applyItem(i.id, i.available, i.stock_left); });
+        m.items.forEach(function (i) {
+          applyItem(i.id, i.available, i.stock_left);
+          (i.option_groups || []).forEach(function (g) {
+            applyQuick(g.options.map(function (o) { return { option_id: o.id, available: o.available }; }));
+          });
+        });
+      });
+    };
+    // An option that runs out or is switched off: a quick "Add" that would
+    // choose it (its preselected options) is disabled until it is back.
+    var applyQuick = function (list) {
+      list.forEach(function (o) {
+        var inputs = document.querySelectorAll('form[action="/cart/add"] input[name="o' + o.option_id + '"]');
+        Array.prototype.forEach.call(inputs, function (input) {
+          var f = input.form;
+          var off = (f.getAttribute('data-off') || '').split(' ').filter(function (x) { return x && x !== String(o.option_id); });
+          if (!o.available) { off.push(String(o.option_id)); }
+          f.setAttribute('data-off', off.join(' '));
+          var btn = f.querySelector('button.add');
+          var li = f.closest('li.item');
+          if (btn) { btn.disabled = off.length > 0 || (li && li.classList.contains('soldout')); }
+        });
       });
     };
     listen('/events/menu/' + shop, {
       availability: function (list) { list.forEach(function (i) { applyItem(i.item_id, i.available, i.left); }); },
+      options: applyQuick,
       shop: function () { window.location.reload(); }
     }, refresh);
   }
@@ -179,6 +201,10 @@
     };
     listen('/events/menu/' + body.getAttribute('data-shop'), {
       availability: refreshOptions,
+      options: function (list) {
+        list.forEach(function (o) { applyOption({ id: o.option_id, available: o.available, stock_left: o.left }); });
+        chooserTotal();
+      },
       shop: refreshOptions
     }, refreshOptions);
   }

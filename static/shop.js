@@ -5,6 +5,36 @@
 // amber past the shop's usual preparation time and red past twice; new
 // orders ringing until acknowledged (and announced to screen readers);
 // sound on/off remembered.
+// Item page: the photo is sent as the raw body of
+// PUT /api/shop/items/{id}/photo (the server reads its format from the
+// bytes); the page shows the server's answer.
+(function () {
+  'use strict';
+  var form = document.getElementById('item-photo');
+  if (!form || !window.fetch) { return; }
+  form.addEventListener('submit', function (e) {
+    e.preventDefault();
+    var file = form.querySelector('input[type=file]').files[0];
+    var out = document.getElementById('photo-state');
+    if (!file) { out.textContent = 'Choose a photo first.'; return; }
+    fetch('/api/shop/items/' + form.getAttribute('data-item') + '/photo', {
+      method: 'PUT', body: file, credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/octet-stream' }
+    }).then(function (r) {
+      return r.json().then(function (b) {
+        if (r.ok) {
+          out.textContent = 'Photo saved.';
+          var img = document.getElementById('photo-now');
+          img.src = b.photo;
+          img.hidden = false;
+        } else {
+          out.textContent = b.message || 'The photo was not accepted.';
+        }
+      });
+    }, function () { out.textContent = 'The router did not answer; try again.'; });
+  });
+})();
+
 (function () {
   'use strict';
   if (document.body.getAttribute('data-page') !== 'dashboard') { return; }

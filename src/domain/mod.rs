@@ -20,6 +20,7 @@ pub mod money;
 pub mod options;
 pub mod order;
 pub mod payqr;
+pub mod photo;
 pub mod service;
 pub mod shop;
 pub mod stock;

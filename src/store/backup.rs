@@ -1,6 +1,9 @@
 //! Online backup: a consistent copy of every table, read from one snapshot
 //! while the daemon keeps writing, into a new redb file that is renamed
-//! into place only when complete.
+//! into place only when complete. Item photos are files, not tables: the
+//! daemon copies them into `<file>.photos/` beside the copy
+//! ([`photos_beside`]); to restore, put them back as `photos/` beside the
+//! database.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -30,6 +33,13 @@ impl TableVisitor for Copy<'_> {
         }
         Ok(())
     }
+}
+
+/// Where a backup at `to` keeps the photos: `<to>.photos/` beside it.
+pub fn photos_beside(to: &Path) -> std::path::PathBuf {
+    let mut name = to.as_os_str().to_owned();
+    name.push(".photos");
+    name.into()
 }
 
 /// Copies the snapshot `from` into a new database at `to`; returns the

@@ -173,7 +173,8 @@ pub fn publish_availability(
             items: changed,
         });
     }
-    Ok(())
+    // Options made from the same ingredients change with them.
+    super::options::publish_options(tx, shop, &BTreeSet::new(), ingredients)
 }
 
 /// What a shopkeeper may change about their shop; `None` leaves a field.

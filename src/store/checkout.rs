@@ -59,8 +59,11 @@ pub struct Checkout {
     pub lines: Vec<CheckoutLine>,
     /// Makes retries safe: the same key returns the same orders.
     pub idempotency_key: String,
-    /// A note to the shops.
+    /// A note to every shop of the checkout that has none in `notes`.
     pub note: String,
+    /// A note to one shop: it goes on that shop's order (and ticket) only,
+    /// in place of `note`. A shop must have items in the checkout.
+    pub notes: BTreeMap<ShopId, String>,
     /// Name to call at pickup.
     pub pickup_name: String,
     /// The table (order session) code, if the guest scanned one.
@@ -129,6 +132,13 @@ pub fn validate(c: &Checkout) -> Result<(), StoreError> {
         ));
     }
     check_text("note", &c.note, MAX_TEXT).map_err(StoreError::Invalid)?;
+    if c.notes.len() > MAX_LINES {
+        return invalid(format!("at most {MAX_LINES} notes in one checkout"));
+    }
+    for (shop, note) in &c.notes {
+        crate::domain::text::check_text(&format!("note to shop {shop}"), note, MAX_TEXT)
+            .map_err(StoreError::Invalid)?;
+    }
     check_text("pickup name", &c.pickup_name, 60).map_err(StoreError::Invalid)?;
     Ok(())
 }
@@ -224,6 +234,12 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
             .entry(item.shop)
             .or_default()
             .push((item, quantity, options));
+    }
+    // A note to a shop with nothing in the checkout would reach nobody.
+    if let Some(shop) = c.notes.keys().find(|s| !by_shop.contains_key(s)) {
+        return Err(StoreError::Invalid(format!(
+            "notes names shop {shop}, which has no items in this checkout"
+        )));
     }
     let mut shops = Vec::new();
     for &shop_id in by_shop.keys() {
@@ -397,7 +413,7 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
                 })
                 .collect(),
             total: totals[&s.id],
-            note: c.note.trim().to_owned(),
+            note: c.notes.get(&s.id).unwrap_or(&c.note).trim().to_owned(),
             pickup_name: c.pickup_name.trim().to_owned(),
             session: table.as_ref().filter(|t| t.shop == s.id).map(|t| t.id),
             created_at: tx.now,
@@ -422,10 +438,14 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
             .filter(|(i, _, _)| matches!(i.stock, StockPolicy::Counted(_)))
             .map(|(i, _, _)| i.id)
             .collect();
-        if !needs.options.is_empty() {
-            // Counted options changed: open menus reload their option stock.
-            tx.publish(DomainEvent::ShopChanged { shop: shop_id });
-        }
+        // Counted options taken: open menus show what is left of them.
+        let counted_options: BTreeSet<OptionId> = needs
+            .options
+            .keys()
+            .filter(|id| chosen[id].shop == shop_id)
+            .copied()
+            .collect();
+        super::options::publish_options(tx, shop_id, &counted_options, &BTreeSet::new())?;
         let touched_ingredients = needs
             .ingredients
             .keys()

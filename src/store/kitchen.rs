@@ -161,6 +161,7 @@ mod tests {
                         }],
                         idempotency_key: "kitchen-test-0001".into(),
                         note: String::new(),
+                        notes: Default::default(),
                         pickup_name: "Ana".into(),
                         session: None,
                         payment: PaymentMethod::Cash,

@@ -18,6 +18,7 @@ pub mod kitchen;
 mod migrate_options;
 pub mod options;
 pub mod orders;
+pub mod photos;
 pub mod pickup;
 pub mod printing;
 pub mod queue;
@@ -121,6 +122,9 @@ pub enum StoreError {
     /// The options chosen for an item break its groups' rules.
     #[error(transparent)]
     Choice(crate::domain::options::ChoiceError),
+    /// An uploaded photo is too large or not an image.
+    #[error(transparent)]
+    Photo(crate::domain::photo::PhotoError),
     /// An option is switched off by its shop.
     #[error("{name} is not available right now; choose another option")]
     OptionUnavailable {
@@ -407,6 +411,11 @@ impl Store {
         tokio::time::timeout(limit, closed.wait_for(|c| *c))
             .await
             .is_ok_and(|r| r.is_ok())
+    }
+
+    /// Where item photos are kept: `photos/` beside the database file.
+    pub fn photos_dir(&self) -> std::path::PathBuf {
+        photos::dir(self.path())
     }
 
     /// The database file.

@@ -11,8 +11,8 @@ use super::{StoreError, Tx};
 use crate::domain::menu::{Ingredient, RecipeLine, StockChange, StockPolicy, check_name};
 use crate::domain::options::{BoundsError, GroupChoices, MenuOption, OptionGroup, check_bounds};
 use crate::domain::stock::policy_left;
-use crate::domain::{ItemId, OptionGroupId, OptionId, ShopId};
-use crate::events::DomainEvent;
+use crate::domain::{IngredientId, ItemId, OptionGroupId, OptionId, ShopId};
+use crate::events::{DomainEvent, OptionAvailability};
 
 /// Largest count of a counted option.
 pub const MAX_OPTION_STOCK: u64 = 1_000_000;
@@ -119,6 +119,45 @@ pub fn item_group_views(
                 .collect(),
         })
         .collect())
+}
+
+/// Publishes the availability of the shop's options that are in `options`
+/// or made from one of `ingredients`, so open menus and choosers grey them
+/// out (or back in) in place.
+pub fn publish_options(
+    tx: &mut Tx<'_>,
+    shop: ShopId,
+    options: &BTreeSet<OptionId>,
+    ingredients: &BTreeSet<IngredientId>,
+) -> Result<(), StoreError> {
+    if options.is_empty() && ingredients.is_empty() {
+        return Ok(());
+    }
+    let all_ingredients: Vec<Ingredient> =
+        tx.many(ID_TO_INGREDIENT, &tx.ids(SHOP_TO_INGREDIENT, shop.0)?)?;
+    let mut changed = Vec::new();
+    for g in shop_groups(&**tx, shop)? {
+        for o in g.options {
+            let touched = options.contains(&o.id)
+                || matches!(&o.stock, StockPolicy::Recipe(lines)
+                    if lines.iter().any(|l| ingredients.contains(&l.ingredient)));
+            if touched {
+                let left = option_left(&o, &all_ingredients);
+                changed.push(OptionAvailability {
+                    option: o.id,
+                    available: o.enabled && left.is_none_or(|n| n > 0),
+                    left,
+                });
+            }
+        }
+    }
+    if !changed.is_empty() {
+        tx.publish(DomainEvent::OptionsChanged {
+            shop,
+            options: changed,
+        });
+    }
+    Ok(())
 }
 
 /// Portions of an option left (`None`: no limit), given the shop's ingredients.
@@ -359,6 +398,7 @@ pub fn update_option(
     p: OptionPatch,
 ) -> Result<MenuOption, StoreError> {
     let mut o = own_option(&**tx, shop_id, id)?;
+    let before = o.clone();
     if let Some(name) = p.name {
         o.name = check_name("name", &name).map_err(StoreError::Invalid)?;
     }
@@ -373,7 +413,20 @@ pub fn update_option(
     o.default = p.default.unwrap_or(o.default);
     o.position = position(p.position, o.position)?;
     tx.put(ID_TO_OPTION, id.0, &o)?;
-    tx.publish(DomainEvent::ShopChanged { shop: shop_id });
+    // What a menu shows of an option changed: open menus reload; only its
+    // switch or stock: they grey it out in place.
+    let shown = (&o.name, o.price_delta, o.default, o.position);
+    if shown
+        != (
+            &before.name,
+            before.price_delta,
+            before.default,
+            before.position,
+        )
+    {
+        tx.publish(DomainEvent::ShopChanged { shop: shop_id });
+    }
+    publish_options(tx, shop_id, &BTreeSet::from([id]), &BTreeSet::new())?;
     Ok(o)
 }
 
@@ -396,7 +449,7 @@ pub fn change_option_stock(
         .map_err(|e| StoreError::Conflict(e.to_string()))?;
     o.stock = StockPolicy::Counted(u32::try_from(new).unwrap_or(u32::MAX));
     tx.put(ID_TO_OPTION, id.0, &o)?;
-    tx.publish(DomainEvent::ShopChanged { shop: shop_id });
+    publish_options(tx, shop_id, &BTreeSet::from([id]), &BTreeSet::new())?;
     Ok(o)
 }
 

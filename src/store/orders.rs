@@ -255,7 +255,12 @@ fn return_option(
             {
                 opt.stock = StockPolicy::Counted(left.saturating_add(*n));
                 tx.put(ID_TO_OPTION, opt.id.0, &opt)?;
-                tx.publish(DomainEvent::ShopChanged { shop: opt.shop });
+                super::options::publish_options(
+                    tx,
+                    opt.shop,
+                    &BTreeSet::from([opt.id]),
+                    &BTreeSet::new(),
+                )?;
             }
         }
         Taken::Ingredients(parts) => {

@@ -179,6 +179,12 @@ impl From<StoreError> for ApiError {
                     ..ApiError::new(Failure::Invalid, "invalid_options", message)
                 }
             }
+            E::Photo(crate::domain::photo::PhotoError::TooLarge { .. }) => {
+                ApiError::new(Failure::TooLarge, "photo_too_large", message)
+            }
+            E::Photo(crate::domain::photo::PhotoError::NotAnImage) => {
+                ApiError::new(Failure::WrongMediaType, "not_an_image", message)
+            }
             E::OptionUnavailable { option, .. } => ApiError {
                 option_id: Some(option.0),
                 ..ApiError::new(Failure::Conflict, "option_unavailable", message)

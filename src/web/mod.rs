@@ -17,6 +17,7 @@ pub mod extract;
 pub mod keys;
 pub mod ops;
 pub mod pages;
+pub mod photos;
 pub mod queue;
 pub mod redirect;
 pub mod sse;
@@ -191,6 +192,7 @@ pub fn router(state: AppState) -> Router {
         }),
     )
     .merge(pages::router())
+    .merge(photos::router())
     .merge(sse::router())
     .merge(captive::router())
     .fallback(pages::not_found)

@@ -196,6 +196,7 @@ async fn a_shopkeeper_cannot_touch_another_shops_things() {
             "POST /api/shop/orders/{order_id}/undo",
             "POST /api/shop/tables/{table_id}/close",
             "PUT /api/shop/items/{item_id}/option-groups/{group_id}",
+            "PUT /api/shop/items/{item_id}/photo",
         ],
         "a new route that names a shop's thing needs a case here"
     );

@@ -49,6 +49,7 @@ async fn compaction_waits_for_a_quiet_venue_and_shrinks_the_file() {
                             }],
                             idempotency_key: format!("compaction-test-{b:04}-{k:04}"),
                             note: "no ice, please, and a straw".into(),
+                            notes: Default::default(),
                             pickup_name: "Sam".into(),
                             session: None,
                             payment: PaymentMethod::Cash,

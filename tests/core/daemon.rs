@@ -202,6 +202,11 @@ async fn the_command_line_works_beside_the_daemon_and_without_it() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o600, "it holds password hashes: owner only");
+    // The demo's photos (files beside the database) go beside the copy.
+    let photos = std::fs::read_dir(dir.path().join("backup.redb.photos"))
+        .expect("photos beside the backup")
+        .count();
+    assert_eq!(photos, 4, "the demo's four photos");
     let again = cli(&data)
         .args(["backup", "--to"])
         .arg(&backup)

@@ -11,8 +11,10 @@
 //!   through ingredients the drink shares), every refused choice, totals,
 //!   merging, orders keeping options as ordered.
 //! - `input`: malformed checkouts and shops that refuse orders write nothing.
+//! - `notes`: a note per shop at checkout, on its own order and ticket only.
 //! - `kitchen`: undo, recall, not collected, cancelling a prepared order.
 //! - `access`: roles, other shops, other devices, CSRF, login rate limits.
+//! - `photos`: item photos uploaded, checked, kept on disk, served cached.
 //! - `pickup`: wait estimates, the called identifier on phone and board.
 //! - `shops`: registration and approval, the OpenAPI document, a newer
 //!   schema refused.
@@ -35,8 +37,10 @@ mod compaction;
 mod daemon;
 mod input;
 mod kitchen;
+mod notes;
 mod options;
 mod orders;
+mod photos;
 mod pickup;
 mod printer;
 mod report;

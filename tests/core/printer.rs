@@ -17,15 +17,15 @@ use crate::support::{
 };
 
 /// A ticket as the printer received it, and when its last byte came.
-struct Received {
-    bytes: Vec<u8>,
+pub struct Received {
+    pub bytes: Vec<u8>,
     at: Instant,
 }
 
 /// A stand-in printer on `listener`: every connection's bytes (up to the
 /// sender's close) as one ticket; connections that send nothing (the
 /// daemon's checks) are not tickets.
-fn printer(listener: TcpListener) -> mpsc::UnboundedReceiver<Received> {
+pub fn printer(listener: TcpListener) -> mpsc::UnboundedReceiver<Received> {
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
@@ -44,14 +44,14 @@ fn printer(listener: TcpListener) -> mpsc::UnboundedReceiver<Received> {
     rx
 }
 
-async fn next_ticket(rx: &mut mpsc::UnboundedReceiver<Received>) -> Received {
+pub async fn next_ticket(rx: &mut mpsc::UnboundedReceiver<Received>) -> Received {
     tokio::time::timeout(PATIENCE, rx.recv())
         .await
         .expect("a ticket within the patience")
         .expect("the printer runs")
 }
 
-fn text(bytes: &[u8]) -> String {
+pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
@@ -64,7 +64,7 @@ fn assert_ticket(bytes: &[u8], number: &Value, line: &str) {
     assert!(t.contains(line), "{line} in {t:?}");
 }
 
-async fn set_printer(keeper: &mut crate::client::Client, printer: &str, on: &str) -> Value {
+pub async fn set_printer(keeper: &mut crate::client::Client, printer: &str, on: &str) -> Value {
     keeper
         .send(
             "PATCH",

@@ -82,6 +82,7 @@ const PAGES: &[Page] = &[
     Page { name: "kitchen", who: Who::Shop, path: "/shop", click: None, ready: ".ticket[data-status=ready]", widths: STAFF },
     Page { name: "shop-menu", who: Who::Shop, path: "/shop/menu", click: None, ready: "#add-item", widths: STAFF },
     Page { name: "shop-item", who: Who::Shop, path: "/shop/menu/items/10", click: None, ready: "#edit-item", widths: STAFF },
+    Page { name: "shop-options", who: Who::Shop, path: "/shop/menu/options", click: None, ready: "#add-group", widths: STAFF },
     Page { name: "shop-settings", who: Who::Shop, path: "/shop/settings", click: None, ready: "#pickup", widths: STAFF },
     Page { name: "shop-tables", who: Who::Shop, path: "/shop/tables", click: None, ready: "#open-table", widths: STAFF },
     Page { name: "shop-table-print", who: Who::Shop, path: "/shop/tables/{table_id}/print", click: None, ready: ".qr svg", widths: STAFF },

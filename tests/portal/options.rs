@@ -1,7 +1,9 @@
 //! Item options in real headless Chromium: the chooser (radio buttons and
 //! checkboxes, defaults preselected, the live total), adding that returns
 //! to the item with its in-cart count, − / + in the cart, an option that
-//! runs out greying on an open chooser, and the same order placed with
+//! runs out greying on an open chooser, options switched off or run out
+//! (count or ingredient) greying on open menus and choosers without a
+//! reload, and the same order placed with
 //! JavaScript switched off. Screenshots at 390 px wide.
 
 use fantoccini::{Client, Locator};
@@ -235,6 +237,178 @@ async fn allergens_are_shown_and_items_with_one_can_be_hidden() {
     );
     wait_for(&guest, "li.item").await;
     screenshot(&guest, "guest-menu-allergens").await;
+    guest.close().await.expect("close");
+    server.stop().await;
+}
+
+/// Whether the page is the one `mark` was set on (no reload since).
+async fn not_reloaded(c: &Client) -> bool {
+    c.execute("return window.stayedPut === true;", vec![])
+        .await
+        .expect("check the page")
+        == json!(true)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn options_switched_off_or_run_out_grey_out_on_open_pages_without_a_reload() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let driver = Driver::start().await;
+    let menu = driver.phone("live-menu", &[]).await;
+    menu.goto(&server.url("/shops/1")).await.expect("menu");
+    wait_for(
+        &menu,
+        &format!("li[data-item=\"{TARO}\"] button.add:enabled"),
+    )
+    .await;
+    let chooser = driver.phone("live-chooser", &[]).await;
+    chooser
+        .goto(&server.url(&format!("/shops/1/items/{TARO}")))
+        .await
+        .expect("chooser");
+    wait_for(
+        &chooser,
+        &format!("label[data-option=\"{PEARLS}\"]:not(.soldout)"),
+    )
+    .await;
+    for c in [&menu, &chooser] {
+        c.execute("window.stayedPut = true;", vec![])
+            .await
+            .expect("mark the page");
+    }
+    let mut keeper = Api::new(&server);
+    keeper.login("tea@demo.queueless").await;
+
+    // Regular size (preselected for every drink) is switched off: the menu's
+    // quick "Add" (which would choose it) is disabled, the chooser greys it.
+    let (status, body) = keeper
+        .send(
+            "PATCH",
+            "/api/shop/options/1",
+            Some(json!({"available": false})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    wait_for(
+        &menu,
+        &format!("li[data-item=\"{TARO}\"] button.add:disabled"),
+    )
+    .await;
+    wait_for(&chooser, "label[data-option=\"1\"].soldout input:disabled").await;
+    screenshot(&menu, "guest-menu-option-off").await;
+    let (status, body) = keeper
+        .send(
+            "PATCH",
+            "/api/shop/options/1",
+            Some(json!({"available": true})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    wait_for(
+        &menu,
+        &format!("li[data-item=\"{TARO}\"] button.add:enabled"),
+    )
+    .await;
+    wait_for(
+        &chooser,
+        "label[data-option=\"1\"]:not(.soldout) input:enabled",
+    )
+    .await;
+
+    // The tapioca runs out (a stock-take of the ingredient): the pearls
+    // topping, made from it, greys out on the open chooser.
+    let (_, shop_menu) = keeper.send("GET", "/api/shop/menu", None).await;
+    let tapioca = shop_menu["ingredients"]
+        .as_array()
+        .expect("ingredients")
+        .iter()
+        .find(|i| i["name"] == "tapioca pearls")
+        .expect("tapioca")["id"]
+        .clone();
+    let (status, body) = keeper
+        .send(
+            "POST",
+            &format!("/api/shop/ingredients/{tapioca}/stock"),
+            Some(json!({"set": 0})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    wait_for(
+        &chooser,
+        &format!("label[data-option=\"{PEARLS}\"].soldout"),
+    )
+    .await;
+    wait_text(
+        &chooser,
+        &format!("label[data-option=\"{PEARLS}\"] .left"),
+        "Sold out",
+    )
+    .await;
+    screenshot(&chooser, "guest-chooser-option-sold-out").await;
+    for c in [&menu, &chooser] {
+        assert!(not_reloaded(c).await, "the page was reloaded");
+    }
+    menu.close().await.expect("close");
+    chooser.close().await.expect("close");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_menu_shows_the_demo_photos_and_weighs_little() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start().await;
+    let driver = Driver::start().await;
+    let guest = driver.phone("photos", &[]).await;
+    guest.goto(&server.url("/shops/1")).await.expect("menu");
+    wait_for(&guest, "li[data-item=\"1\"] img.photo").await;
+    let loaded = |c: &Client| {
+        let c = c.clone();
+        async move {
+            c.execute(
+                "const i = document.querySelector('li[data-item=\"1\"] img.photo');
+                 return i.complete && i.naturalWidth === 96 && i.getBoundingClientRect().width === 64;",
+                vec![],
+            )
+            .await
+            .expect("check the photo")
+                == json!(true)
+        }
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !loaded(&guest).await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the photo did not load"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    screenshot(&guest, "guest-menu-photos").await;
+    // The page weight, as the browser transferred it (headers included),
+    // with an empty cache.
+    let weight = guest
+        .execute(
+            "const all = performance.getEntriesByType('navigation')
+                 .concat(performance.getEntriesByType('resource'))
+                 .filter(e => !e.name.includes('/events/'));
+             return all.map(e => [e.name.replace(location.origin, ''), e.transferSize, e.encodedBodySize]);",
+            vec![],
+        )
+        .await
+        .expect("resource timing");
+    let rows = weight.as_array().expect("entries");
+    let total: u64 = rows.iter().map(|r| r[1].as_u64().unwrap_or(0)).sum();
+    let photos: u64 = rows
+        .iter()
+        .filter(|r| r[0].as_str().is_some_and(|n| n.starts_with("/photos/")))
+        .map(|r| r[1].as_u64().unwrap_or(0))
+        .sum();
+    eprintln!("menu page weight: {total} bytes transferred ({photos} of them photos): {weight}");
+    assert!(photos > 0, "{weight}");
+    assert!(total < 100_000, "{total}");
     guest.close().await.expect("close");
     server.stop().await;
 }

@@ -70,9 +70,14 @@ pub struct PlaceOrderRequest {
     /// ones, also from a device that never got the first answer's cookie.
     #[schema(min_length = 16, max_length = 100, pattern = "^[!-~]+$")]
     pub idempotency_key: String,
+    /// A note to every shop of the checkout that has none in `notes` (kept
+    /// for one-shop checkouts and older clients).
     #[serde(default)]
     #[schema(schema_with = schemas::text)]
     pub note: String,
+    #[serde(default)]
+    #[schema(schema_with = schemas::shop_notes)]
+    pub notes: std::collections::BTreeMap<u64, String>,
     /// Name to call at pickup.
     #[serde(default)]
     #[schema(schema_with = schemas::pickup_name)]
@@ -127,6 +132,11 @@ pub async fn place_order(
             .collect(),
         idempotency_key: req.idempotency_key,
         note: req.note,
+        notes: req
+            .notes
+            .into_iter()
+            .map(|(shop, note)| (ShopId(shop), note))
+            .collect(),
         pickup_name: req.pickup_name,
         session,
         payment: req.payment_method.unwrap_or(PaymentMethod::Cash),

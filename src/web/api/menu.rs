@@ -133,7 +133,7 @@ pub async fn create_item(
     Ok((StatusCode::CREATED, Json(ItemDto::new(&view, true))))
 }
 
-fn item_view(
+pub(crate) fn item_view(
     v: &impl crate::store::View,
     shop: crate::domain::ShopId,
     id: ItemId,

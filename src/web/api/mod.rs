@@ -53,6 +53,14 @@ pub fn routes_and_document() -> (axum::Router<AppState>, utoipa::openapi::OpenAp
 /// Every API route with its documentation.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes({
+            let (schemas, paths, route) = routes!(crate::web::photos::upload);
+            (
+                schemas,
+                paths,
+                route.layer(crate::web::photos::upload_limit()),
+            )
+        })
         .routes(routes!(guest::list_shops))
         .routes(routes!(guest::shop_menu))
         .routes(routes!(guest::place_order))

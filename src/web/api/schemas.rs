@@ -314,3 +314,24 @@ pub fn allergen_list() -> Array {
 pub fn allergen_list_or_null() -> Array {
     allergens(true)
 }
+
+/// Notes to single shops of a checkout: shop id (decimal) → [`text`], at
+/// most [`crate::store::checkout::MAX_LINES`] of them.
+pub fn shop_notes() -> Object {
+    let key = ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .pattern(Some("^[0-9]{1,19}$"))
+        .build();
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::Object))
+        .property_names(Some(key))
+        .additional_properties(Some(utoipa::openapi::RefOr::T(
+            utoipa::openapi::Schema::Object(text()),
+        )))
+        .max_properties(Some(crate::store::checkout::MAX_LINES))
+        .description(Some(
+            "A note per shop, by shop id: it goes on that shop's order and ticket only, in place \
+             of `note`. Each shop named must have items in the checkout.",
+        ))
+        .build()
+}

@@ -170,7 +170,10 @@ struct CartLine {
 }
 
 struct CartShop {
+    id: u64,
     name: String,
+    /// The note to this shop as last sent (kept when a checkout is refused).
+    note: String,
     refusal: Option<String>,
     lines: Vec<CartLine>,
     sum: Cents,
@@ -200,6 +203,7 @@ async fn cart_page(
     cart: &Cart,
     table: Option<String>,
     problem: Option<String>,
+    notes: BTreeMap<ShopId, String>,
 ) -> PageResult<CartPage> {
     let lines = cart.0.clone();
     let now = state.store.now();
@@ -236,7 +240,9 @@ async fn cart_page(
                     .collect();
                 total = total.plus(sub).unwrap_or(total);
                 let entry = by_shop.entry(item.shop).or_insert_with(|| CartShop {
+                    id: item.shop.0,
                     name: menu.shop.name.clone(),
+                    note: notes.get(&item.shop).cloned().unwrap_or_default(),
                     refusal: menu
                         .shop
                         .accepts_orders(now, offset, open)
@@ -288,7 +294,7 @@ async fn cart_page(
 async fn show(State(state): State<AppState>, c: Chrome, headers: HeaderMap) -> PageResult {
     let cart = Cart::from_headers(&headers);
     let table = table_label(&state, &headers).await;
-    render(&cart_page(&state, c, &cart, table, None).await?)
+    render(&cart_page(&state, c, &cart, table, None, BTreeMap::new()).await?)
 }
 
 async fn table_label(state: &AppState, headers: &HeaderMap) -> Option<String> {
@@ -442,14 +448,50 @@ async fn set(
     r
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The checkout form: `idempotency_key`, `pickup_name`, and a note per
+/// shop as `note_<shop id>` (each shop's section has its own field); a
+/// plain `note` goes to every shop without one. Read as pairs, since the
+/// note fields are named by id.
 struct CheckoutForm {
     idempotency_key: String,
-    #[serde(default)]
     pickup_name: String,
-    #[serde(default)]
     note: String,
+    notes: BTreeMap<ShopId, String>,
+}
+
+impl CheckoutForm {
+    /// Reads the fields; any other field is refused.
+    fn read(pairs: Vec<(String, String)>) -> Result<Self, PageError> {
+        let mut f = CheckoutForm {
+            idempotency_key: String::new(),
+            pickup_name: String::new(),
+            note: String::new(),
+            notes: BTreeMap::new(),
+        };
+        for (k, v) in pairs {
+            match k.as_str() {
+                "idempotency_key" => f.idempotency_key = v,
+                "pickup_name" => f.pickup_name = v,
+                "note" => f.note = v,
+                _ => match k.strip_prefix("note_").map(str::parse::<u64>) {
+                    // An empty field is no note (the shop gets `note`).
+                    Some(Ok(shop)) if !v.trim().is_empty() => {
+                        f.notes.insert(ShopId(shop), v);
+                    }
+                    Some(Ok(_)) => {}
+                    _ => {
+                        return Err(PageError::new(
+                            Failure::Invalid,
+                            format!(
+                                "The form has a field {k:?} it should not have. Reload the page."
+                            ),
+                        ));
+                    }
+                },
+            }
+        }
+        Ok(f)
+    }
 }
 
 async fn place(
@@ -458,8 +500,9 @@ async fn place(
     Peer(peer): Peer,
     c: Chrome,
     headers: HeaderMap,
-    PageForm(f): PageForm<CheckoutForm>,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
+    let f = CheckoutForm::read(pairs)?;
     let cart = Cart::from_headers(&headers);
     if cart.0.is_empty() {
         return Ok(see_other("/cart"));
@@ -478,6 +521,7 @@ async fn place(
             .collect(),
         idempotency_key: f.idempotency_key,
         note: f.note,
+        notes: f.notes.clone(),
         pickup_name: f.pickup_name,
         session,
         payment: PaymentMethod::Cash,
@@ -513,7 +557,7 @@ async fn place(
         ) => {
             // Back to the cart with the reason; nothing was ordered.
             let table = table_label(&state, &headers).await;
-            let page = cart_page(&state, c, &cart, table, Some(e.to_string())).await?;
+            let page = cart_page(&state, c, &cart, table, Some(e.to_string()), f.notes).await?;
             let mut r = render(&page)?;
             *r.status_mut() = crate::web::error::ApiError::from(e).status();
             Ok(r.into_response())

@@ -115,6 +115,8 @@ struct MenuItemRow {
     in_cart: u32,
     /// Its allergens, by label.
     allergens: String,
+    /// Its photo's URL, if any.
+    photo: Option<String>,
 }
 
 struct MenuSection {
@@ -200,6 +202,7 @@ async fn menu(
         choose: !v.options.is_empty(),
         quick: quick_choice(v),
         in_cart: cart.count_of(v.item.id),
+        photo: v.item.photo.clone(),
         allergens: v
             .item
             .allergens

@@ -13,9 +13,11 @@ pub mod cart;
 pub mod chooser;
 pub mod guest;
 pub mod kitchen;
+pub mod recipe;
 pub mod shop;
 pub mod shop_labels;
 pub mod shop_menu;
+pub mod shop_options;
 pub mod shop_settings;
 pub mod staff;
 
@@ -48,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .merge(staff::router())
         .merge(shop::router())
         .merge(shop_menu::router())
+        .merge(shop_options::router())
         .merge(shop_labels::router())
         .merge(shop_settings::router())
         .merge(admin::router())

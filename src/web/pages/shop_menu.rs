@@ -2,6 +2,8 @@
 //! availability switch; relative (`+5`, `-2`) or absolute stock changes for
 //! items and ingredients (the semantics of `POST /api/shop/items/{id}/stock`);
 //! adding, editing and deleting items; adding categories and ingredients.
+//! Option groups have their own page (`shop_options`), and the stock forms
+//! are read by `recipe`.
 //!
 //! Prices are typed as decimal text and read into whole cents without
 //! floating point. How an item's stock is kept (no limit, a count, or a
@@ -16,9 +18,11 @@ use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
+use super::recipe::policy;
+pub use super::recipe::{parse_recipe, recipe_text};
 use super::{Chrome, PageError, PageForm, PageResult, ShopPage, done, render, see_other};
 use crate::domain::currency::Currency;
-use crate::domain::menu::{Ingredient, RecipeLine, StockChange, StockPolicy};
+use crate::domain::menu::{StockChange, StockPolicy};
 use crate::domain::{CategoryId, Cents, IngredientId, ItemId};
 use crate::store::{ItemDraft, ItemPatch, catalog};
 use crate::web::AppState;
@@ -45,61 +49,6 @@ const MAX_PRICE_CENTS: u64 = 100_000_000;
 /// use the venue's currency through [`Currency::parse`].
 pub fn parse_price(text: &str) -> Result<Cents, String> {
     Currency::default().parse(text, MAX_PRICE_CENTS)
-}
-
-/// Reads a recipe, one ingredient per line: `tapioca pearls x 40` or
-/// `2 x 40` (an ingredient's name or number, then how many of its units one
-/// item uses). Blank lines are skipped.
-pub fn parse_recipe(text: &str, ingredients: &[Ingredient]) -> Result<Vec<RecipeLine>, String> {
-    let mut lines = Vec::new();
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let bad = || format!("{line:?}: write each line like \"milk x 120\"");
-        let (rest, amount) = line.rsplit_once(char::is_whitespace).ok_or_else(bad)?;
-        let quantity: u32 = amount.parse().map_err(|_| bad())?;
-        let rest = rest.trim_end();
-        let who = rest
-            .strip_suffix(['x', 'X', '×', '*'])
-            .ok_or_else(bad)?
-            .trim();
-        let found = ingredients.iter().find(|i| {
-            i.name.eq_ignore_ascii_case(who) || who.parse::<u64>().is_ok_and(|n| n == i.id.0)
-        });
-        let Some(ingredient) = found else {
-            return Err(format!("{line:?}: there is no ingredient {who:?}"));
-        };
-        lines.push(RecipeLine {
-            ingredient: ingredient.id,
-            quantity,
-        });
-    }
-    Ok(lines)
-}
-
-/// A recipe as the text [`parse_recipe`] reads.
-fn recipe_text(lines: &[RecipeLine], ingredients: &[Ingredient]) -> String {
-    lines
-        .iter()
-        .map(
-            |l| match ingredients.iter().find(|i| i.id == l.ingredient) {
-                Some(i) => format!("{} x {}\n", i.name, l.quantity),
-                None => format!("{} x {}\n", l.ingredient.0, l.quantity),
-            },
-        )
-        .collect()
-}
-
-/// The stock policy from the two fields: an empty count and recipe is no
-/// limit, a count is counted stock, a recipe is made from ingredients.
-fn policy(count: &str, recipe: &str, ingredients: &[Ingredient]) -> Result<StockPolicy, String> {
-    match (count.trim(), recipe.trim()) {
-        ("", "") => Ok(StockPolicy::Unlimited),
-        (n, "") => n
-            .parse()
-            .map(StockPolicy::Counted)
-            .map_err(|_| format!("{n:?} is not a number of units; leave it empty for no limit")),
-        ("", r) => parse_recipe(r, ingredients).map(StockPolicy::Recipe),
-        _ => Err("give either a count of units or a recipe, not both".into()),
-    }
 }
 
 fn category(text: &str) -> Result<Option<CategoryId>, String> {
@@ -253,6 +202,10 @@ struct EditPage {
     allergens: Vec<(&'static str, &'static str, bool)>,
     /// Free tags, comma-separated.
     tags: String,
+    /// The shop's option groups: id, name, offered with this item.
+    groups: Vec<(u64, String, bool)>,
+    /// The item's photo URL, if any.
+    photo: Option<String>,
 }
 
 async fn edit_page(
@@ -261,12 +214,21 @@ async fn edit_page(
     k: ShopPage,
     Path(item_id): Path<u64>,
 ) -> PageResult {
-    let (item, menu) = state
+    let (item, menu, groups) = state
         .store
         .read(move |r| {
+            let offered = crate::store::options::item_groups(r, ItemId(item_id))?;
+            let groups = crate::store::options::shop_groups(r, k.shop)?
+                .into_iter()
+                .map(|g| {
+                    let on = offered.iter().any(|o| o.group.id == g.group.id);
+                    (g.group.id.0, g.group.name, on)
+                })
+                .collect();
             Ok((
                 catalog::own_item(r, k.shop, ItemId(item_id))?,
                 catalog::menu(r, k.shop)?,
+                groups,
             ))
         })
         .await
@@ -283,6 +245,8 @@ async fn edit_page(
             .map(|&(k, l)| (k, l, item.allergens.iter().any(|a| a == k)))
             .collect(),
         tags: item.tags.join(", "),
+        groups,
+        photo: item.photo.clone(),
         id: item.id.0,
         price: state.money(item.price),
         category: item.category.map_or(0, |c| c.0),
@@ -522,7 +486,6 @@ async fn ingredient_stock(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ShopId;
 
     #[test]
     fn prices_are_read_without_floats() {
@@ -549,48 +512,5 @@ mod tests {
         }
         assert!(parse_price("-1").is_err_and(|m| m.contains("negative")));
         assert!(parse_price("4.555").is_err_and(|m| m.contains("at most 2 decimals")));
-    }
-
-    fn ingredient(id: u64, name: &str) -> Ingredient {
-        Ingredient {
-            id: IngredientId(id),
-            shop: ShopId(1),
-            name: name.into(),
-            unit: "g".into(),
-            stock: 0,
-        }
-    }
-
-    #[test]
-    fn recipes_are_read_by_name_or_number() {
-        let all = [ingredient(2, "tapioca pearls"), ingredient(7, "Milk")];
-        let lines = parse_recipe("tapioca pearls x 40\n\n  milk × 120 \n7 * 5\n2 x 1", &all)
-            .expect("a recipe");
-        let got: Vec<(u64, u32)> = lines.iter().map(|l| (l.ingredient.0, l.quantity)).collect();
-        assert_eq!(got, [(2, 40), (7, 120), (7, 5), (2, 1)]);
-        assert_eq!(
-            parse_recipe(&recipe_text(&lines[..2], &all), &all),
-            Ok(lines[..2].to_vec())
-        );
-        for bad in [
-            "milk 120",
-            "milk x",
-            "milk x -1",
-            "sugar x 3",
-            "x 3",
-            "9 x 3",
-        ] {
-            assert!(parse_recipe(bad, &all).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn the_stock_fields_choose_the_policy() {
-        let all = [ingredient(2, "milk")];
-        assert_eq!(policy("", " ", &all), Ok(StockPolicy::Unlimited));
-        assert_eq!(policy("12", "", &all), Ok(StockPolicy::Counted(12)));
-        assert!(matches!(policy("", "milk x 3", &all), Ok(StockPolicy::Recipe(l)) if l.len() == 1));
-        assert!(policy("3", "milk x 3", &all).is_err());
-        assert!(policy("-3", "", &all).is_err());
     }
 }

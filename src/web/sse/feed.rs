@@ -130,6 +130,14 @@ struct Availability {
     left: Option<u64>,
 }
 
+/// One option's availability, as a menu or chooser applies it.
+#[derive(Serialize)]
+struct OptionState {
+    option_id: u64,
+    available: bool,
+    left: Option<u64>,
+}
+
 /// A stage change, as a dashboard applies it.
 #[derive(Serialize)]
 struct StageChange {
@@ -221,6 +229,27 @@ impl Feed {
                 self.queue.push_back(f);
                 Ok(())
             }
+            (Watch::Menu { shop }, DomainEvent::OptionsChanged { shop: s, options })
+                if s == shop =>
+            {
+                let f = self.slot.streams.shared(
+                    |s| &mut s.menu,
+                    event,
+                    || {
+                        let data: Vec<OptionState> = options
+                            .iter()
+                            .map(|o| OptionState {
+                                option_id: o.option.0,
+                                available: o.available,
+                                left: o.left,
+                            })
+                            .collect();
+                        json_frame("options", None, &data)
+                    },
+                );
+                self.queue.push_back(f);
+                Ok(())
+            }
             (Watch::Menu { shop }, DomainEvent::ShopChanged { shop: s }) if s == shop => {
                 self.queue.push_back(Bytes::from_static(SHOP));
                 Ok(())
@@ -257,7 +286,9 @@ impl Feed {
             }
             (
                 Watch::Shop { shop, .. },
-                DomainEvent::StockChanged { shop: s, .. } | DomainEvent::ShopChanged { shop: s },
+                DomainEvent::StockChanged { shop: s, .. }
+                | DomainEvent::OptionsChanged { shop: s, .. }
+                | DomainEvent::ShopChanged { shop: s },
             ) if s == shop => {
                 self.queue.push_back(Bytes::from_static(STOCK));
                 Ok(())
