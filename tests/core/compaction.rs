@@ -77,7 +77,7 @@ async fn compaction_waits_for_a_quiet_venue_and_shrinks_the_file() {
     let to = Timestamp(clock.now().0 + DAY_MS);
     let report = |store: queueless::store::Store| async move {
         store
-            .read(move |r| retention::range_report(r, shop, from, to, 0))
+            .read(move |r| queueless::store::report::range_report(r, shop, from, to, 0))
             .await
             .expect("report")
     };
