@@ -36,6 +36,8 @@ pub struct Layer {
     pub group_commit: Option<bool>,
     /// Most memory the database may keep as page cache, in MiB.
     pub database_cache_mib: Option<u32>,
+    /// Threads running requests (the async runtime's workers).
+    pub worker_threads: Option<u32>,
     /// Keep finished orders' details this many days, then fold them into
     /// per-day per-item totals (0: keep forever).
     pub order_retention_days: Option<u32>,
@@ -121,6 +123,9 @@ pub struct Config {
     pub group_commit: bool,
     /// The database's page cache limit, MiB.
     pub database_cache_mib: u32,
+    /// The async runtime's worker threads (each holds a stack and a
+    /// per-thread allocator arena; a router's one or two cores need no more).
+    pub worker_threads: u32,
     /// Days finished orders keep their details (0: forever).
     pub order_retention_days: u32,
     /// Days ended Wi-Fi sessions are kept (0: forever).
@@ -178,7 +183,8 @@ pub fn defaults() -> Config {
         auto_cancel_seconds: 900,
         group_commit: true,
         database_cache_mib: 16,
-        order_retention_days: 14,
+        worker_threads: 2,
+        order_retention_days: 5,
         wifi_session_days: 2,
         notification_hours: 24,
         space_warning_mib: 8,
@@ -266,6 +272,9 @@ pub fn env_layer(vars: impl IntoIterator<Item = (String, String)>) -> Result<Lay
             "QUEUELESS_AUTO_APPROVE_SHOPS" => {
                 l.auto_approve_shops = Some(parse(&name, v, "true or false")?)
             }
+            "QUEUELESS_WORKER_THREADS" => {
+                l.worker_threads = Some(parse(&name, v, "a number of threads")?)
+            }
             "QUEUELESS_AUTO_CANCEL_SECONDS" => {
                 l.auto_cancel_seconds = Some(parse(&name, v, "a number of seconds")?)
             }
@@ -350,6 +359,9 @@ pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> 
         if let Some(v) = l.database_cache_mib {
             c.database_cache_mib = v;
         }
+        if let Some(v) = l.worker_threads {
+            c.worker_threads = v;
+        }
         if let Some(v) = l.order_retention_days {
             c.order_retention_days = v;
         }
@@ -403,6 +415,11 @@ pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> 
     if !(-14 * 60..=14 * 60).contains(&c.utc_offset_minutes) {
         return Err(ConfigError::Invalid(
             "utc_offset_minutes must be between -840 and 840".into(),
+        ));
+    }
+    if !(1..=64).contains(&c.worker_threads) {
+        return Err(ConfigError::Invalid(
+            "worker_threads must be 1 to 64".into(),
         ));
     }
     if c.database_cache_mib == 0 {

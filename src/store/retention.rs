@@ -63,7 +63,7 @@ pub struct RetentionSettings {
 impl Default for RetentionSettings {
     fn default() -> Self {
         Self {
-            order_days: 14,
+            order_days: 5,
             notification_hours: 24,
             wifi_days: 2,
         }

@@ -168,8 +168,8 @@ async fn a_device_id_lasts_as_long_as_its_orders() {
     let first = guest.raw("GET", "/api/shops", &[], None).await;
     assert_eq!(
         device_max_age(&first),
-        Some(15 * 86_400),
-        "14 days of order details and a day"
+        Some(6 * 86_400),
+        "5 days of order details and a day"
     );
     let again = guest.raw("GET", "/api/shops", &[], None).await;
     assert_eq!(device_max_age(&again), None, "not renewed by browsing");
@@ -177,7 +177,7 @@ async fn a_device_id_lasts_as_long_as_its_orders() {
     assert_eq!(placed.status, 201, "{}", placed.body);
     assert_eq!(
         device_max_age(&placed),
-        Some(15 * 86_400),
+        Some(6 * 86_400),
         "renewed by an order"
     );
     server.stop().await;
