@@ -19,7 +19,7 @@ use queueless::store::checkout::{self, Checkout, CheckoutLine};
 use queueless::store::orders::{self, Scope};
 use queueless::store::retention::{self, DAY_TOTALS};
 use queueless::store::{Clock, Store, StoreError, Tx, catalog, compaction, options, wifi};
-use redb::ReadableTableMetadata;
+use redb::{ReadableTableMetadata, TableHandle};
 
 const DAY_MS: u64 = 86_400_000;
 const STAGES: [OrderStatus; 4] = [
@@ -170,6 +170,41 @@ async fn used(store: &Store) -> (u64, u64) {
         .expect("stats")
 }
 
+/// Each table's share of the file: stored bytes, and pages with
+/// redb's metadata and free space within them. Printed with `--tables`.
+async fn tables(store: &Store) {
+    let rows = store
+        .read(|r| {
+            let mut rows = Vec::new();
+            for h in r.list_tables()? {
+                let name = h.name().to_owned();
+                let s = r.open_untyped_table(h)?.stats()?;
+                let pages = (s.leaf_pages() + s.branch_pages()) * 4096;
+                rows.push((
+                    name,
+                    s.stored_bytes(),
+                    s.metadata_bytes(),
+                    pages,
+                    s.fragmented_bytes(),
+                ));
+            }
+            rows.sort_by_key(|r| std::cmp::Reverse(r.3));
+            Ok(rows)
+        })
+        .await
+        .expect("table stats");
+    println!("\n| table | stored | metadata | pages | fragmented |\n|---|---|---|---|---|");
+    for (name, stored, meta, pages, frag) in rows.iter().take(12) {
+        println!(
+            "| {name} | {} | {} | {} | {} |",
+            mib(*stored),
+            mib(*meta),
+            mib(*pages),
+            mib(*frag)
+        );
+    }
+}
+
 fn mib(b: u64) -> String {
     format!("{:.2} MiB", b as f64 / 1_048_576.0)
 }
@@ -248,6 +283,9 @@ async fn main() {
         let c = compaction::maybe_compact(&store).await.expect("compaction");
         let (in_use, totals) = used(&store).await;
         peak_used = peak_used.max(in_use);
+        if std::env::args().any(|a| a == "--tables") && day + 1 == u64::from(settings.order_days) {
+            tables(&store).await;
+        }
         println!(
             "| {} | {n} | {} | {} | {} | {} |",
             day + 1,

@@ -42,6 +42,9 @@ pub struct Config {
     pub group_commit: bool,
     /// The database's page cache limit, MiB.
     pub database_cache_mib: u32,
+    /// The async runtime's worker threads (each holds a stack and a
+    /// per-thread allocator arena; a router's one or two cores need no more).
+    pub worker_threads: u32,
     /// Days finished orders keep their details (0: forever).
     pub order_retention_days: u32,
     /// Days ended Wi-Fi sessions are kept (0: forever).
@@ -101,7 +104,8 @@ pub fn defaults() -> Config {
         auto_cancel_seconds: 900,
         group_commit: true,
         database_cache_mib: 16,
-        order_retention_days: 14,
+        worker_threads: 2,
+        order_retention_days: 5,
         wifi_session_days: 2,
         notification_hours: 24,
         space_warning_mib: 8,
@@ -232,6 +236,7 @@ pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> 
         auto_cancel_seconds,
         group_commit,
         database_cache_mib,
+        worker_threads,
         order_retention_days,
         wifi_session_days,
         notification_hours,
@@ -283,6 +288,11 @@ pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> 
     if !(-14 * 60..=14 * 60).contains(&c.utc_offset_minutes) {
         return Err(ConfigError::Invalid(
             "utc_offset_minutes must be between -840 and 840".into(),
+        ));
+    }
+    if !(1..=64).contains(&c.worker_threads) {
+        return Err(ConfigError::Invalid(
+            "worker_threads must be 1 to 64".into(),
         ));
     }
     if c.database_cache_mib == 0 {

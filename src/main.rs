@@ -54,12 +54,21 @@ const BLOCKING_THREADS: usize = 8;
 
 fn main() -> ExitCode {
     panic_hook::abort_on_panic();
+    let cli = Cli::parse();
+    let config = match cli.config() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("queueless: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .worker_threads(config.worker_threads.max(1) as usize)
         .max_blocking_threads(BLOCKING_THREADS)
         .build();
     match runtime {
-        Ok(runtime) => runtime.block_on(run()),
+        Ok(runtime) => runtime.block_on(run(cli, config)),
         Err(e) => {
             eprintln!("queueless: starting the runtime: {e}");
             ExitCode::FAILURE
@@ -67,11 +76,9 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run() -> ExitCode {
+async fn run(cli: Cli, config: queueless::config::Config) -> ExitCode {
     init_logging();
-    let cli = Cli::parse();
     let result = async {
-        let config = cli.config()?;
         match &cli.command {
             Command::Serve(_) => queueless::app::run(config, shutdown_signal()).await,
             Command::Check(_) => {

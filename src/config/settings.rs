@@ -291,6 +291,8 @@ settings! {
         group_commit: bool => Flag::PLAIN,
         /// Most memory the database may keep as page cache, in MiB.
         database_cache_mib: u32 => Flag::PLAIN,
+        /// Threads running requests (the async runtime's workers; 1 to 64).
+        worker_threads: u32 => Flag::PLAIN,
         /// Keep finished orders' details this many days, then only per-day totals (0: forever).
         order_retention_days: u32 => Flag::PLAIN,
         /// Keep ended Wi-Fi sessions this many days (0: forever).

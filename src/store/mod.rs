@@ -14,6 +14,7 @@ pub mod catalog;
 pub mod checkout;
 pub mod clock;
 pub mod compaction;
+pub mod folded;
 pub mod kitchen;
 mod migrate_options;
 pub mod options;

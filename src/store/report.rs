@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
+use super::folded::{FoldedRead, PREP_BUCKET};
 use super::orders::events_of;
+use super::retention::{Totals, local_day};
 use super::tables::{ID_TO_ORDER, ORDER_ID_TO_PAYMENT, SHOP_TO_ORDER, View};
 use super::{ReportLine, StoreError};
 use crate::domain::order::{Order, OrderStatus};
@@ -87,12 +89,15 @@ pub fn p90(sorted: &[u64]) -> Option<u64> {
     sorted.get(rank.max(1) - 1).copied()
 }
 
-/// The report of `shop`'s orders placed in `[from, to)`.
+/// The report of `shop`'s orders placed in `[from, to)`: live orders, and
+/// the folded totals of the venue-local days in the range whose orders
+/// retention has folded (a folded day counts whole).
 pub fn range_report(
-    v: &impl View,
+    v: &(impl View + Totals + FoldedRead),
     shop: ShopId,
     from: Timestamp,
     to: Timestamp,
+    utc_offset_minutes: i32,
 ) -> Result<RangeReport, StoreError> {
     let mut r = RangeReport {
         from,
@@ -112,6 +117,61 @@ pub fn range_report(
     let mut methods: BTreeMap<&'static str, MethodLine> = BTreeMap::new();
     let mut options: BTreeMap<crate::domain::OptionId, OptionLine> = BTreeMap::new();
     let mut prep = Vec::new();
+    let (first, last) = (
+        local_day(from, utc_offset_minutes),
+        local_day(Timestamp(to.0.saturating_sub(1)), utc_offset_minutes),
+    );
+    for (key, t) in v.day_totals(shop, first, last)? {
+        if key.2 == 0 {
+            r.orders += t.orders;
+            r.cancelled += t.cancelled;
+            r.revenue = r.revenue.plus(t.revenue).unwrap_or(r.revenue);
+        } else {
+            let e = lines.entry(ItemId(key.2)).or_insert_with(|| ReportLine {
+                item: ItemId(key.2),
+                name: t.name.clone(),
+                quantity: 0,
+                revenue: Cents(0),
+            });
+            e.quantity += t.quantity;
+            e.revenue = e.revenue.plus(t.revenue).unwrap_or(e.revenue);
+        }
+    }
+    let (folded_options, extras) = v.folded(shop, first, last)?;
+    for (id, t) in folded_options {
+        let e = options.entry(id).or_insert_with(|| OptionLine {
+            group: t.group.clone(),
+            name: t.name.clone(),
+            quantity: 0,
+            revenue_delta: 0,
+        });
+        e.quantity += t.quantity;
+        e.revenue_delta = e.revenue_delta.saturating_add(t.revenue_delta);
+    }
+    // Folded preparation times: their exact sum, and bucket middles for
+    // the percentile.
+    let mut folded_sum = 0u64;
+    let mut folded_mids = 0u64;
+    for x in extras {
+        r.not_collected += x.not_collected;
+        for m in x.methods {
+            let name = method_name(m.method);
+            let e = methods.entry(name).or_insert_with(|| MethodLine {
+                method: name,
+                ..MethodLine::default()
+            });
+            e.paid_orders += m.paid_orders;
+            e.paid = e.paid.plus(m.paid).unwrap_or(e.paid);
+            e.unpaid_orders += m.unpaid_orders;
+            e.unpaid = e.unpaid.plus(m.unpaid).unwrap_or(e.unpaid);
+        }
+        for (bucket, n) in x.prep {
+            let mid = u64::from(bucket) * PREP_BUCKET + PREP_BUCKET / 2;
+            prep.extend(std::iter::repeat_n(mid, usize::try_from(n).unwrap_or(0)));
+            folded_mids = folded_mids.saturating_add(mid.saturating_mul(n));
+        }
+        folded_sum = folded_sum.saturating_add(x.prep_sum);
+    }
     // Order ids grow with time: walk back from the newest until `from`.
     for id in v.newest_ids(SHOP_TO_ORDER, shop.0, usize::MAX)? {
         let Some(order) = v.get::<u64, Order>(ID_TO_ORDER, id)? else {
@@ -186,7 +246,8 @@ pub fn range_report(
     r.methods = methods.into_values().collect();
     prep.sort_unstable();
     r.prep_samples = prep.len() as u64;
-    r.prep_average_seconds = prep.iter().sum::<u64>().checked_div(r.prep_samples);
+    let sum = prep.iter().sum::<u64>() - folded_mids + folded_sum;
+    r.prep_average_seconds = sum.checked_div(r.prep_samples);
     r.prep_p90_seconds = p90(&prep);
     Ok(r)
 }

@@ -1,11 +1,12 @@
 //! Retention: what the database forgets, so a router's flash never fills
 //! and guests' personal data does not outlive its purpose.
 //!
-//! - Finished orders (completed or cancelled) keep their details for
+//! - Finished orders (completed, cancelled, not collected) keep their details for
 //!   `order_days`, then are folded into per-day, per-shop, per-item totals
-//!   ([`DAY_TOTALS`]) and removed with everything that hangs off them
+//!   ([`DAY_TOTALS`]) and per-option, payment and preparation totals
+//!   (`store::folded`), and removed with everything that hangs off them
 //!   (stage events, indexes, payment, notifications). Reports over any
-//!   range read the totals beside the live orders ([`range_report`]).
+//!   range read the totals beside the live orders (`store::report`).
 //! - Notifications go `notification_hours` after their order finished.
 //! - Ended Wi-Fi sessions (MAC, addresses, host name) go after `wifi_days`.
 //! - Guest device ids are not stored apart from their orders and
@@ -14,17 +15,14 @@
 //! Everything runs as small writer jobs ([`sweep`] handles at most
 //! `batch` records per call), so a rush is never held up behind it.
 
-use std::collections::BTreeMap;
-
 use redb::{ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
-use super::orders::{Report, ReportLine};
 use super::tables::*;
 use super::{StoreError, Tx};
 use crate::domain::order::{Order, OrderStatus};
 use crate::domain::service::{Notification, WifiSession};
-use crate::domain::{Cents, ItemId, ShopId, Timestamp};
+use crate::domain::{Cents, ShopId, Timestamp};
 
 /// Folded totals: `(shop, venue-local day number, item) -> DayTotal`;
 /// item 0 is the shop's whole day (orders, cancelled, revenue).
@@ -65,7 +63,7 @@ pub struct RetentionSettings {
 impl Default for RetentionSettings {
     fn default() -> Self {
         Self {
-            order_days: 14,
+            order_days: 5,
             notification_hours: 24,
             wifi_days: 2,
         }
@@ -98,7 +96,10 @@ pub fn local_day(t: Timestamp, utc_offset_minutes: i32) -> u32 {
 }
 
 fn finished(o: &Order) -> bool {
-    matches!(o.status, OrderStatus::Completed | OrderStatus::Cancelled)
+    matches!(
+        o.status,
+        OrderStatus::Completed | OrderStatus::Cancelled | OrderStatus::NotCollected
+    )
 }
 
 fn cutoff(now: Timestamp, ms: u64) -> Option<Timestamp> {
@@ -157,12 +158,13 @@ fn fold(tx: &mut Tx<'_>, o: &Order) -> Result<(), StoreError> {
     if cancelled {
         return Ok(());
     }
+    super::folded::fold(tx, o, day)?;
     for l in &o.lines {
         let key = (o.shop.0, day, l.item.0);
         let mut t: DayTotal = tx.get(DAY_TOTALS, key)?.unwrap_or_default();
         t.name.clone_from(&l.name);
         t.quantity += u64::from(l.quantity);
-        let amount = l.unit_price.times(l.quantity).unwrap_or_default();
+        let amount = l.total();
         t.revenue = t.revenue.plus(amount).unwrap_or(t.revenue);
         tx.put(DAY_TOTALS, key, &t)?;
     }
@@ -274,71 +276,6 @@ fn drop_wifi_sessions(
         tx.remove(MAC_TO_WIFI_SESSION, mac.as_str())?;
     }
     Ok(old.len())
-}
-
-/// A shop's report over `[from, to)`: folded totals for the days that
-/// were folded, live orders for the rest. Days are venue-local.
-pub fn range_report(
-    v: &(impl View + Totals),
-    shop: ShopId,
-    from: Timestamp,
-    to: Timestamp,
-    utc_offset_minutes: i32,
-) -> Result<Report, StoreError> {
-    let mut r = Report {
-        since: from,
-        orders: 0,
-        cancelled: 0,
-        revenue: Cents(0),
-        lines: vec![],
-        average_prep_seconds: None,
-    };
-    let mut lines: BTreeMap<ItemId, ReportLine> = BTreeMap::new();
-    let mut add = |item: ItemId, name: &str, quantity: u64, revenue: Cents| {
-        let e = lines.entry(item).or_insert_with(|| ReportLine {
-            item,
-            name: name.to_owned(),
-            quantity: 0,
-            revenue: Cents(0),
-        });
-        e.quantity += quantity;
-        e.revenue = e.revenue.plus(revenue).unwrap_or(e.revenue);
-    };
-    let (first, last) = (
-        local_day(from, utc_offset_minutes),
-        local_day(Timestamp(to.0.saturating_sub(1)), utc_offset_minutes),
-    );
-    for (key, t) in v.day_totals(shop, first, last)? {
-        if key.2 == 0 {
-            r.orders += t.orders;
-            r.cancelled += t.cancelled;
-            r.revenue = r.revenue.plus(t.revenue).unwrap_or(r.revenue);
-        } else {
-            add(ItemId(key.2), &t.name, t.quantity, t.revenue);
-        }
-    }
-    for id in v.ids(SHOP_TO_ORDER, shop.0)? {
-        let Some(order) = v.get::<u64, Order>(ID_TO_ORDER, id)? else {
-            continue;
-        };
-        if order.created_at < from || order.created_at >= to {
-            continue;
-        }
-        r.orders += 1;
-        if order.status == OrderStatus::Cancelled {
-            r.cancelled += 1;
-            continue;
-        }
-        r.revenue = r.revenue.plus(order.total).unwrap_or(r.revenue);
-        for l in &order.lines {
-            let amount = l.unit_price.times(l.quantity).unwrap_or_default();
-            add(l.item, &l.name, u64::from(l.quantity), amount);
-        }
-    }
-    r.lines = lines.into_values().collect();
-    r.lines
-        .sort_by(|a, b| b.quantity.cmp(&a.quantity).then(a.item.cmp(&b.item)));
-    Ok(r)
 }
 
 /// Reads folded totals (implemented for read and write transactions).

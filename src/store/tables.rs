@@ -124,6 +124,8 @@ pub fn visit_all(visitor: &mut impl TableVisitor) -> Result<(), StoreError> {
     visitor.visit(CODE_TO_ORDER_SESSION_ID)?;
     visitor.visit(MAC_TO_WIFI_SESSION)?;
     visitor.visit(super::retention::DAY_TOTALS)?;
+    visitor.visit(super::folded::DAY_OPTION_TOTALS)?;
+    visitor.visit(super::folded::DAY_EXTRAS)?;
     super::printing::visit_tables(visitor)?;
     super::kitchen::visit_tables(visitor)?;
     Ok(())

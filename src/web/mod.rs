@@ -79,7 +79,7 @@ impl Default for WebSettings {
             max_streams_per_client: 16,
             portal_url: None,
             staff_from_guest_network: false,
-            device_seconds: 15 * 86_400,
+            device_seconds: 6 * 86_400,
             board_ready_minutes: 10,
         }
     }

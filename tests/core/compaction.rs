@@ -78,7 +78,7 @@ async fn compaction_waits_for_a_quiet_venue_and_shrinks_the_file() {
     let to = Timestamp(clock.now().0 + DAY_MS);
     let report = |store: queueless::store::Store| async move {
         store
-            .read(move |r| retention::range_report(r, shop, from, to, 0))
+            .read(move |r| queueless::store::report::range_report(r, shop, from, to, 0))
             .await
             .expect("report")
     };
@@ -169,8 +169,8 @@ async fn a_device_id_lasts_as_long_as_its_orders() {
     let first = guest.raw("GET", "/api/shops", &[], None).await;
     assert_eq!(
         device_max_age(&first),
-        Some(15 * 86_400),
-        "14 days of order details and a day"
+        Some(6 * 86_400),
+        "5 days of order details and a day"
     );
     let again = guest.raw("GET", "/api/shops", &[], None).await;
     assert_eq!(device_max_age(&again), None, "not renewed by browsing");
@@ -178,7 +178,7 @@ async fn a_device_id_lasts_as_long_as_its_orders() {
     assert_eq!(placed.status, 201, "{}", placed.body);
     assert_eq!(
         device_max_age(&placed),
-        Some(15 * 86_400),
+        Some(6 * 86_400),
         "renewed by an order"
     );
     server.stop().await;

@@ -4,22 +4,25 @@
 //! the range read the same; Wi-Fi sessions are gone; open orders stay.
 
 use queueless::domain::{ShopId, Timestamp};
+use queueless::store::report::{self as range, RangeReport};
 use queueless::store::retention::{self, RetentionSettings};
-use queueless::store::{Clock, Report, wifi};
+use queueless::store::{Clock, wifi};
+use serde_json::json;
 
-use crate::support::{JUICE, JUICE_SHOP, ORANGE, TestServer};
+use crate::options::{drink, line};
+use crate::support::{JUICE, JUICE_SHOP, ORANGE, TEA_SHOP, TestServer};
 
 const DAY_MS: u64 = 86_400_000;
 
-async fn report(server: &TestServer, shop: u64, from: Timestamp, to: Timestamp) -> Report {
+async fn report(server: &TestServer, shop: u64, from: Timestamp, to: Timestamp) -> RangeReport {
     server
         .store()
-        .read(move |r| retention::range_report(r, ShopId(shop), from, to, 0))
+        .read(move |r| range::range_report(r, ShopId(shop), from, to, 0))
         .await
         .expect("report")
 }
 
-fn summary(r: &Report) -> (u64, u64, u64, Vec<(u64, u64, u64)>) {
+fn summary(r: &RangeReport) -> (u64, u64, u64, Vec<(u64, u64, u64)>) {
     (
         r.orders,
         r.cancelled,
@@ -145,5 +148,85 @@ async fn after_the_retention_details_go_and_totals_stay() {
         .await
         .expect("sweep");
     assert!(!again.any(), "{again:?}");
+    server.stop().await;
+}
+
+/// A folded day's report reads as it did with the orders' details: items,
+/// options (counts and what they added), payments per method, orders not
+/// collected, and the preparation time (average exact, p90 to within 5 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folded_day_keeps_its_options_payments_and_preparation_times() {
+    // Noon (UTC, the venue's zone here): the orders stay within one day.
+    let clock = Clock::manual(Timestamp(
+        Timestamp::now().local_day_start(0).0 + DAY_MS / 2,
+    ));
+    let server = TestServer::start_with_clock(|c| c.auto_cancel_seconds = 0, clock.clone()).await;
+    let settings = RetentionSettings {
+        order_days: 2,
+        ..RetentionSettings::default()
+    };
+    let shop = server.shop_id(TEA_SHOP);
+    let mut d = drink(&server, 0).await;
+    let mut guest = server.guest();
+    let mut orders = Vec::new();
+    for (i, quantity) in [1u32, 2, 3].into_iter().enumerate() {
+        let placed = guest
+            .post(
+                "/api/orders",
+                json!({
+                    "items": [line(d.item, quantity, &[d.large])],
+                    "idempotency_key": format!("retention-options-{i:04}"),
+                }),
+            )
+            .await
+            .expect(201);
+        let o = placed["orders"][0].clone();
+        d.keeper.set_status(&o, "accepted").await.expect(200);
+        d.keeper.set_status(&o, "preparing").await.expect(200);
+        // 125 s to prepare: the middle of its 10 s bucket, so p90 is exact.
+        clock.advance(125_000);
+        d.keeper.set_status(&o, "ready").await.expect(200);
+        orders.push(o);
+    }
+    d.keeper
+        .post(
+            &format!("/api/shop/orders/{}/payment", orders[0]["id"]),
+            json!({"status": "successful", "method": "card"}),
+        )
+        .await
+        .expect(200);
+    d.keeper
+        .set_status(&orders[0], "completed")
+        .await
+        .expect(200);
+    d.keeper
+        .set_status(&orders[1], "completed")
+        .await
+        .expect(200);
+    d.keeper
+        .set_status(&orders[2], "not_collected")
+        .await
+        .expect(200);
+
+    let from = clock.now().local_day_start(0);
+    let to = Timestamp(from.0 + DAY_MS);
+    let before = report(&server, shop, from, to).await;
+    assert_eq!(before.orders, 3, "{before:?}");
+    assert_eq!(before.not_collected, 1, "{before:?}");
+    let large = before.options.first().expect("the option's line");
+    assert_eq!(large.quantity, 6, "{before:?}");
+    assert!(large.revenue_delta > 0, "{before:?}");
+    assert_eq!(before.prep_p90_seconds, Some(125), "{before:?}");
+    assert!(!before.methods.is_empty(), "{before:?}");
+
+    clock.advance(3 * DAY_MS);
+    let swept = retention::run(server.store(), settings)
+        .await
+        .expect("sweep");
+    assert_eq!(swept.orders, 3, "every finished order folded: {swept:?}");
+    let token = orders[0]["token"].as_str().expect("token");
+    guest.get(&format!("/api/orders/{token}")).await.expect(404);
+    let after = report(&server, shop, from, to).await;
+    assert_eq!(after, before, "the folded day reads the same");
     server.stop().await;
 }

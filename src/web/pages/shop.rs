@@ -121,7 +121,7 @@ async fn range(
     let to = to_day.plus_ms(86_400_000);
     let r = state
         .store
-        .read(move |r| report::range_report(r, shop, from, to))
+        .read(move |r| report::range_report(r, shop, from, to, offset))
         .await?;
     Ok((from_text, to_text, r))
 }
