@@ -8,6 +8,11 @@ use serde_json::Value;
 
 use crate::support::{DUMPLINGS, PORK, TEA, TestServer, find};
 
+/// The demo photos' drawing (build time), for a fresh PNG to upload.
+#[expect(dead_code, reason = "the suite uses the drawing, not the demo table")]
+#[path = "../../build/demo_art.rs"]
+mod demo_art;
+
 const PNG: &str = "application/octet-stream";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -15,7 +20,7 @@ async fn a_photo_is_uploaded_kept_on_disk_and_served_for_ever() {
     let server = TestServer::start().await;
     let pork = server.item_id(PORK);
     let mut keeper = server.login(DUMPLINGS).await;
-    let photo = queueless::demo_photos::draw([1, 2, 3], [200, 100, 50]).expect("a PNG");
+    let photo = demo_art::draw([1, 2, 3], [200, 100, 50]).expect("a PNG");
     let path = format!("/api/shop/items/{pork}/photo");
 
     // Refusals first: nothing written.

@@ -10,6 +10,11 @@ use serde_json::Value;
 
 use crate::support::{Driver, Server, browser_available, screenshot, wait_for, wait_text};
 
+/// The demo photos' drawing (build time), for a fresh PNG to upload.
+#[expect(dead_code, reason = "the suite uses the drawing, not the demo table")]
+#[path = "../../build/demo_art.rs"]
+mod demo_art;
+
 async fn js(c: &Client, script: &str) -> Value {
     c.execute(script, vec![])
         .await
@@ -216,7 +221,7 @@ async fn a_shopkeeper_uploads_a_photo_and_the_menu_shows_it() {
     let good = files.path().join("pork.png");
     std::fs::write(
         &good,
-        queueless::demo_photos::draw([250, 240, 230], [190, 150, 90]).expect("PNG"),
+        demo_art::draw([250, 240, 230], [190, 150, 90]).expect("PNG"),
     )
     .expect("write");
     let bad = files.path().join("not-a-photo.png");
