@@ -229,10 +229,17 @@ async fn request(
         } else if lower.starts_with("set-cookie:")
             && let Some(pair) = l[11..].trim().split(';').next()
         {
-            if !c.cookie.is_empty() {
-                c.cookie.push_str("; ");
-            }
-            c.cookie.push_str(pair);
+            // A cookie set again replaces its old value, as a browser's jar
+            // does (appending would grow the header until the server
+            // refuses it with 431).
+            let name = pair.split('=').next().unwrap_or_default();
+            let mut jar: Vec<&str> = c
+                .cookie
+                .split("; ")
+                .filter(|kv| !kv.is_empty() && kv.split('=').next() != Some(name))
+                .collect();
+            jar.push(pair);
+            c.cookie = jar.join("; ");
         }
     }
     let mut buf = vec![0u8; len];
@@ -316,6 +323,9 @@ const PLAIN_LINE: &str = r#"{"item_id":9,"quantity":1}"#;
 /// Durable orders/s with `clients` HTTPS clients for `secs`, each order
 /// one `line`.
 async fn orders(d: &Daemon, clients: usize, secs: f64, line: &str) -> f64 {
+    // Keys name a checkout across the venue: each run has its own.
+    static RUNS: AtomicU64 = AtomicU64::new(0);
+    let run = RUNS.fetch_add(1, Ordering::Relaxed);
     let deadline = Instant::now() + Duration::from_secs_f64(secs);
     let done = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
@@ -328,7 +338,7 @@ async fn orders(d: &Daemon, clients: usize, secs: f64, line: &str) -> f64 {
             while Instant::now() < deadline {
                 i += 1;
                 let body = format!(
-                    r#"{{"items":[{line}],"idempotency_key":"bench-group-{n:04}-{i:06}"}}"#
+                    r#"{{"items":[{line}],"idempotency_key":"bench-{run:02}-{n:04}-{i:06}"}}"#
                 );
                 let (status, text) = request(&mut c, "POST", "/api/orders", &body, &[])
                     .await
