@@ -3,13 +3,22 @@
 //! German, prices as `4,50 €` (also the chooser's live total, written by
 //! the script), the script's live words in German; the "English ·
 //! Deutsch" switch changes to English and the choice sticks across pages.
-//! Screenshots at 390 px wide.
+//! Screenshots at 390 px wide. Over plain HTTP: the switch is a form like
+//! every other (its token, its `back` kept on this site).
 
 use fantoccini::{Client, Locator};
 
 use crate::support::{
     Api, Driver, Server, advance, browser_available, screenshot, wait_for, wait_text,
 };
+
+/// The `<html lang>` a page is drawn with.
+fn lang_of(page: &str) -> &str {
+    page.split("<html lang=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default()
+}
 
 /// Demo ids: Classic milk tea (€4.50) and Taro milk tea (€4.80, options).
 const MILK_TEA: u64 = 1;
@@ -167,4 +176,61 @@ async fn the_switch_works_without_javascript() {
     guest.goto(&server.url("/orders")).await.expect("my orders");
     wait_text(&guest, "h1", "Meine Bestellungen").await;
     screenshot(&guest, "guest-my-orders-de").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_switch_is_a_form_like_every_other() {
+    let server = Server::start().await;
+    let mut guest = Api::new(&server);
+    // Without the device's form token: refused, nothing set.
+    let (status, _, _) = guest.form("/lang", &[("lang", "de"), ("back", "/")]).await;
+    assert_eq!(status, 403);
+    assert_eq!(guest.cookie("ql_lang"), None);
+    let csrf = guest.csrf().await;
+    for (back, expected) in [
+        ("/shops/1?hide=milk", "/shops/1?hide=milk"),
+        ("", "/"),
+        ("//evil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("/\t/evil.example", "/"),
+        ("/\\evil.example", "/"),
+    ] {
+        let (status, page, location) = guest
+            .form("/lang", &[("_csrf", &csrf), ("lang", "de"), ("back", back)])
+            .await;
+        assert_eq!(status, 303, "{back:?}: {page}");
+        assert_eq!(location, expected, "{back:?}");
+    }
+    assert_eq!(guest.cookie("ql_lang").as_deref(), Some("de"));
+    let (_, page, _) = guest.page("/").await;
+    assert_eq!(lang_of(&page), "de", "the cookie speaks");
+    assert!(page.contains("Bestellen Sie an jedem Stand"), "{page}");
+
+    // A language the portal does not speak: refused in the reader's own.
+    let (status, page, _) = guest
+        .form("/lang", &[("_csrf", &csrf), ("lang", "fr"), ("back", "/")])
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert_eq!(lang_of(&page), "de");
+    assert!(page.contains("Die Seite gibt es nicht auf fr"), "{page}");
+    assert_eq!(guest.cookie("ql_lang").as_deref(), Some("de"), "kept");
+    // A field no switch has: refused, as on every form.
+    let (status, _, _) = guest
+        .form("/lang", &[("_csrf", &csrf), ("lang", "en"), ("evil", "1")])
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(guest.cookie("ql_lang").as_deref(), Some("de"));
+
+    // Error pages speak the language too; a fresh client without a
+    // cookie gets the venue's default (English).
+    let (status, page, _) = guest.page("/o/not-a-token").await;
+    assert_eq!(status, 404);
+    assert!(
+        page.contains("Unter diesem Link gibt es keine Bestellung."),
+        "{page}"
+    );
+    let mut stranger = Api::new(&server);
+    let (_, page, _) = stranger.page("/").await;
+    assert_eq!(lang_of(&page), "en");
+    server.stop().await;
 }

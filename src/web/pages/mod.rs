@@ -163,12 +163,29 @@ impl FromRequestParts<AppState> for Chrome {
             staff,
             lang: lang_of(&parts.headers, state.web.language),
             currency: state.web.currency,
-            here: parts
-                .uri
-                .path_and_query()
-                .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
+            here: here(parts),
         })
     }
+}
+
+/// Where the language switch returns: this page, or for a page drawn as
+/// a form's answer (a refused checkout at `POST /checkout`, which has no
+/// `GET`) the page the form was on, from `Referer`'s path (the switch
+/// keeps any `back` on this site).
+fn here(parts: &Parts) -> String {
+    if parts.method == axum::http::Method::GET {
+        return parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+    }
+    parts
+        .headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.split_once("://"))
+        .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_owned()))
+        .unwrap_or_else(|| "/".to_owned())
 }
 
 /// The form (CSRF) token of a device: a keyed hash of the device id and,
@@ -441,6 +458,25 @@ mod tests {
         ] {
             assert!(!is_form_type(no), "{no}");
         }
+    }
+
+    #[test]
+    fn the_switch_returns_to_a_page_a_get_can_reach() {
+        let parts = |method: &str, uri: &str, referer: Option<&str>| {
+            let mut r = axum::http::Request::builder().method(method).uri(uri);
+            if let Some(v) = referer {
+                r = r.header(header::REFERER, v);
+            }
+            r.body(()).expect("request").into_parts().0
+        };
+        assert_eq!(
+            here(&parts("GET", "/shops/1?hide=milk", None)),
+            "/shops/1?hide=milk"
+        );
+        let refused = parts("POST", "/checkout", Some("https://portal.example/cart"));
+        assert_eq!(here(&refused), "/cart", "the form's own page");
+        assert_eq!(here(&parts("POST", "/checkout", None)), "/");
+        assert_eq!(here(&parts("POST", "/checkout", Some("garbage"))), "/");
     }
 
     #[test]
