@@ -270,8 +270,10 @@ async fn cart_page(
         })
         .await?;
     let (by_shop, total) = shops;
-    let key = Token::random()
-        .map_err(|e| PageError::new(Failure::Internal, format!("no randomness: {e}")))?;
+    let key = Token::random().map_err(|e| {
+        tracing::error!(error = %e, "no randomness for an idempotency key");
+        PageError::said(Failure::Internal, "common.error.internal")
+    })?;
     Ok(CartPage {
         c,
         shops: by_shop.into_values().collect(),

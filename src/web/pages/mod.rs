@@ -271,7 +271,11 @@ pub type PageResult<T = Response> = Result<T, PageError>;
 pub fn render(t: &impl Template) -> PageResult {
     t.render()
         .map(|html| Html(html).into_response())
-        .map_err(|e| PageError::new(Failure::Internal, format!("{e}")))
+        .map_err(|e| {
+            // A 5xx page is generic; the detail goes to the log.
+            tracing::error!(error = %e, "a page did not render");
+            PageError::said(Failure::Internal, "common.error.internal")
+        })
 }
 
 /// The end of every form handler: on success the POST → 303 → GET step to
