@@ -19,6 +19,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::OnceLock;
 
 use serde::Deserialize;
 
@@ -260,10 +261,16 @@ impl Lang {
     /// element: no `<`, `>` or `&` appears raw, so no text can close the
     /// element (`</script>`) or open a comment (`<!--`).
     pub fn script_strings(self, currency: Currency) -> String {
-        let mut map = serde_json::Map::new();
-        for (key, text) in self.keys_under("js.") {
-            map.insert(key, serde_json::Value::String(text));
-        }
+        // The words are the same for every page of a language: made once.
+        static WORDS: [OnceLock<serde_json::Map<String, serde_json::Value>>; 2] =
+            [OnceLock::new(), OnceLock::new()];
+        let words = WORDS[self as usize].get_or_init(|| {
+            self.keys_under("js.")
+                .into_iter()
+                .map(|(k, v)| (k, serde_json::Value::String(v)))
+                .collect()
+        });
+        let mut map = words.clone();
         map.insert(
             "_money".into(),
             serde_json::json!({
