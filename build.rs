@@ -1,7 +1,8 @@
-//! Records the build target for `queueless --version`, and draws the demo
-//! venue's photos (`build/demo_art.rs`) into `OUT_DIR` for
-//! `src/demo_photos.rs`, so the daemon carries a PNG encoder's output, not
-//! the encoder.
+//! Records the build target for `queueless --version`, rebuilds when the
+//! interface text (`locales/`, compiled in by `rust_i18n::i18n!`) changes,
+//! and draws the demo venue's photos (`build/demo_art.rs`) into `OUT_DIR`
+//! for `src/demo_photos.rs`, so the daemon carries a PNG encoder's output,
+//! not the encoder.
 
 #[path = "build/demo_art.rs"]
 mod demo_art;
@@ -13,6 +14,7 @@ fn main() {
     let target = std::env::var("TARGET").unwrap_or_else(|_| "unknown".into());
     println!("cargo:rustc-env=QUEUELESS_TARGET={target}");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=locales");
     println!("cargo:rerun-if-changed=build/demo_art.rs");
 
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));

@@ -191,6 +191,7 @@ async fn start_full(
         WebSettings {
             venue_name: config.venue_name.clone(),
             currency: config.currency,
+            language: config.language,
             secure_cookies: config.secure_cookies,
             login_seconds: u64::from(config.login_hours) * 3600,
             auto_approve_shops: config.auto_approve_shops,

@@ -32,6 +32,8 @@ pub struct Config {
     pub venue_name: String,
     /// The venue's currency: every price is in its minor units.
     pub currency: crate::domain::currency::Currency,
+    /// The interface's default language.
+    pub language: crate::i18n::Lang,
     /// Venue-local time is UTC plus this many minutes.
     pub utc_offset_minutes: i32,
     /// Approve new shops without the operator.
@@ -99,6 +101,7 @@ pub fn defaults() -> Config {
         https: None,
         venue_name: "queueless venue".into(),
         currency: crate::domain::currency::Currency::default(),
+        language: crate::i18n::Lang::En,
         utc_offset_minutes: 0,
         auto_approve_shops: false,
         auto_cancel_seconds: 900,
@@ -231,6 +234,7 @@ pub fn merge(defaults: Config, layers: &[Layer]) -> Result<Config, ConfigError> 
         data_dir,
         http,
         venue_name,
+        language,
         utc_offset_minutes,
         auto_approve_shops,
         auto_cancel_seconds,
@@ -456,6 +460,34 @@ mod tests {
         let env = env_layer([("QUEUELESS_SPACE_FLOOR_MIB".into(), "1".into())]).expect("env");
         let c = merge(defaults(), &[retention, env]).expect("merges");
         assert_eq!((c.order_retention_days, c.space_floor_mib), (3, 1));
+    }
+
+    #[test]
+    fn the_language_is_en_or_de_and_anything_else_is_refused() {
+        use crate::i18n::Lang;
+        assert_eq!(defaults().language, Lang::En);
+        let err = env_layer([("QUEUELESS_LANGUAGE".into(), "fr".into())]).expect_err("fr");
+        assert!(
+            err.to_string().contains("en (English) or de (German)"),
+            "{err}"
+        );
+        let err = toml::from_str::<Layer>("language = \"fr\"").expect_err("fr");
+        assert!(
+            err.to_string().contains("`en`, `de`") || err.to_string().contains("`en` or `de`"),
+            "{err}"
+        );
+        let de: Layer = toml::from_str("language = \"de\"").expect("toml");
+        let env = env_layer([("QUEUELESS_LANGUAGE".into(), "en".into())]).expect("env");
+        assert_eq!(
+            merge(defaults(), std::slice::from_ref(&de))
+                .expect("merges")
+                .language,
+            Lang::De
+        );
+        assert_eq!(
+            merge(defaults(), &[de, env]).expect("merges").language,
+            Lang::En
+        );
     }
 
     #[test]

@@ -21,6 +21,8 @@
 //! - [`notify`]: systemd readiness.
 //! - [`printer`]: ESC/POS kitchen tickets and the task that sends the
 //!   durable print queue to each shop's printer.
+//! - [`i18n`]: the interface's languages (English, German): text from
+//!   `locales/*.yml` compiled in, negotiation, prices, numbers and times.
 //! - [`config`]: settings merged from defaults, file, environment and flags.
 //! - [`app`]: the composition root: open the store, seed the demo, start the
 //!   background tasks (auto-cancel, sweeps), serve until shutdown.
@@ -41,6 +43,7 @@ pub mod demo_photos;
 pub mod domain;
 pub mod events;
 pub mod gateway;
+pub mod i18n;
 pub mod notify;
 pub mod printer;
 pub mod store;
@@ -49,3 +52,7 @@ pub mod web;
 
 #[cfg(test)]
 mod proptests;
+
+// The interface text (`locales/*.yml`), compiled in; read through
+// `i18n::Lang::t`. The macro's lookup functions live at the crate root.
+rust_i18n::i18n!("locales", fallback = "en");

@@ -8,6 +8,8 @@
   var page = body.getAttribute('data-page');
   var banner = document.getElementById('live-state');
   var source = null;
+  // Words and prices in the page's language (static/i18n.js).
+  var t = window.queuelessT || function (k) { return k; };
 
   function setLive(ok) { if (banner) { banner.hidden = ok; } }
   function getJSON(url, done) {
@@ -52,7 +54,7 @@
       if (available) { choose.removeAttribute('aria-disabled'); } else { choose.setAttribute('aria-disabled', 'true'); }
     }
     var l = li.querySelector('.left');
-    if (l) { l.textContent = !available ? 'Sold out' : (left !== null && left !== undefined && left <= 10 ? 'Only ' + left + ' left' : ''); }
+    if (l) { l.textContent = !available ? t('guest.sold_out') : (left !== null && left !== undefined && left <= 10 ? t('guest.only_left', { n: left }) : ''); }
   }
   if (page === 'menu') {
     var shop = body.getAttribute('data-shop');
@@ -113,13 +115,13 @@
     if (!li) { return; }
     var badge = li.querySelector('.incart');
     var now = (badge ? parseInt(badge.textContent, 10) : 0) + n;
-    badge = setBadge(badge, now + ' in cart', function () {
+    badge = setBadge(badge, t('guest.in_cart', { n: now }), function () {
       var s = document.createElement('span');
       s.className = 'incart';
       f.parentNode.insertBefore(s, f);
       return s;
     });
-    badge.setAttribute('aria-label', now + ' in your cart');
+    badge.setAttribute('aria-label', t('guest.in_cart_label', { n: now }));
   }
   if (page === 'menu' && window.fetch && window.URLSearchParams && window.FormData) {
     document.addEventListener('submit', function (e) {
@@ -148,14 +150,7 @@
   // Option chooser: the live total, a group's maximum, and options that
   // run out or are switched off while the guest chooses.
   var chooser = document.getElementById('chooser');
-  function money(minor) {
-    var digits = +chooser.getAttribute('data-digits');
-    var scale = Math.pow(10, digits);
-    var whole = Math.floor(minor / scale);
-    var frac = String(minor % scale);
-    while (frac.length < digits) { frac = '0' + frac; }
-    return chooser.getAttribute('data-symbol') + whole + (digits ? '.' + frac : '');
-  }
+  var money = window.queuelessMoney || String;
   function chooserTotal() {
     var sum = +chooser.getAttribute('data-base');
     Array.prototype.forEach.call(chooser.querySelectorAll('input[data-delta]:checked'), function (i) {
@@ -183,7 +178,7 @@
       if (!o.available) { input.checked = false; }
     }
     var l = label.querySelector('.left');
-    if (l) { l.textContent = !o.available ? 'Sold out' : (o.stock_left !== null && o.stock_left <= 10 ? 'Only ' + o.stock_left + ' left' : ''); }
+    if (l) { l.textContent = !o.available ? t('guest.sold_out') : (o.stock_left !== null && o.stock_left <= 10 ? t('guest.only_left', { n: o.stock_left }) : ''); }
   }
   if (chooser) {
     chooser.setAttribute('data-seen', '1');
@@ -215,11 +210,9 @@
   var alerts = window.queuelessAlerts;
   if (alerts) {
     alerts.panel(document.getElementById('alerts-on'), document.getElementById('alerts-state'), {
-      button: 'Turn on alerts', again: 'Turn alerts back on',
-      off: 'Get a sound and a vibration when your order is ready.',
-      asked: 'Tap once: your browser needs a tap on every new page before it may make sound.',
-      on: 'Alerts on: this phone will ring and vibrate when your order is ready. Keep this page open.',
-      refused: 'Your browser did not allow sound. Keep this page open: it flashes and its title changes when your order is ready.'
+      button: t('guest.alerts.button'), again: t('guest.alerts.again'),
+      off: t('guest.alerts.off'), asked: t('guest.alerts.asked'),
+      on: t('guest.alerts.on'), refused: t('guest.alerts.refused')
     });
   }
   var venue = (document.querySelector('.top .venue') || {}).textContent || '';
@@ -230,17 +223,16 @@
   function readyAlert(call) {
     if (alerted) { return; }
     alerted = true;
-    setTitle('READY · ' + call);
+    setTitle(t('guest.ready_title', { call: call }));
     var box = document.getElementById('order');
     if (box) { box.classList.add('alert'); }
     var got = alerts ? alerts.ring() : { sound: false, vibrate: false };
     var state = document.getElementById('alerts-state');
     if (state && got.sound) {
-      state.textContent = 'Your order is ready: go to the counter and say your pickup code.';
+      state.textContent = t('guest.ready_sound');
       state.className = 'state';
     } else if (state) {
-      state.textContent = 'Your order is ready! (The browser blocked the sound' +
-        (alerts && alerts.on() ? '' : ': turn on alerts next time') + '.)';
+      state.textContent = t(alerts && alerts.on() ? 'guest.ready_blocked' : 'guest.ready_blocked_hint');
       state.className = 'state bad';
     }
   }
@@ -252,24 +244,28 @@
       box.className = box.className.replace(/status-\w+/, 'status-' + o.status);
       body.setAttribute('data-status', o.status);
       var st = document.getElementById('stage');
-      if (st && o.label) { st.textContent = o.label; }
+      var label = t('stage.' + o.status);
+      if (st) { st.textContent = label; }
       var c = document.getElementById('cancel');
       if (c && o.status !== 'placed') { c.hidden = true; }
       var finished = o.status === 'completed' || o.status === 'cancelled';
-      if (o.status === 'ready') { readyAlert(call); } else { setTitle(call + ' · ' + o.label); }
+      if (o.status === 'ready') { readyAlert(call); } else { setTitle(call + ' · ' + label); }
       if (finished) {
         var a = document.getElementById('alerts'); if (a) { a.hidden = true; }
         if (alerts) { alerts.finish(); }
       }
       if (o.status === 'cancelled') {
-        var pay = document.getElementById('pay-hint'); if (pay) { pay.textContent = ': nothing to pay'; }
+        var pay = document.getElementById('pay-hint'); if (pay) { pay.textContent = t('guest.nothing_to_pay'); }
       }
       // A step the shop took back: say so, so the guest trusts the page.
       var fix = document.getElementById('correction');
       if (fix) {
         var m = o.message || '';
+        // The stream says "Correction: …" (stored in English); the page
+        // says it in its own language.
         var at = m.indexOf('Correction:');
-        fix.textContent = at >= 0 ? m.slice(at) : '';
+        var said = t('correction.' + o.status);
+        fix.textContent = at < 0 ? '' : (said === 'correction.' + o.status ? t('correction.other') : said);
         fix.hidden = at < 0;
       }
     }
@@ -280,8 +276,11 @@
     if ('queue_position' in o) {
       var q = document.getElementById('queue');
       if (q) {
-        q.textContent = o.queue_position ? 'Number ' + o.queue_position + ' in line' +
-          (o.wait ? ' · ' + o.wait : '') : '';
+        var r = o.wait_range_minutes;
+        var wait = !r ? o.wait : (r[0] !== r[1] ? t('guest.wait_range', { lo: r[0], hi: r[1] })
+          : t('guest.wait_about', { n: r[0] }));
+        q.textContent = o.queue_position ? t('guest.queue', { n: o.queue_position }) +
+          (wait ? ' · ' + wait : '') : '';
       }
     }
   }
@@ -289,17 +288,14 @@
     if (!o.estimated_wait_seconds) { return null; }
     var m = function (s) { return Math.max(1, Math.ceil(s / 60)); };
     var lo = m(o.estimated_wait_min_seconds), hi = m(o.estimated_wait_max_seconds);
-    return lo !== hi ? lo + '–' + hi + ' min' : 'about ' + m(o.estimated_wait_seconds) + ' min';
+    return lo !== hi ? t('guest.wait_range', { lo: lo, hi: hi }) : t('guest.wait_about', { n: m(o.estimated_wait_seconds) });
   }
   if (page === 'order') {
     var token = body.getAttribute('data-token');
     if (body.getAttribute('data-status') === 'ready') { alerted = true; }
-    var labels = { placed: 'Sent to the shop', accepted: 'Accepted', preparing: 'Being prepared',
-      ready: 'Ready for pickup!', completed: 'Picked up', cancelled: 'Cancelled',
-      not_collected: 'Not collected' };
     var reload = function () {
       getJSON('/api/orders/' + token, function (o) {
-        applyOrder({ status: o.status, label: labels[o.status], queue_position: o.queue_position,
+        applyOrder({ status: o.status, queue_position: o.queue_position,
           wait: waitText(o), reason: o.cancel_reason });
       });
     };
@@ -314,15 +310,15 @@
         var call = '';
         if (li) {
           li.className = li.className.replace(/status-\w+/, 'status-' + n.status);
-          var s = li.querySelector('.stage'); if (s) { s.textContent = n.label; }
+          var s = li.querySelector('.stage'); if (s) { s.textContent = t('stage.' + n.status); }
           var b = li.querySelector('.code'); if (b) { call = b.textContent; }
         }
         if (n.status === 'ready') { alerted = false; readyAlert(call); }
       },
       placed: function () { if (page === 'my-orders') { window.location.reload(); } },
       table_closed: function () {
-        var t = document.getElementById('table-state');
-        if (t) { t.textContent = 'This table is closed. Thank you!'; t.className = 'notice error'; }
+        var ts = document.getElementById('table-state');
+        if (ts) { ts.textContent = t('guest.table_closed'); ts.className = 'notice error'; }
       }
     }, function () { if (page === 'my-orders') { window.location.reload(); } });
   }

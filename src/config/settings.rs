@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use crate::gateway::policy::Internet;
+use crate::i18n::Lang;
 
 /// One setting as the outside sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -177,6 +178,14 @@ impl Value for Internet {
     }
 }
 
+impl Value for Lang {
+    const WHAT: &'static str = "en or de";
+    fn parse(raw: &str) -> Result<Self, String> {
+        raw.parse()
+            .map_err(|e: crate::i18n::UnknownLang| e.to_string())
+    }
+}
+
 /// Makes the layer types, [`SETTINGS`] and `Layer::set` from the table.
 macro_rules! settings {
     (
@@ -281,6 +290,8 @@ settings! {
         venue_name: String => Flag::PLAIN,
         /// The venue's currency, an ISO 4217 code ("EUR", "JPY", "KWD").
         currency: String => Flag::PLAIN,
+        /// The interface's default language, `en` or `de` (a guest's browser or the page's switch overrides it).
+        language: Lang => Flag::PLAIN,
         /// Venue-local time is UTC plus this many minutes.
         utc_offset_minutes: i32 => Flag::PLAIN,
         /// Approve newly registered shops without the operator.
@@ -467,6 +478,7 @@ mod tests {
             (_, w) if w == <SocketAddr as Value>::WHAT => ["127.0.0.1:1", "[::1]:2"],
             (_, w) if w == <PathBuf as Value>::WHAT => ["/tmp/a", "/tmp/b"],
             (_, w) if w == <Internet as Value>::WHAT => ["none", "after_accept"],
+            (_, w) if w == <Lang as Value>::WHAT => ["de", "en"],
             // Valid as a venue name, a currency and a portal host alike.
             (_, w) if w == <String as Value>::WHAT => ["JPY", "EUR"],
             (key, what) => panic!("no samples for {key} ({what}): add them here"),

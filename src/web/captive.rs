@@ -168,20 +168,18 @@ async fn join(
         return Ok(see_other("/"));
     };
     if f.accept != "yes" {
-        return Err(PageError::new(
-            Failure::Invalid,
-            "Please accept the terms to continue.",
-        ));
+        return Err(PageError::said(Failure::Invalid, "guest.join.accept_first"));
     }
-    let mac = gw.mac_of(peer.ip()).ok_or_else(|| {
-        PageError::new(
-            Failure::Forbidden,
-            "This device is not on the guest Wi-Fi, so there is nothing to join. Reconnect to the Wi-Fi and try again.",
+    let mac = gw
+        .mac_of(peer.ip())
+        .ok_or_else(|| PageError::said(Failure::Forbidden, "guest.join.not_on_wifi"))?;
+    gw.authorize(mac, None).await.map_err(|e| {
+        PageError::said_with(
+            Failure::Unavailable,
+            "guest.join.failed",
+            vec![("why", e.to_string())],
         )
     })?;
-    gw.authorize(mac, None)
-        .await
-        .map_err(|e| PageError::new(Failure::Unavailable, format!("Could not join: {e}")))?;
     remember_device(&state, peer.ip(), guest).await;
     Ok(see_other("/?joined=1"))
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::AuthError;
+use crate::i18n::Lang;
 use crate::store::StoreError;
 
 /// The JSON error body.
@@ -244,14 +245,39 @@ impl IntoResponse for ApiError {
 }
 
 /// A page that failed: the status and a sentence a person can act on.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct PageError {
     /// What kind of failure (which decides the status).
     pub failure: Failure,
-    /// What went wrong and what to do.
+    /// What went wrong and what to do (in English: logs, and pages that
+    /// are not translated yet).
     pub message: String,
+    /// The same as interface text, drawn in the reader's language.
+    pub said: Option<Said>,
     /// Where "go back" leads.
     pub back: Option<String>,
+}
+
+/// A sentence of the interface text (`locales/*.yml`): its key and the
+/// values of its `%{name}`s, put into words when the page is drawn.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Said {
+    /// The key (`common.error.form_expired`).
+    pub key: &'static str,
+    /// Each `%{name}` and its value.
+    pub args: Vec<(&'static str, String)>,
+}
+
+impl Said {
+    /// The sentence in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        let args: Vec<(&str, &dyn std::fmt::Display)> = self
+            .args
+            .iter()
+            .map(|(k, v)| (*k, v as &dyn std::fmt::Display))
+            .collect();
+        lang.t_with(self.key, &args)
+    }
 }
 
 impl PageError {
@@ -260,8 +286,37 @@ impl PageError {
         Self {
             failure,
             message: message.into(),
+            said: None,
             back: None,
         }
+    }
+
+    /// An error page whose sentence is interface text (`key` in the
+    /// locale files), shown in the reader's language.
+    pub fn said(failure: Failure, key: &'static str) -> Self {
+        Self::said_with(failure, key, Vec::new())
+    }
+
+    /// The same with values for the sentence's `%{name}`s.
+    pub fn said_with(
+        failure: Failure,
+        key: &'static str,
+        args: Vec<(&'static str, String)>,
+    ) -> Self {
+        let said = Said { key, args };
+        Self {
+            failure,
+            message: said.text(Lang::En),
+            said: Some(said),
+            back: None,
+        }
+    }
+
+    /// The sentence in `lang`.
+    pub fn message_in(&self, lang: Lang) -> String {
+        self.said
+            .as_ref()
+            .map_or_else(|| self.message.clone(), |s| s.text(lang))
     }
 
     /// Adds the link back to where the person came from.
@@ -279,7 +334,87 @@ impl From<ApiError> for PageError {
 
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
-        ApiError::from(e).into()
+        let said = said_of(&e);
+        PageError {
+            said,
+            ..PageError::from(ApiError::from(e))
+        }
+    }
+}
+
+/// The sentence a person reads for a store error, as interface text; `None`
+/// where the error's own (English) words are all there is (a shop's own
+/// message, a rule staff pages explain).
+pub fn said_of(e: &StoreError) -> Option<Said> {
+    use crate::domain::options::ChoiceError as C;
+    use crate::domain::shop::Refusal as R;
+    use StoreError as E;
+    let say = |key: &'static str, args: Vec<(&'static str, String)>| Some(Said { key, args });
+    match e {
+        E::OutOfStock { name, left, .. } | E::OptionOutOfStock { name, left, .. } => {
+            let key = if matches!(e, E::OutOfStock { .. }) {
+                "common.error.sold_out"
+            } else {
+                "common.error.option_sold_out"
+            };
+            say(
+                key,
+                vec![("item", name.clone()), ("left", left.to_string())],
+            )
+        }
+        E::ItemUnavailable { name, .. } => {
+            say("common.error.unavailable", vec![("item", name.clone())])
+        }
+        E::OptionUnavailable { name, .. } => say(
+            "common.error.option_unavailable",
+            vec![("item", name.clone())],
+        ),
+        E::Choice(C::Duplicate { name, .. }) => {
+            say("common.error.choice_twice", vec![("option", name.clone())])
+        }
+        E::Choice(C::Foreign { item, .. }) => {
+            say("common.error.choice_foreign", vec![("item", item.clone())])
+        }
+        E::Choice(C::TooFew {
+            name, min, item, ..
+        }) => say(
+            "common.error.choice_too_few",
+            vec![
+                ("n", min.to_string()),
+                ("group", name.clone()),
+                ("item", item.clone()),
+            ],
+        ),
+        E::Choice(C::TooMany {
+            name, max, item, ..
+        }) => say(
+            "common.error.choice_too_many",
+            vec![
+                ("n", max.to_string()),
+                ("group", name.clone()),
+                ("item", item.clone()),
+            ],
+        ),
+        E::Refused(r) => match r {
+            R::NotApproved { shop } => {
+                say("common.refusal.not_approved", vec![("shop", shop.clone())])
+            }
+            R::Paused { shop } => say("common.refusal.paused", vec![("shop", shop.clone())]),
+            R::Closed { shop } => say("common.refusal.closed", vec![("shop", shop.clone())]),
+            R::Busy { shop, open } => say(
+                "common.refusal.busy",
+                vec![("shop", shop.clone()), ("open", open.to_string())],
+            ),
+        },
+        E::Unavailable => say("common.error.restarting", Vec::new()),
+        E::StorageDown(_) => say("common.error.storage_failed", Vec::new()),
+        E::OutOfSpace => say("common.error.out_of_storage", Vec::new()),
+        E::Storage(_) | E::Codec(_) | E::NewerSchema { .. } | E::Internal(_) => {
+            say("common.error.internal", Vec::new())
+        }
+        E::NotFound { .. } | E::Photo(_) | E::Invalid(_) | E::Conflict(_) | E::Transition(_) => {
+            None
+        }
     }
 }
 

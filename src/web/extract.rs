@@ -18,6 +18,7 @@ use super::error::{ApiError, Failure};
 use crate::auth::token_hash;
 use crate::domain::account::{Role, User};
 use crate::domain::{GuestId, ShopId, Token};
+use crate::i18n::Lang;
 use crate::store::accounts;
 
 /// Every cookie the portal sets, named in one place.
@@ -30,6 +31,8 @@ pub mod cookies {
     pub const CART: &str = "ql_cart";
     /// The table (order session) code, set by a table's QR code.
     pub const TABLE: &str = "ql_table";
+    /// The language the guest chose with the page's switch (`en`, `de`).
+    pub const LANG: &str = "ql_lang";
 }
 
 /// What every cookie name of ours starts with.
@@ -153,6 +156,26 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned())
+}
+
+/// The language a request is answered in: the switch's cookie, else the
+/// browser's `Accept-Language`, else the venue's default
+/// ([`Lang::negotiate`]).
+pub fn lang_of(headers: &HeaderMap, default: Lang) -> Lang {
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    Lang::negotiate(cookie(headers, cookies::LANG).as_deref(), accept, default)
+}
+
+impl FromRequestParts<AppState> for Lang {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(lang_of(&parts.headers, state.web.language))
+    }
 }
 
 /// Builds a `Set-Cookie` value. `max_age` of 0 deletes the cookie.

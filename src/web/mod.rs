@@ -46,6 +46,8 @@ pub struct WebSettings {
     pub venue_name: String,
     /// The venue's currency.
     pub currency: crate::domain::currency::Currency,
+    /// The interface's default language (a guest's cookie or browser overrides it).
+    pub language: crate::i18n::Lang,
     /// Cookies carry `Secure`.
     pub secure_cookies: bool,
     /// Staff login length in seconds.
@@ -72,6 +74,7 @@ impl Default for WebSettings {
         Self {
             venue_name: "queueless venue".into(),
             currency: crate::domain::currency::Currency::default(),
+            language: crate::i18n::Lang::En,
             secure_cookies: false,
             login_seconds: 12 * 3600,
             auto_approve_shops: false,
@@ -201,6 +204,10 @@ pub fn router(state: AppState) -> Router {
     .merge(sse::router())
     .merge(captive::router())
     .fallback(pages::not_found)
+    .layer(middleware::from_fn_with_state(
+        state.clone(),
+        pages::error_pages,
+    ))
     .layer(middleware::from_fn_with_state(
         state.clone(),
         extract::device_cookie,

@@ -22,6 +22,8 @@ pub struct ShopStatus {
     pub open_orders: u32,
     /// Why it does not take orders now; `None` when it does.
     pub refusal: Option<String>,
+    /// The same as a fact, for pages that say it in the reader's language.
+    pub refused: Option<crate::domain::shop::Refusal>,
     /// The venue's currency.
     pub currency: crate::domain::currency::Currency,
 }
@@ -29,18 +31,18 @@ pub struct ShopStatus {
 impl ShopStatus {
     /// The shop's status at the store's current time.
     pub fn new(state: &AppState, shop: Shop, open_orders: u32) -> Self {
-        let refusal = shop
+        let refused = shop
             .accepts_orders(
                 state.store.now(),
                 state.store.settings().utc_offset_minutes,
                 open_orders,
             )
-            .err()
-            .map(|r| r.to_string());
+            .err();
         Self {
             shop,
             open_orders,
-            refusal,
+            refusal: refused.as_ref().map(ToString::to_string),
+            refused,
             currency: state.web.currency,
         }
     }

@@ -74,6 +74,14 @@ const PAGES: &[Page] = &[
     Page { name: "cart-at-table", who: Who::Guest, path: "/cart", click: None, ready: "form[action=\"/table/leave\"]", widths: PHONE },
     Page { name: "board-phone", who: Who::Guest, path: "/board", click: None, ready: "#ready li", widths: PHONE },
     Page { name: "not-found", who: Who::Guest, path: "/no-such-page", click: None, ready: "main h1", widths: PHONE },
+    // The same phone switched to German at the foot of the menu: longer
+    // words, the same rules (and `lang` says which language is read).
+    Page { name: "menu-de", who: Who::Guest, path: "/shops/1", click: Some("#lang-switch button[value=de]"), ready: "html[lang=de] ul.items", widths: PHONE },
+    Page { name: "chooser-de", who: Who::Guest, path: "/shops/1/items/10", click: None, ready: "html[lang=de] #chooser", widths: PHONE },
+    Page { name: "cart-de", who: Who::Guest, path: "/cart", click: None, ready: "html[lang=de] #checkout", widths: PHONE },
+    Page { name: "order-ready-de", who: Who::Guest, path: "/o/{ready}", click: None, ready: "html[lang=de] #stage", widths: PHONE },
+    Page { name: "my-orders-de", who: Who::Guest, path: "/orders", click: None, ready: "html[lang=de] ul.orders li", widths: PHONE },
+    Page { name: "not-found-de", who: Who::Guest, path: "/no-such-page", click: None, ready: "html[lang=de] main h1", widths: PHONE },
     // Staff, before logging in.
     Page { name: "staff-login", who: Who::Visitor, path: "/staff/login", click: None, ready: "#login", widths: STAFF },
     Page { name: "staff-register", who: Who::Visitor, path: "/staff/register", click: None, ready: "#register", widths: STAFF },

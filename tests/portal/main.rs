@@ -14,6 +14,7 @@ mod browser;
 mod common;
 mod guests;
 mod kitchen;
+mod languages;
 mod notes;
 mod options;
 mod shop_options;

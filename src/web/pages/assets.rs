@@ -16,6 +16,7 @@ const GUEST_JS: &str = include_str!("../../../static/guest.js");
 const SHOP_JS: &str = include_str!("../../../static/shop.js");
 const BOARD_JS: &str = include_str!("../../../static/board.js");
 const ALERTS_JS: &str = include_str!("../../../static/alerts.js");
+const I18N_JS: &str = include_str!("../../../static/i18n.js");
 
 /// `/static/…` routes.
 pub fn router() -> Router<AppState> {
@@ -32,6 +33,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/static/alerts.js",
             get(|| async { asset(ALERTS_JS, "text/javascript") }),
+        )
+        .route(
+            "/static/i18n.js",
+            get(|| async { asset(I18N_JS, "text/javascript") }),
         )
         .route(
             "/static/board.js",

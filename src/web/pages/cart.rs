@@ -16,7 +16,6 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::{Chrome, PageError, PageForm, PageResult, render, see_other};
-use crate::domain::currency::Currency;
 use crate::domain::options::{check_choice, unit_price};
 use crate::domain::service::PaymentMethod;
 use crate::domain::{Cents, ItemId, OptionId, ShopId, Token};
@@ -177,13 +176,6 @@ struct CartShop {
     refusal: Option<String>,
     lines: Vec<CartLine>,
     sum: Cents,
-    currency: Currency,
-}
-
-impl CartShop {
-    fn subtotal(&self) -> String {
-        self.currency.format(self.sum)
-    }
 }
 
 #[derive(Template)]
@@ -208,7 +200,7 @@ async fn cart_page(
     let lines = cart.0.clone();
     let now = state.store.now();
     let offset = state.store.settings().utc_offset_minutes;
-    let cur = state.web.currency;
+    let (cur, lang) = (state.web.currency, c.lang);
     let shops = state
         .store
         .read(move |r| {
@@ -247,10 +239,9 @@ async fn cart_page(
                         .shop
                         .accepts_orders(now, offset, open)
                         .err()
-                        .map(|e| e.to_string()),
+                        .map(|e| lang.refusal(&e)),
                     lines: Vec::new(),
                     sum: Cents(0),
-                    currency: cur,
                 });
                 entry.sum = entry.sum.plus(sub).unwrap_or(entry.sum);
                 entry.lines.push(CartLine {
@@ -260,15 +251,15 @@ async fn cart_page(
                         .iter()
                         .map(|o| match o.option.price_delta {
                             0 => o.option.name.clone(),
-                            d => format!("{} ({})", o.option.name, cur.delta(d)),
+                            d => format!("{} ({})", o.option.name, lang.money_delta(cur, d)),
                         })
                         .collect::<Vec<_>>()
                         .join(", "),
                     quantity: q,
                     less: q.saturating_sub(1),
                     more: (q + 1).min(MAX_QUANTITY),
-                    price: cur.format(unit),
-                    subtotal: cur.format(sub),
+                    price: lang.money(cur, unit),
+                    subtotal: lang.money(cur, sub),
                     available: view.available
                         && view.left.is_none_or(|l| l >= u64::from(q))
                         && unavailable.is_empty(),
@@ -279,12 +270,14 @@ async fn cart_page(
         })
         .await?;
     let (by_shop, total) = shops;
-    let key = Token::random()
-        .map_err(|e| PageError::new(Failure::Internal, format!("no randomness: {e}")))?;
+    let key = Token::random().map_err(|e| {
+        tracing::error!(error = %e, "no randomness for an idempotency key");
+        PageError::said(Failure::Internal, "common.error.internal")
+    })?;
     Ok(CartPage {
         c,
         shops: by_shop.into_values().collect(),
-        total: state.money(total),
+        total: lang.money(cur, total),
         idempotency_key: key.to_string(),
         table,
         problem,
@@ -321,12 +314,7 @@ struct AddForm {
 impl AddForm {
     /// Reads the fields; any other field is refused.
     fn read(pairs: Vec<(String, String)>) -> Result<Self, PageError> {
-        let bad = |k: &str| {
-            PageError::new(
-                Failure::Invalid,
-                format!("The form has a field {k:?} it should not have. Reload the page."),
-            )
-        };
+        let bad = |k: &str| stray_field(k);
         let mut f = AddForm {
             item_id: 0,
             quantity: 1,
@@ -364,6 +352,15 @@ impl AddForm {
     }
 }
 
+/// A form field no form of ours has.
+fn stray_field(k: &str) -> PageError {
+    PageError::said_with(
+        Failure::Invalid,
+        "guest.cart.stray_field",
+        vec![("field", format!("{k:?}"))],
+    )
+}
+
 /// Only local paths, never another site (no open redirect).
 pub fn local_path(p: &str, default: &str) -> String {
     // Browsers drop tabs and newlines from a `Location`, so `/\t/evil.example`
@@ -398,22 +395,20 @@ async fn add(
             Ok(Some(
                 check_choice(&item.name, &groups, &options)
                     .map(|_| item.shop)
-                    .map_err(|e| e.to_string()),
+                    .map_err(StoreError::Choice),
             ))
         })
         .await?;
     match found {
         None => {
-            return Err(
-                PageError::new(Failure::NotFound, "That item is no longer on the menu.").back("/"),
-            );
+            return Err(PageError::said(Failure::NotFound, "guest.cart.no_longer").back("/"));
         }
         Some(Err(why)) => {
             let back = match chooser.split_once('#') {
                 Some((menu, _)) => format!("{menu}/items/{}", id.0),
                 None => "/".to_owned(),
             };
-            return Err(PageError::new(Failure::Invalid, format!("{why}.")).back(&back));
+            return Err(PageError::from(why).back(&back));
         }
         Some(Ok(_)) => {}
     }
@@ -480,12 +475,7 @@ impl CheckoutForm {
                     }
                     Some(Ok(_)) => {}
                     _ => {
-                        return Err(PageError::new(
-                            Failure::Invalid,
-                            format!(
-                                "The form has a field {k:?} it should not have. Reload the page."
-                            ),
-                        ));
+                        return Err(stray_field(&k));
                     }
                 },
             }
@@ -557,7 +547,9 @@ async fn place(
         ) => {
             // Back to the cart with the reason; nothing was ordered.
             let table = table_label(&state, &headers).await;
-            let page = cart_page(&state, c, &cart, table, Some(e.to_string()), f.notes).await?;
+            let problem =
+                crate::web::error::said_of(&e).map_or_else(|| e.to_string(), |s| s.text(c.lang));
+            let page = cart_page(&state, c, &cart, table, Some(problem), f.notes).await?;
             let mut r = render(&page)?;
             *r.status_mut() = crate::web::error::ApiError::from(e).status();
             Ok(r.into_response())

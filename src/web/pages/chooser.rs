@@ -11,6 +11,7 @@ use axum::routing::get;
 use super::{Chrome, PageError, PageResult, render};
 use crate::domain::options::unit_price;
 use crate::domain::{ItemId, ShopId};
+use crate::i18n::Lang;
 use crate::web::AppState;
 use crate::web::error::Failure;
 use crate::web::ops::{self, Audience};
@@ -60,21 +61,19 @@ struct ChooserPage {
     price: String,
     base_cents: u64,
     total: String,
-    symbol: &'static str,
-    digits: u8,
     available: bool,
     /// Its allergens, by label.
     allergens: String,
     groups: Vec<Group>,
 }
 
-fn rule(min: u8, max: u8) -> String {
+fn rule(lang: Lang, min: u8, max: u8) -> String {
     match (min, max) {
-        (1, 1) => "Choose 1".into(),
-        (0, 1) => "Optional".into(),
-        (0, m) => format!("Choose up to {m}"),
-        (a, b) if a == b => format!("Choose {a}"),
-        (a, b) => format!("Choose {a} to {b}"),
+        (1, 1) => lang.t("guest.chooser.choose_one").into_owned(),
+        (0, 1) => lang.t("guest.chooser.optional").into_owned(),
+        (0, m) => lang.t_with("guest.chooser.up_to", &[("n", &m)]),
+        (a, b) if a == b => lang.t_with("guest.chooser.exactly", &[("n", &a)]),
+        (a, b) => lang.t_with("guest.chooser.between", &[("lo", &a), ("hi", &b)]),
     }
 }
 
@@ -83,7 +82,7 @@ async fn chooser(
     c: Chrome,
     Path((shop_id, item_id)): Path<(String, String)>,
 ) -> PageResult {
-    let missing = || PageError::new(Failure::NotFound, "There is no such item.").back("/");
+    let missing = || PageError::said(Failure::NotFound, "guest.chooser.no_such_item").back("/");
     let shop = shop_id.parse::<u64>().map_err(|_| missing())?;
     let item = item_id.parse::<u64>().map_err(|_| missing())?;
     let (menu, _) = ops::menu(&state, ShopId(shop), Audience::Guest)
@@ -94,7 +93,7 @@ async fn chooser(
         .into_iter()
         .find(|v| v.item.id == ItemId(item))
         .ok_or_else(missing)?;
-    let cur = state.web.currency;
+    let (cur, lang) = (state.web.currency, c.lang);
     let mut deltas = Vec::new();
     let groups: Vec<Group> = v
         .options
@@ -114,7 +113,7 @@ async fn chooser(
                         name: o.option.name.clone(),
                         delta_text: match o.option.price_delta {
                             0 => String::new(),
-                            d => cur.delta(d),
+                            d => lang.money_delta(cur, d),
                         },
                         delta: o.option.price_delta,
                         available: o.available,
@@ -126,7 +125,7 @@ async fn chooser(
             Group {
                 id: g.group.id.0,
                 name: g.group.name.clone(),
-                rule: rule(g.group.min, g.group.max),
+                rule: rule(lang, g.group.min, g.group.max),
                 min: g.group.min,
                 max: g.group.max,
                 radio,
@@ -141,17 +140,15 @@ async fn chooser(
         item_id: item,
         name: v.item.name.clone(),
         description: v.item.description.clone(),
-        price: cur.format(v.item.price),
+        price: lang.money(cur, v.item.price),
         base_cents: v.item.price.0,
-        total: cur.format(total),
-        symbol: cur.symbol,
-        digits: cur.digits,
+        total: lang.money(cur, total),
         available: v.available,
         allergens: v
             .item
             .allergens
             .iter()
-            .map(|a| crate::domain::allergen::label(a))
+            .map(|a| lang.allergen(a))
             .collect::<Vec<_>>()
             .join(", "),
         groups,

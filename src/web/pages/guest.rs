@@ -17,6 +17,7 @@ use crate::domain::allergen;
 use crate::domain::callsign;
 use crate::domain::order::OrderStatus;
 use crate::domain::{ShopId, Token};
+use crate::i18n::Lang;
 use crate::store::{OrderView, Scope, StoreError, catalog, orders, pickup, service};
 use crate::web::AppState;
 use crate::web::extract::{Device, Peer, set_cookie};
@@ -34,7 +35,8 @@ pub fn router() -> Router<AppState> {
         .route("/table/leave", post(leave_table))
 }
 
-/// What a guest reads for each stage.
+/// What a guest reads for each stage (in English; pages say
+/// [`stage_text`] in the reader's language).
 pub fn stage_label(s: OrderStatus) -> &'static str {
     match s {
         OrderStatus::Placed => "Sent to the shop",
@@ -45,6 +47,12 @@ pub fn stage_label(s: OrderStatus) -> &'static str {
         OrderStatus::Cancelled => "Cancelled",
         OrderStatus::NotCollected => "Not collected",
     }
+}
+
+/// What a guest reads for each stage, in `lang` (the same words the
+/// page scripts show: `js.stage.*`).
+pub fn stage_text(lang: Lang, s: OrderStatus) -> String {
+    lang.t(&format!("js.stage.{}", s.as_str())).into_owned()
 }
 
 struct ShopCard {
@@ -92,7 +100,7 @@ async fn landing(State(state): State<AppState>, c: Chrome, Peer(peer): Peer) -> 
             wait_minutes,
             name: s.shop.name,
             location: s.shop.location,
-            refusal: s.refusal,
+            refusal: s.refused.as_ref().map(|r| c.lang.refusal(r)),
         })
         .collect();
     render(&Landing { c, shops, join })
@@ -134,7 +142,7 @@ struct MenuPage {
     refusal: Option<String>,
     sections: Vec<MenuSection>,
     /// The allergen filter: key, label, hidden now.
-    filter: Vec<(&'static str, &'static str, bool)>,
+    filter: Vec<(&'static str, String, bool)>,
     /// Items left out by the filter.
     hidden: usize,
 }
@@ -177,12 +185,12 @@ async fn menu(
             .collect();
     let id = shop_id
         .parse::<u64>()
-        .map_err(|_| PageError::new(Failure::NotFound, "There is no such shop."))?;
+        .map_err(|_| PageError::said(Failure::NotFound, "guest.menu.no_such_shop"))?;
     let (menu, status) = ops::menu(&state, ShopId(id), Audience::Guest)
         .await
         .map_err(|e| match e {
             StoreError::NotFound { .. } => {
-                PageError::new(Failure::NotFound, "There is no such shop.")
+                PageError::said(Failure::NotFound, "guest.menu.no_such_shop")
             }
             e => e.into(),
         })?;
@@ -195,7 +203,7 @@ async fn menu(
         id: v.item.id.0,
         name: v.item.name.clone(),
         description: v.item.description.clone(),
-        price: state.money(v.item.price),
+        price: c.money(v.item.price),
         available: v.available,
         left: v.left,
         tags: v.item.tags.join(" · "),
@@ -207,7 +215,7 @@ async fn menu(
             .item
             .allergens
             .iter()
-            .map(|a| allergen::label(a))
+            .map(|a| c.lang.allergen(a))
             .collect::<Vec<_>>()
             .join(", "),
     };
@@ -237,28 +245,35 @@ async fn menu(
         .collect();
     if !loose.is_empty() {
         sections.push(MenuSection {
-            name: if sections.is_empty() {
-                "Menu".into()
-            } else {
-                "More".into()
-            },
+            name: c
+                .t(if sections.is_empty() {
+                    "guest.menu.section_menu"
+                } else {
+                    "guest.menu.section_more"
+                })
+                .into_owned(),
             items: loose,
         });
     }
+    let filter = allergen::ALLERGENS
+        .iter()
+        .map(|&(k, _)| (k, c.lang.allergen(k), hide.iter().any(|h| h == k)))
+        .collect();
+    let refusal = status.refused.as_ref().map(|r| c.lang.refusal(r));
     render(&MenuPage {
         c,
         shop_id: id,
-        refusal: status.refusal,
+        refusal,
         name: menu.shop.name,
         location: menu.shop.location,
         sections,
-        filter: allergen::ALLERGENS
-            .iter()
-            .map(|&(k, l)| (k, l, hide.iter().any(|h| h == k)))
-            .collect(),
+        filter,
         hidden,
     })
 }
+
+/// The reason the store writes when a guest cancels (`store::orders`).
+const CANCELLED_BY_GUEST: &str = "cancelled by the guest";
 
 #[derive(Template)]
 #[template(path = "order.html")]
@@ -267,32 +282,51 @@ struct OrderPage {
     v: OrderView,
     link: String,
     qr_svg: String,
-    currency: crate::domain::currency::Currency,
     /// The payment QR with the exact amount, while unpaid (if the shop set one up).
     pay_qr_svg: Option<String>,
 }
 
 impl OrderPage {
-    fn money(&self, amount: crate::domain::Cents) -> String {
-        self.currency.format(amount)
-    }
     fn options(&self, line: &crate::domain::order::OrderLine) -> String {
-        line.options_text(|c| self.currency.format(c))
+        line.options_text(|a| self.c.money(a))
     }
-    fn stage(&self) -> &'static str {
-        stage_label(self.v.order.status)
+    fn stage(&self) -> String {
+        stage_text(self.c.lang, self.v.order.status)
     }
-    fn total(&self) -> String {
-        self.currency.format(self.v.order.total)
+    /// The wait in the page's language (`4–9 min`, `about 5 min`).
+    fn wait(&self, w: &crate::domain::wait::Wait) -> String {
+        let (low, typical, high) = w.minutes();
+        if w.is_range() {
+            self.c
+                .t2("js.guest.wait_range", &("lo", low), &("hi", high))
+        } else {
+            self.c.t1("js.guest.wait_about", "n", typical)
+        }
+    }
+    /// The cancel reason: a shop's own words as written; the one the
+    /// system wrote for a guest's cancel in the page's language.
+    fn reason(&self, r: &str) -> String {
+        if r == CANCELLED_BY_GUEST {
+            self.c.t("guest.order.cancelled_by_guest").into_owned()
+        } else {
+            r.to_owned()
+        }
     }
     fn can_cancel(&self) -> bool {
         self.v.order.status == OrderStatus::Placed
     }
     /// What the shop took back, when its last step was a correction.
-    fn correction(&self) -> Option<&'static str> {
+    fn correction(&self) -> Option<String> {
         let last = self.v.events.last()?;
         let back = last.from.is_some_and(|from| last.to.is_back_from(from));
-        back.then(|| last.to.correction_message())
+        let key = match last.to {
+            OrderStatus::Placed => "js.correction.placed",
+            OrderStatus::Accepted => "js.correction.accepted",
+            OrderStatus::Preparing => "js.correction.preparing",
+            OrderStatus::Ready => "js.correction.ready",
+            _ => "js.correction.other",
+        };
+        back.then(|| self.c.t(key).into_owned())
     }
     fn paid(&self) -> bool {
         self.v
@@ -345,7 +379,7 @@ pub(crate) fn qr_svg(text: &str) -> String {
 
 fn parse_token(t: &str) -> Result<Token, PageError> {
     t.parse()
-        .map_err(|_| PageError::new(Failure::NotFound, "There is no order at this link."))
+        .map_err(|_| PageError::said(Failure::NotFound, "guest.order.no_such_order"))
 }
 
 async fn order(
@@ -376,7 +410,6 @@ async fn order(
         v,
         link,
         qr_svg,
-        currency: state.web.currency,
         pay_qr_svg,
     })
 }
@@ -415,7 +448,7 @@ struct MyOrder {
     call: String,
     open: bool,
     status: &'static str,
-    status_label: &'static str,
+    status_label: String,
     total: String,
 }
 
@@ -433,7 +466,7 @@ impl MyOrders {
 }
 
 async fn my_orders(State(state): State<AppState>, c: Chrome, Device(guest): Device) -> PageResult {
-    let cur = state.web.currency;
+    let (cur, lang) = (state.web.currency, c.lang);
     let list = state
         .store
         .read(move |r| {
@@ -449,8 +482,8 @@ async fn my_orders(State(state): State<AppState>, c: Chrome, Device(guest): Devi
                     call: callsign::call(prefix, o.number),
                     open: o.status.is_open(),
                     status: o.status.as_str(),
-                    status_label: stage_label(o.status),
-                    total: cur.format(o.total),
+                    status_label: stage_text(lang, o.status),
+                    total: lang.money(cur, o.total),
                 });
             }
             Ok(out)
@@ -469,10 +502,21 @@ struct TablePage {
     open: bool,
 }
 
+impl TablePage {
+    /// "You are ordering at Table 2 of Bubble Lab. …"
+    fn here(&self) -> String {
+        self.c.t2(
+            "guest.table.here",
+            &("table", &self.label),
+            &("shop", &self.shop),
+        )
+    }
+}
+
 async fn table(State(state): State<AppState>, c: Chrome, Path(code): Path<String>) -> PageResult {
     let code: Token = code
         .parse()
-        .map_err(|_| PageError::new(Failure::NotFound, "This table code is not known."))?;
+        .map_err(|_| PageError::said(Failure::NotFound, "guest.table.unknown"))?;
     let (session, shop) = state
         .store
         .read(move |r| {

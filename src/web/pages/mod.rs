@@ -13,6 +13,7 @@ pub mod cart;
 pub mod chooser;
 pub mod guest;
 pub mod kitchen;
+pub mod lang;
 pub mod recipe;
 pub mod shop;
 pub mod shop_labels;
@@ -24,18 +25,22 @@ pub mod staff;
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::header;
 use axum::http::request::Parts;
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::de::DeserializeOwned;
 
 use super::AppState;
 pub use super::error::PageError;
 use super::error::{ApiError, Failure};
-use super::extract::{Device, Login};
+use super::extract::{Device, Login, lang_of};
 use crate::domain::account::Role;
-use crate::domain::{ShopId, Token};
+use crate::domain::currency::Currency;
+use crate::domain::{Cents, ShopId, Token};
+use crate::i18n::Lang;
+use std::borrow::Cow;
 
 /// Name of the hidden form field carrying the CSRF token.
 pub const CSRF_FIELD: &str = "_csrf";
@@ -55,6 +60,7 @@ pub fn router() -> Router<AppState> {
         .merge(shop_settings::router())
         .merge(admin::router())
         .merge(board::router())
+        .merge(lang::router())
 }
 
 /// The fallback: a 404 page for browsers, the JSON error under `/api/`.
@@ -62,11 +68,12 @@ pub async fn not_found(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {
         ApiError::not_found("route").into_response()
     } else {
-        PageError::new(Failure::NotFound, "There is no page at this address.").into_response()
+        PageError::said(Failure::NotFound, "common.error.no_page").into_response()
     }
 }
 
-/// What every page's frame shows: the venue, who is looking, the form token.
+/// What every page's frame shows: the venue, who is looking, the form
+/// token, and the language the page is in (with its text and formats).
 #[derive(Clone, Debug)]
 pub struct Chrome {
     /// The venue's name.
@@ -77,6 +84,56 @@ pub struct Chrome {
     pub cart_count: u32,
     /// The staff member looking, if logged in.
     pub staff: Option<StaffNav>,
+    /// The language the page is drawn in.
+    pub lang: Lang,
+    /// The venue's currency, for prices.
+    pub currency: Currency,
+    /// This page's path and query: where the language switch comes back to.
+    pub here: String,
+}
+
+impl Chrome {
+    /// Interface text in the page's language (`{{ c.t("guest.menu.add") }}`).
+    pub fn t(&self, key: &str) -> Cow<'static, str> {
+        self.lang.t(key)
+    }
+
+    /// Interface text with one `%{name}` filled in.
+    pub fn t1(&self, key: &str, name: &str, value: impl std::fmt::Display) -> String {
+        self.lang.t_with(key, &[(name, &value)])
+    }
+
+    /// Interface text with two `%{name}`s filled in.
+    /// (Askama hands the pairs over by reference.)
+    pub fn t2<A: std::fmt::Display, B: std::fmt::Display>(
+        &self,
+        key: &str,
+        (n1, v1): &(&str, A),
+        (n2, v2): &(&str, B),
+    ) -> String {
+        self.lang.t_with(key, &[(n1, v1), (n2, v2)])
+    }
+
+    /// A price in the venue's currency, written the language's way.
+    pub fn money(&self, amount: impl std::borrow::Borrow<Cents>) -> String {
+        self.lang.money(self.currency, *amount.borrow())
+    }
+
+    /// A whole number written the language's way.
+    pub fn number(&self, n: impl Into<u64>) -> String {
+        self.lang.number(n.into())
+    }
+
+    /// The strings the page scripts read (the `#i18n` JSON block), safe
+    /// inside `<script>`.
+    pub fn script_strings(&self) -> String {
+        self.lang.script_strings(self.currency)
+    }
+
+    /// The languages the switch offers.
+    pub fn languages(&self) -> [Lang; 2] {
+        Lang::ALL
+    }
 }
 
 /// The logged-in staff member, for the navigation.
@@ -104,8 +161,31 @@ impl FromRequestParts<AppState> for Chrome {
             csrf: csrf_token(state, device, &parts.headers),
             cart_count: cart::Cart::from_headers(&parts.headers).count(),
             staff,
+            lang: lang_of(&parts.headers, state.web.language),
+            currency: state.web.currency,
+            here: here(parts),
         })
     }
+}
+
+/// Where the language switch returns: this page, or for a page drawn as
+/// a form's answer (a refused checkout at `POST /checkout`, which has no
+/// `GET`) the page the form was on, from `Referer`'s path (the switch
+/// keeps any `back` on this site).
+fn here(parts: &Parts) -> String {
+    if parts.method == axum::http::Method::GET {
+        return parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+    }
+    parts
+        .headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.split_once("://"))
+        .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_owned()))
+        .unwrap_or_else(|| "/".to_owned())
 }
 
 /// The form (CSRF) token of a device: a keyed hash of the device id and,
@@ -119,24 +199,68 @@ pub fn csrf_token(state: &AppState, device: Token, headers: &header::HeaderMap) 
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
+    lang: Lang,
     title: &'a str,
     message: &'a str,
     back: &'a str,
 }
 
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
+impl PageError {
+    /// The error page in `lang`.
+    fn page(&self, lang: Lang) -> Response {
         let status = self.failure.status();
-        let title = status.canonical_reason().unwrap_or("Error");
+        let title = lang.t(&format!("common.error.title.{}", status.as_u16()));
+        let message = self.message_in(lang);
         let page = ErrorPage {
-            title,
-            message: &self.message,
+            lang,
+            title: &title,
+            message: &message,
             back: self.back.as_deref().unwrap_or("/"),
         };
-        match page.render() {
+        let mut response = match page.render() {
             Ok(html) => (status, Html(html)).into_response(),
-            Err(_) => (status, self.message).into_response(),
+            Err(_) => (status, message).into_response(),
+        };
+        response.extensions_mut().insert(Drawn);
+        response
+    }
+}
+
+/// Marks an error page already drawn in the reader's language.
+#[derive(Clone, Copy, Debug)]
+struct Drawn;
+
+/// An error page on its way out, to be drawn again in the reader's
+/// language by [`error_pages`].
+#[derive(Clone, Debug)]
+struct Undrawn(PageError);
+
+impl IntoResponse for PageError {
+    /// Drawn in English here (no request is at hand); [`error_pages`]
+    /// draws it again in the reader's language.
+    fn into_response(self) -> Response {
+        let mut response = self.page(Lang::En);
+        response.extensions_mut().remove::<Drawn>();
+        response.extensions_mut().insert(Undrawn(self));
+        response
+    }
+}
+
+/// Middleware: error pages in the language of the request (which
+/// `PageError::into_response` cannot see).
+pub async fn error_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let lang = lang_of(req.headers(), state.web.language);
+    let mut response = next.run(req).await;
+    match response.extensions_mut().remove::<Undrawn>() {
+        Some(Undrawn(e)) if lang != Lang::En => {
+            let mut drawn = e.page(lang);
+            // Cookies the handler set (a new device id) still go out.
+            for v in response.headers().get_all(header::SET_COOKIE) {
+                drawn.headers_mut().append(header::SET_COOKIE, v.clone());
+            }
+            drawn
         }
+        _ => response,
     }
 }
 
@@ -147,7 +271,11 @@ pub type PageResult<T = Response> = Result<T, PageError>;
 pub fn render(t: &impl Template) -> PageResult {
     t.render()
         .map(|html| Html(html).into_response())
-        .map_err(|e| PageError::new(Failure::Internal, format!("{e}")))
+        .map_err(|e| {
+            // A 5xx page is generic; the detail goes to the log.
+            tracing::error!(error = %e, "a page did not render");
+            PageError::said(Failure::Internal, "common.error.internal")
+        })
 }
 
 /// The end of every form handler: on success the POST → 303 → GET step to
@@ -180,31 +308,33 @@ impl<T: DeserializeOwned> FromRequest<AppState> for PageForm<T> {
         let device = req.extensions().get::<Device>().map(|d| d.0);
         let expected = device.map(|d| csrf_token(state, d, req.headers()));
         if !is_form {
-            return Err(PageError::new(
+            return Err(PageError::said(
                 Failure::WrongMediaType,
-                "Send this form from the page.",
+                "common.error.not_a_form",
             ));
         }
         let body = Bytes::from_request(req, state)
             .await
-            .map_err(|_| PageError::new(Failure::TooLarge, "That form was too large to accept."))?;
-        let pairs = form_pairs(&body).map_err(|e| PageError::new(Failure::Garbled, e))?;
+            .map_err(|_| PageError::said(Failure::TooLarge, "common.error.form_too_large"))?;
+        let pairs = form_pairs(&body)
+            .map_err(|_| PageError::said(Failure::Garbled, "common.error.form_not_utf8"))?;
         let sent = pairs.iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v);
         if expected.is_none() || sent != expected.as_ref() {
-            return Err(PageError::new(
+            return Err(PageError::said(
                 Failure::Forbidden,
-                "This form has expired or did not come from this site. Reload the page and try again.",
+                "common.error.form_expired",
             ));
         }
         let rest: Vec<&(String, String)> = pairs.iter().filter(|(k, _)| k != CSRF_FIELD).collect();
         let encoded = serde_urlencoded::to_string(&rest)
-            .map_err(|_| PageError::new(Failure::Garbled, "The form was garbled."))?;
+            .map_err(|_| PageError::said(Failure::Garbled, "common.error.form_garbled"))?;
         serde_urlencoded::from_str(&encoded)
             .map(PageForm)
             .map_err(|e| {
-                PageError::new(
+                PageError::said_with(
                     Failure::Invalid,
-                    format!("Some of the form's fields are not right: {e}."),
+                    "common.error.form_fields",
+                    vec![("detail", e.to_string())],
                 )
             })
     }
@@ -332,6 +462,25 @@ mod tests {
         ] {
             assert!(!is_form_type(no), "{no}");
         }
+    }
+
+    #[test]
+    fn the_switch_returns_to_a_page_a_get_can_reach() {
+        let parts = |method: &str, uri: &str, referer: Option<&str>| {
+            let mut r = axum::http::Request::builder().method(method).uri(uri);
+            if let Some(v) = referer {
+                r = r.header(header::REFERER, v);
+            }
+            r.body(()).expect("request").into_parts().0
+        };
+        assert_eq!(
+            here(&parts("GET", "/shops/1?hide=milk", None)),
+            "/shops/1?hide=milk"
+        );
+        let refused = parts("POST", "/checkout", Some("https://portal.example/cart"));
+        assert_eq!(here(&refused), "/cart", "the form's own page");
+        assert_eq!(here(&parts("POST", "/checkout", None)), "/");
+        assert_eq!(here(&parts("POST", "/checkout", Some("garbage"))), "/");
     }
 
     #[test]

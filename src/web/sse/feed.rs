@@ -78,6 +78,9 @@ pub struct OrderUpdate {
     pub wait_minutes: Option<u32>,
     /// The estimate as the guest reads it ("about 5 min", "4–9 min").
     pub wait: Option<String>,
+    /// The estimate's low and high minutes (equal for one figure), for
+    /// pages that say it in their own language.
+    pub wait_range_minutes: Option<(u32, u32)>,
     /// Why the order was cancelled, when it was.
     pub reason: Option<String>,
 }
@@ -100,6 +103,12 @@ impl Live {
     }
 }
 
+/// A wait's low and high minutes.
+fn range(w: Wait) -> (u32, u32) {
+    let (low, _, high) = w.minutes();
+    (low, high)
+}
+
 fn notification_event(n: &Notification, live: Option<Live>) -> Bytes {
     let live = live.unwrap_or(Live {
         queue_position: None,
@@ -117,6 +126,7 @@ fn notification_event(n: &Notification, live: Option<Live>) -> Bytes {
             queue_position: live.queue_position,
             wait_minutes: live.wait.map(|w| w.minutes().1),
             wait: live.wait.map(|w| w.text()),
+            wait_range_minutes: live.wait.map(range),
             reason: live.reason,
         },
     )
@@ -364,6 +374,7 @@ impl Feed {
                 "queue_position": position,
                 "wait_minutes": wait.map(|w| w.minutes().1),
                 "wait": wait.map(|w| w.text()),
+                "wait_range_minutes": wait.map(range),
             });
             self.queue.push_back(json_frame("queue", None, &data));
         }

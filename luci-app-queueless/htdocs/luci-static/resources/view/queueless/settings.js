@@ -22,6 +22,12 @@ return view.extend({
 
 		o = s.taboption('general', form.Value, 'venue_name', _('Portal name'));
 
+		o = s.taboption('general', form.ListValue, 'language', _('Language'),
+			_('The pages\' default; a guest\'s browser or the switch on the page overrides it.'));
+		o.value('en', 'English');
+		o.value('de', 'Deutsch');
+		o.default = 'en';
+
 		o = s.taboption('general', form.Value, 'guest_network', _('Guest network'),
 			_('A network (guest) or a device (br-guest, phy1-ap0) guests join.'));
 		o.placeholder = 'guest';
