@@ -76,6 +76,8 @@ mod tests {
         "order.html",
         "my_orders.html",
         "table.html",
+        // The shopkeeper's, the operator's and the pickup board's pages.
+        "board.html",
     ];
 
     /// Attributes a person reads (or hears).
