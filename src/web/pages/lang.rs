@@ -78,6 +78,8 @@ mod tests {
         "table.html",
         // The shopkeeper's, the operator's and the pickup board's pages.
         "board.html",
+        "staff_login.html",
+        "staff_register.html",
     ];
 
     /// Attributes a person reads (or hears).
