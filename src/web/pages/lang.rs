@@ -80,6 +80,15 @@ mod tests {
         "board.html",
         "staff_login.html",
         "staff_register.html",
+        "shop_dashboard.html",
+        "shop_queue.html",
+        "shop_item.html",
+        "shop_menu.html",
+        "shop_options.html",
+        "shop_report.html",
+        "shop_settings.html",
+        "shop_tables.html",
+        "shop_table_print.html",
     ];
 
     /// Attributes a person reads (or hears).

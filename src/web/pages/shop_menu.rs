@@ -95,15 +95,10 @@ async fn page(State(state): State<AppState>, c: Chrome, k: ShopPage) -> PageResu
         .map(|v| ItemRow {
             id: v.item.id.0,
             name: v.item.name.clone(),
-            price: state.money(v.item.price),
+            price: c.money(v.item.price),
             enabled: v.item.enabled,
             available: v.available,
-            stock: match (&v.item.stock, v.left) {
-                (StockPolicy::Unlimited, _) => "no limit".into(),
-                (StockPolicy::Counted(n), _) => format!("{n} left"),
-                (StockPolicy::Recipe(_), Some(n)) => format!("{n} can be made"),
-                (StockPolicy::Recipe(_), None) => "from ingredients".into(),
-            },
+            stock: stock_text(&c, &v.item.stock, v.left),
             counted: matches!(v.item.stock, StockPolicy::Counted(_)),
         })
         .collect();
@@ -128,8 +123,24 @@ async fn page(State(state): State<AppState>, c: Chrome, k: ShopPage) -> PageResu
     })
 }
 
+/// How much of an item (or option) is left, in the page's language.
+pub fn stock_text(c: &Chrome, policy: &StockPolicy, left: Option<u64>) -> String {
+    match (policy, left) {
+        (StockPolicy::Unlimited, _) => c.t("staff.stock.unlimited").into_owned(),
+        (StockPolicy::Counted(n), _) => c.t1("staff.stock.left", "n", c.number(*n)),
+        (StockPolicy::Recipe(_), Some(n)) => c.t1("staff.stock.can_make", "n", c.number(n)),
+        (StockPolicy::Recipe(_), None) => c.t("staff.stock.from_ingredients").into_owned(),
+    }
+}
+
 fn invalid(msg: impl Into<String>) -> PageError {
     PageError::new(Failure::Invalid, msg).back("/shop/menu")
+}
+
+/// A form value that is not what its field takes, said in the reader's language.
+fn not_a(key: &'static str, value: &str) -> PageError {
+    PageError::said_with(Failure::Invalid, key, vec![("value", format!("{value:?}"))])
+        .back("/shop/menu")
 }
 
 #[derive(Deserialize)]
@@ -198,8 +209,8 @@ struct EditPage {
     recipe: String,
     /// The ingredients a recipe may use: number, name, unit.
     ingredients: Vec<(u64, String, String)>,
-    /// The 14 allergens: key, label, ticked.
-    allergens: Vec<(&'static str, &'static str, bool)>,
+    /// The 14 allergens: key, name in the page's language, ticked.
+    allergens: Vec<(&'static str, String, bool)>,
     /// Free tags, comma-separated.
     tags: String,
     /// The shop's option groups: id, name, offered with this item.
@@ -238,11 +249,12 @@ async fn edit_page(
         StockPolicy::Counted(n) => (n.to_string(), String::new()),
         StockPolicy::Recipe(lines) => (String::new(), recipe_text(lines, &menu.ingredients)),
     };
+    let lang = c.lang;
     render(&EditPage {
         c,
         allergens: crate::domain::allergen::ALLERGENS
             .iter()
-            .map(|&(k, l)| (k, l, item.allergens.iter().any(|a| a == k)))
+            .map(|&(k, _)| (k, lang.allergen(k), item.allergens.iter().any(|a| a == k)))
             .collect(),
         tags: item.tags.join(", "),
         groups,
@@ -357,12 +369,14 @@ fn stock_change(f: &StockForm) -> Result<StockChange, PageError> {
             .unwrap_or(d)
             .parse::<i64>()
             .map(StockChange::Delta)
-            .map_err(|_| invalid(format!("{d:?} is not a change like +5 or -2"))),
+            .map_err(|_| not_a("staff.stock.bad_change", d)),
         ("", s) if !s.is_empty() => s
             .parse::<u64>()
             .map(StockChange::Set)
-            .map_err(|_| invalid(format!("{s:?} is not a count"))),
-        _ => Err(invalid("give either a change (+5, -2) or a new count")),
+            .map_err(|_| not_a("staff.stock.bad_count", s)),
+        _ => {
+            Err(PageError::said(Failure::Invalid, "staff.stock.change_or_count").back("/shop/menu"))
+        }
     }
 }
 
@@ -460,7 +474,7 @@ async fn add_ingredient(
         "" => 0,
         n => n
             .parse::<u64>()
-            .map_err(|_| invalid(format!("{n:?} is not a number of units")))?,
+            .map_err(|_| not_a("staff.stock.bad_units", n))?,
     };
     let result = state
         .store

@@ -143,7 +143,7 @@ async fn page(State(state): State<AppState>, c: Chrome, k: ShopPage) -> PageResu
                         id: o.id.0,
                         delta: match o.price_delta {
                             0 => String::new(),
-                            d => cur.delta(d),
+                            d => c.lang.money_delta(cur, d),
                         },
                         delta_value: match o.price_delta {
                             0 => String::new(),
@@ -153,12 +153,7 @@ async fn page(State(state): State<AppState>, c: Chrome, k: ShopPage) -> PageResu
                         default: o.default,
                         enabled: o.enabled,
                         available: o.enabled && left.is_none_or(|n| n > 0),
-                        stock: match (&o.stock, left) {
-                            (StockPolicy::Unlimited, _) => "no limit".into(),
-                            (StockPolicy::Counted(n), _) => format!("{n} left"),
-                            (StockPolicy::Recipe(_), Some(n)) => format!("{n} can be made"),
-                            (StockPolicy::Recipe(_), None) => "from ingredients".into(),
-                        },
+                        stock: super::shop_menu::stock_text(&c, &o.stock, left),
                         count,
                         recipe,
                         name: o.name,
