@@ -89,6 +89,7 @@ mod tests {
         "shop_settings.html",
         "shop_tables.html",
         "shop_table_print.html",
+        "admin.html",
     ];
 
     /// Attributes a person reads (or hears).
