@@ -24,6 +24,7 @@ use super::{Chrome, PageError, PageForm, PageResult, ShopPage, done, render, see
 use crate::domain::currency::Currency;
 use crate::domain::menu::{StockChange, StockPolicy};
 use crate::domain::{CategoryId, Cents, IngredientId, ItemId};
+use crate::i18n::Lang;
 use crate::store::{ItemDraft, ItemPatch, catalog};
 use crate::web::AppState;
 
@@ -162,6 +163,7 @@ struct ItemForm {
 
 async fn add_item(
     State(state): State<AppState>,
+    lang: Lang,
     k: ShopPage,
     PageForm(f): PageForm<ItemForm>,
 ) -> PageResult {
@@ -176,7 +178,7 @@ async fn add_item(
         .write(move |tx| {
             let ingredients = catalog::menu(&**tx, k.shop)?.ingredients;
             let stock = policy(&f.stock, &f.recipe, &ingredients)
-                .map_err(crate::store::StoreError::Invalid)?;
+                .map_err(|s| crate::store::StoreError::Invalid(s.text(lang)))?;
             let draft = ItemDraft {
                 category,
                 name: f.name,
@@ -329,6 +331,7 @@ struct PolicyForm {
 
 async fn save_policy(
     State(state): State<AppState>,
+    lang: Lang,
     k: ShopPage,
     Path(item_id): Path<u64>,
     PageForm(f): PageForm<PolicyForm>,
@@ -339,7 +342,7 @@ async fn save_policy(
         .write(move |tx| {
             let ingredients = catalog::menu(&**tx, k.shop)?.ingredients;
             let stock = policy(&f.stock, &f.recipe, &ingredients)
-                .map_err(crate::store::StoreError::Invalid)?;
+                .map_err(|s| crate::store::StoreError::Invalid(s.text(lang)))?;
             let patch = ItemPatch {
                 stock: Some(stock),
                 ..ItemPatch::default()

@@ -18,6 +18,7 @@ use super::recipe::{policy, recipe_text};
 use super::{Chrome, PageError, PageForm, PageResult, ShopPage, done, render, see_other};
 use crate::domain::menu::StockPolicy;
 use crate::domain::{ItemId, OptionGroupId, OptionId};
+use crate::i18n::Lang;
 use crate::store::options::{self, GroupPatch, MAX_DELTA, OptionPatch};
 use crate::store::{StoreError, catalog};
 use crate::web::AppState;
@@ -255,6 +256,7 @@ struct NewOptionForm {
 
 async fn add_option(
     State(state): State<AppState>,
+    lang: Lang,
     k: ShopPage,
     Path(group): Path<u64>,
     PageForm(f): PageForm<NewOptionForm>,
@@ -264,7 +266,8 @@ async fn add_option(
         .store
         .write(move |tx| {
             let ingredients = catalog::menu(&**tx, k.shop)?.ingredients;
-            let stock = policy(&f.stock, &f.recipe, &ingredients).map_err(StoreError::Invalid)?;
+            let stock = policy(&f.stock, &f.recipe, &ingredients)
+                .map_err(|s| StoreError::Invalid(s.text(lang)))?;
             let patch = OptionPatch {
                 name: Some(f.name),
                 price_delta: Some(delta),
@@ -329,6 +332,7 @@ struct SwitchOrPolicyForm {
 /// a stock-take).
 async fn save_policy(
     State(state): State<AppState>,
+    lang: Lang,
     k: ShopPage,
     Path(id): Path<u64>,
     PageForm(f): PageForm<SwitchOrPolicyForm>,
@@ -341,7 +345,10 @@ async fn save_policy(
                 (count, recipe) => {
                     let ingredients = catalog::menu(&**tx, k.shop)?.ingredients;
                     let (count, recipe) = (count.unwrap_or_default(), recipe.unwrap_or_default());
-                    Some(policy(&count, &recipe, &ingredients).map_err(StoreError::Invalid)?)
+                    Some(
+                        policy(&count, &recipe, &ingredients)
+                            .map_err(|s| StoreError::Invalid(s.text(lang)))?,
+                    )
                 }
             };
             let patch = OptionPatch {
