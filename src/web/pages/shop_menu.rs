@@ -52,13 +52,13 @@ pub fn parse_price(text: &str) -> Result<Cents, String> {
     Currency::default().parse(text, MAX_PRICE_CENTS)
 }
 
-fn category(text: &str) -> Result<Option<CategoryId>, String> {
+fn category(text: &str) -> Result<Option<CategoryId>, PageError> {
     match text.trim() {
         "" => Ok(None),
         c => c
             .parse()
             .map(|id| Some(CategoryId(id)))
-            .map_err(|_| "pick a category from the list".into()),
+            .map_err(|_| PageError::said(Failure::Invalid, "staff.menu.bad_category")),
     }
 }
 
@@ -172,7 +172,7 @@ async fn add_item(
         .currency
         .parse(&f.price, MAX_PRICE_CENTS)
         .map_err(invalid)?;
-    let category = category(&f.category).map_err(invalid)?;
+    let category = category(&f.category).map_err(|e| e.back("/shop/menu"))?;
     let result = state
         .store
         .write(move |tx| {
@@ -304,7 +304,7 @@ async fn save_item(
         .currency
         .parse(&f.price, MAX_PRICE_CENTS)
         .map_err(|m| invalid(m).back(&back))?;
-    let category = category(&f.category).map_err(|m| invalid(m).back(&back))?;
+    let category = category(&f.category).map_err(|e| e.back(&back))?;
     let patch = ItemPatch {
         name: Some(f.name),
         description: Some(f.description),

@@ -389,9 +389,10 @@ async fn save_item_groups(
         match (key.as_str(), value.parse::<u64>()) {
             ("group", Ok(id)) => ticked.push(OptionGroupId(id)),
             _ => {
-                return Err(PageError::new(
+                return Err(PageError::said_with(
                     Failure::Invalid,
-                    format!("The form has a field {key:?} it should not have. Reload the page."),
+                    "staff.form.unknown_field",
+                    vec![("field", format!("{key:?}"))],
                 )
                 .back(&back));
             }
