@@ -10,12 +10,13 @@
   var banner = document.getElementById('live-state');
   var news = document.getElementById('board-news');
   var alerts = window.queuelessAlerts;
+  var t = window.queuelessT;
   var seen = null;
   if (alerts) {
     alerts.panel(document.getElementById('sound'), document.getElementById('sound-state'), {
-      button: 'Turn on sound', again: 'Turn sound back on',
-      off: '', asked: 'Tap to let the board chime again', on: 'Sound on',
-      refused: 'The browser did not allow sound'
+      button: t('board.sound_button'), again: t('board.sound_again'),
+      off: '', asked: t('board.sound_asked'), on: t('board.sound_on'),
+      refused: t('board.sound_refused')
     });
   }
   function readyCalls() {
@@ -44,7 +45,7 @@
       .map(function (e) { return e.call; });
     seen = readyCalls();
     // Screen readers hear only what became ready, not the whole list again.
-    if (fresh.length) { news.textContent = 'Ready: ' + fresh.join(', '); }
+    if (fresh.length) { news.textContent = t('board.ready_news', { calls: fresh.join(', ') }); }
     if (fresh.length && alerts) { alerts.ring([988, 784, 988]); }
   }
   function reload() {

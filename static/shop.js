@@ -12,26 +12,27 @@
   'use strict';
   var form = document.getElementById('item-photo');
   if (!form || !window.fetch) { return; }
+  var t = window.queuelessT;
   form.addEventListener('submit', function (e) {
     e.preventDefault();
     var file = form.querySelector('input[type=file]').files[0];
     var out = document.getElementById('photo-state');
-    if (!file) { out.textContent = 'Choose a photo first.'; return; }
+    if (!file) { out.textContent = t('shop.photo_choose'); return; }
     fetch('/api/shop/items/' + form.getAttribute('data-item') + '/photo', {
       method: 'PUT', body: file, credentials: 'same-origin',
       headers: { 'Content-Type': 'application/octet-stream' }
     }).then(function (r) {
       return r.json().then(function (b) {
         if (r.ok) {
-          out.textContent = 'Photo saved.';
+          out.textContent = t('shop.photo_saved');
           var img = document.getElementById('photo-now');
           img.src = b.photo;
           img.hidden = false;
         } else {
-          out.textContent = b.message || 'The photo was not accepted.';
+          out.textContent = b.message || t('shop.photo_refused');
         }
       });
-    }, function () { out.textContent = 'The router did not answer; try again.'; });
+    }, function () { out.textContent = t('shop.no_answer'); });
   });
 })();
 
@@ -39,6 +40,7 @@
   'use strict';
   if (document.body.getAttribute('data-page') !== 'dashboard') { return; }
   function $(id) { return document.getElementById(id); }
+  var t = window.queuelessT;
   var queue = $('queue');
   var banner = $('live-state');
   var ack = $('ack');
@@ -68,7 +70,7 @@
   function showSound() {
     if (!Ctx) { soundBtn.hidden = true; unlock.hidden = true; return; }
     soundBtn.hidden = false;
-    soundBtn.textContent = soundOn ? 'Sound on' : 'Sound off';
+    soundBtn.textContent = soundOn ? t('shop.sound_on') : t('shop.sound_off');
     soundBtn.setAttribute('aria-pressed', soundOn ? 'true' : 'false');
     unlock.hidden = !(soundOn && !running());
   }
@@ -146,7 +148,7 @@
       var num = list[i].querySelector('.num');
       if (!first) { fresh.push(num ? num.textContent : id); }
     }
-    if (fresh.length) { news.textContent = (fresh.length > 1 ? 'New orders: ' : 'New order: ') + fresh.join(', '); }
+    if (fresh.length) { news.textContent = t(fresh.length > 1 ? 'shop.new_orders' : 'shop.new_order', { calls: fresh.join(', ') }); }
   }
 
   // Ages tick; amber past the usual preparation time, red past twice.
@@ -213,7 +215,7 @@
   // Actions: the same form, sent without leaving the page; the ticket
   // moves at once and the redrawn queue corrects it.
   var NEXT_COL = { accepted: 'cooking', preparing: 'cooking', ready: 'ready' };
-  var LABEL = { accepted: ['preparing', 'Start'], preparing: ['ready', 'Ready'], ready: ['completed', 'Picked up'] };
+  var LABEL = { accepted: ['preparing', t('shop.next_start')], preparing: ['ready', t('shop.next_ready')], ready: ['completed', t('shop.next_picked_up')] };
   function optimistic(form, fd) {
     var li = form.closest('[data-order]');
     if (!li) { return; }
@@ -237,7 +239,7 @@
     } else if (act === 'paid') {
       form.parentNode.removeChild(form);
       var u = li.querySelector('.unpaid');
-      if (u) { u.className = 'paid'; u.textContent = 'paid ' + fd.get('method'); }
+      if (u) { u.className = 'paid'; u.textContent = t('shop.paid_' + fd.get('method')); }
     }
   }
   function showError(text) {
@@ -263,10 +265,10 @@
       return r.text().then(function (html) {
         var doc = new DOMParser().parseFromString(html, 'text/html');
         var m = doc.querySelector('.notice');
-        showError(m ? m.textContent : 'That did not work (' + r.status + ').');
+        showError(m ? m.textContent : t('shop.failed', { status: r.status }));
       });
     }).catch(function () {
-      showError('No connection: that was not saved. Try again.');
+      showError(t('shop.offline'));
     }).then(refresh);
   });
 

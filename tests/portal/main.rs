@@ -15,6 +15,7 @@ mod common;
 mod guests;
 mod kitchen;
 mod languages;
+mod languages_staff;
 mod notes;
 mod options;
 mod shop_options;

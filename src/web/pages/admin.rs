@@ -27,6 +27,8 @@ struct ShopRow {
     name: String,
     location: String,
     approval: &'static str,
+    /// The approval in the page's language.
+    approval_text: String,
     pending: bool,
 }
 
@@ -34,9 +36,10 @@ struct ClientRow {
     mac: String,
     ip: String,
     hostname: String,
-    state: &'static str,
-    minutes_left: u64,
-    bytes: u64,
+    /// The client's state in the page's language.
+    state: String,
+    minutes_left: String,
+    bytes: String,
 }
 
 #[derive(Template)]
@@ -49,6 +52,7 @@ struct Page {
 }
 
 async fn page(State(state): State<AppState>, c: Chrome, _a: AdminPage) -> PageResult {
+    let lang = c.lang;
     let mut shops: Vec<ShopRow> = state
         .store
         .read(|r| catalog::shops(r, false))
@@ -58,6 +62,9 @@ async fn page(State(state): State<AppState>, c: Chrome, _a: AdminPage) -> PageRe
             id: s.id.0,
             pending: s.approval == Approval::Pending,
             approval: approval_str(s.approval),
+            approval_text: lang
+                .t(&format!("admin.approval.{}", approval_str(s.approval)))
+                .into_owned(),
             name: s.name,
             location: s.location,
         })
@@ -69,18 +76,26 @@ async fn page(State(state): State<AppState>, c: Chrome, _a: AdminPage) -> PageRe
             .await
             .map_err(|e| PageError::new(Failure::Unavailable, e.to_string()))?
             .into_iter()
-            .map(|c| ClientRow {
-                ip: c
+            .map(|client| ClientRow {
+                ip: client
                     .session
                     .ips
                     .last()
                     .map(ToString::to_string)
                     .unwrap_or_default(),
-                hostname: c.session.hostname.clone().unwrap_or_default(),
-                state: c.state(),
-                minutes_left: c.seconds_remaining / 60,
-                bytes: c.session.bytes_in,
-                mac: c.session.mac.to_string(),
+                hostname: client.session.hostname.clone().unwrap_or_default(),
+                state: lang
+                    .t(&format!("admin.client.{}", client.state()))
+                    .into_owned(),
+                minutes_left: lang.t_with(
+                    "admin.client.minutes",
+                    &[("n", &lang.number(client.seconds_remaining / 60))],
+                ),
+                bytes: lang.t_with(
+                    "admin.client.bytes",
+                    &[("n", &lang.number(client.session.bytes_in))],
+                ),
+                mac: client.session.mac.to_string(),
             })
             .collect(),
         None => Vec::new(),
@@ -107,9 +122,7 @@ async fn decide(
         "approve" => Approval::Approved,
         "reject" => Approval::Rejected,
         _ => {
-            return Err(
-                PageError::new(Failure::NotFound, "There is no such action.").back("/admin"),
-            );
+            return Err(PageError::said(Failure::NotFound, "admin.no_such_action").back("/admin"));
         }
     };
     let result = state

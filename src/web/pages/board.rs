@@ -186,6 +186,7 @@ fn board(
 #[derive(Template)]
 #[template(path = "board.html")]
 struct BoardPage {
+    c: Chrome,
     title: String,
     shop: Option<u64>,
     b: BoardData,
@@ -205,6 +206,7 @@ async fn page(State(state): State<AppState>, c: Chrome, Query(q): Query<BoardQue
     };
     let b = snapshot(&state, shop).await?;
     render(&BoardPage {
+        c,
         title,
         shop: q.shop,
         b,

@@ -51,19 +51,20 @@ pub struct Card {
     /// Minutes since placed, for the page without JavaScript.
     pub(super) age_minutes: u64,
     pub(super) table: Option<String>,
-    /// The next stage and its button label.
+    /// The next stage and its button label (a key of the interface text).
     pub(super) next: Option<(&'static str, &'static str)>,
     /// Until when (ms) the shop's last step can be taken back.
     pub(super) undo_until_ms: Option<u64>,
     /// `Some(paid)` when the order has a payment record.
     pub(super) paid: Option<bool>,
-    /// Paid by (`cash`, `card`, …).
+    /// How it was paid, as a key of the interface text ("paid cash").
     pub(super) method: &'static str,
 }
 
 /// A stage column.
 #[derive(Debug)]
 pub struct Column {
+    /// The heading, a key of the interface text.
     pub(super) title: &'static str,
     /// `new`, `cooking`, `ready`.
     pub(super) key: &'static str,
@@ -88,26 +89,24 @@ pub struct Queue {
 
 fn next_step(s: OrderStatus) -> Option<(&'static str, &'static str)> {
     match s {
-        OrderStatus::Placed => Some(("accepted", "Accept")),
-        OrderStatus::Accepted => Some(("preparing", "Start")),
-        OrderStatus::Preparing => Some(("ready", "Ready")),
-        OrderStatus::Ready => Some(("completed", "Picked up")),
+        OrderStatus::Placed => Some(("accepted", "staff.kds.next.accept")),
+        OrderStatus::Accepted => Some(("preparing", "js.shop.next_start")),
+        OrderStatus::Preparing => Some(("ready", "js.shop.next_ready")),
+        OrderStatus::Ready => Some(("completed", "js.shop.next_picked_up")),
         OrderStatus::Completed | OrderStatus::Cancelled | OrderStatus::NotCollected => None,
     }
 }
 
-/// A line for the counter: the item and, after a dash, its options.
-pub fn line_text(
-    l: &crate::domain::order::OrderLine,
-    currency: crate::domain::currency::Currency,
-) -> String {
+/// A line for the counter: the item and, after a dash, its options (their
+/// prices written the page's way).
+pub fn line_text(l: &crate::domain::order::OrderLine, c: &Chrome) -> String {
     if l.options.is_empty() {
         return l.name.clone();
     }
-    format!("{} — {}", l.name, l.options_text(|c| currency.format(c)))
+    format!("{} — {}", l.name, l.options_text(|a| c.money(a)))
 }
 
-fn card(state: &AppState, v: OrderView, table: Option<String>, now_ms: u64) -> Card {
+fn card(c: &Chrome, v: OrderView, table: Option<String>, now_ms: u64) -> Card {
     let o = v.order;
     let undo_until_ms = v.events.last().and_then(|e| {
         let own = e.actor == Actor::Shop && e.to != OrderStatus::Cancelled;
@@ -125,9 +124,9 @@ fn card(state: &AppState, v: OrderView, table: Option<String>, now_ms: u64) -> C
         lines: o
             .lines
             .iter()
-            .map(|l| (l.quantity, line_text(l, state.web.currency)))
+            .map(|l| (l.quantity, line_text(l, c)))
             .collect(),
-        total: state.money(o.total),
+        total: c.money(o.total),
         since_ms: o.created_at.0,
         age_minutes: now_ms.saturating_sub(o.created_at.0) / 60_000,
         table,
@@ -138,16 +137,16 @@ fn card(state: &AppState, v: OrderView, table: Option<String>, now_ms: u64) -> C
             .as_ref()
             .map(|p| p.status == PaymentStatus::Successful),
         method: v.payment.as_ref().map_or("", |p| match p.method {
-            PaymentMethod::Cash => "cash",
-            PaymentMethod::Card => "card",
-            PaymentMethod::Upi => "UPI",
-            PaymentMethod::Wallet => "wallet",
+            PaymentMethod::Cash => "js.shop.paid_cash",
+            PaymentMethod::Card => "js.shop.paid_card",
+            PaymentMethod::Upi => "staff.kds.paid_upi",
+            PaymentMethod::Wallet => "staff.kds.paid_wallet",
         }),
     }
 }
 
 /// Reads the shop's queue.
-pub async fn queue(state: &AppState, _c: &Chrome, shop: ShopId) -> Result<Queue, PageError> {
+pub async fn queue(state: &AppState, c: &Chrome, shop: ShopId) -> Result<Queue, PageError> {
     let now = state.store.now();
     let (views, recent, prep, waiting, has_printer) = state
         .store
@@ -191,17 +190,17 @@ pub async fn queue(state: &AppState, _c: &Chrome, shop: ShopId) -> Result<Queue,
         .unwrap_or(false);
     let mut cols = vec![
         Column {
-            title: "New",
+            title: "staff.kds.col_new",
             key: "new",
             cards: vec![],
         },
         Column {
-            title: "Cooking",
+            title: "staff.kds.col_cooking",
             key: "cooking",
             cards: vec![],
         },
         Column {
-            title: "Ready",
+            title: "staff.kds.col_ready",
             key: "ready",
             cards: vec![],
         },
@@ -213,13 +212,13 @@ pub async fn queue(state: &AppState, _c: &Chrome, shop: ShopId) -> Result<Queue,
             OrderStatus::Ready => 2,
             _ => continue,
         };
-        cols[col].cards.push(card(state, v, table, now.0));
+        cols[col].cards.push(card(c, v, table, now.0));
     }
     Ok(Queue {
         cols,
         recent: recent
             .into_iter()
-            .map(|(v, t)| card(state, v, t, now.0))
+            .map(|(v, t)| card(c, v, t, now.0))
             .collect(),
         now_ms: now.0,
         prep_seconds: prep,
@@ -262,7 +261,7 @@ async fn set_status(
     PageForm(f): PageForm<StatusForm>,
 ) -> PageResult {
     let to = parse_status(&f.status)
-        .ok_or_else(|| back(PageError::new(Failure::Invalid, "That is not a stage.")))?;
+        .ok_or_else(|| back(PageError::said(Failure::Invalid, "staff.kds.not_a_stage")))?;
     let reason = (!f.reason.trim().is_empty()).then(|| f.reason.trim().to_owned());
     let restock = f.restock.is_some();
     let result = state
@@ -314,9 +313,9 @@ async fn paid(
         "cash" => PaymentMethod::Cash,
         "card" => PaymentMethod::Card,
         _ => {
-            return Err(back(PageError::new(
+            return Err(back(PageError::said(
                 Failure::Invalid,
-                "Paid by cash or card.",
+                "staff.kds.cash_or_card",
             )));
         }
     };

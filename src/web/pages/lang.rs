@@ -76,6 +76,20 @@ mod tests {
         "order.html",
         "my_orders.html",
         "table.html",
+        // The shopkeeper's, the operator's and the pickup board's pages.
+        "board.html",
+        "staff_login.html",
+        "staff_register.html",
+        "shop_dashboard.html",
+        "shop_queue.html",
+        "shop_item.html",
+        "shop_menu.html",
+        "shop_options.html",
+        "shop_report.html",
+        "shop_settings.html",
+        "shop_tables.html",
+        "shop_table_print.html",
+        "admin.html",
     ];
 
     /// Attributes a person reads (or hears).

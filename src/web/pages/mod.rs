@@ -398,12 +398,11 @@ impl FromRequestParts<AppState> for ShopPage {
                     user: login.user,
                     shop,
                 }),
-                _ => Err(PageError::new(
-                    Failure::Forbidden,
-                    "This page is for shopkeepers. Log in with your shop's account.",
-                )
-                .back("/staff/login")
-                .into_response()),
+                _ => Err(
+                    PageError::said(Failure::Forbidden, "staff.shop.only_shopkeepers")
+                        .back("/staff/login")
+                        .into_response(),
+                ),
             },
             Err(e) if e.failure == Failure::LoginRequired => Err(see_other(&format!(
                 "/staff/login?next={}",
@@ -423,12 +422,9 @@ impl FromRequestParts<AppState> for AdminPage {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         match Login::from_request_parts(parts, state).await {
             Ok(login) if login.user.role == Role::Admin => Ok(AdminPage(login.user)),
-            Ok(_) => Err(PageError::new(
-                Failure::Forbidden,
-                "This page is for the venue operator.",
-            )
-            .back("/staff/login")
-            .into_response()),
+            Ok(_) => Err(PageError::said(Failure::Forbidden, "admin.only_operator")
+                .back("/staff/login")
+                .into_response()),
             Err(e) if e.failure == Failure::LoginRequired => Err(see_other(&format!(
                 "/staff/login?next={}",
                 parts.uri.path()

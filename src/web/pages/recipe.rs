@@ -3,14 +3,20 @@
 //! line (`tapioca pearls x 40`).
 
 use crate::domain::menu::{Ingredient, RecipeLine, StockPolicy};
+use crate::web::error::Said;
+
+/// A problem with what was typed, as interface text (`staff.recipe.…`).
+fn said(key: &'static str, args: Vec<(&'static str, String)>) -> Said {
+    Said { key, args }
+}
 
 /// Reads a recipe, one ingredient per line: `tapioca pearls x 40` or
 /// `2 x 40` (an ingredient's name or number, then how many of its units one
 /// item uses). Blank lines are skipped.
-pub fn parse_recipe(text: &str, ingredients: &[Ingredient]) -> Result<Vec<RecipeLine>, String> {
+pub fn parse_recipe(text: &str, ingredients: &[Ingredient]) -> Result<Vec<RecipeLine>, Said> {
     let mut lines = Vec::new();
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let bad = || format!("{line:?}: write each line like \"milk x 120\"");
+        let bad = || said("staff.recipe.bad_line", vec![("line", format!("{line:?}"))]);
         let (rest, amount) = line.rsplit_once(char::is_whitespace).ok_or_else(bad)?;
         let quantity: u32 = amount.parse().map_err(|_| bad())?;
         let rest = rest.trim_end();
@@ -22,7 +28,10 @@ pub fn parse_recipe(text: &str, ingredients: &[Ingredient]) -> Result<Vec<Recipe
             i.name.eq_ignore_ascii_case(who) || who.parse::<u64>().is_ok_and(|n| n == i.id.0)
         });
         let Some(ingredient) = found else {
-            return Err(format!("{line:?}: there is no ingredient {who:?}"));
+            return Err(said(
+                "staff.recipe.no_ingredient",
+                vec![("line", format!("{line:?}")), ("name", format!("{who:?}"))],
+            ));
         };
         lines.push(RecipeLine {
             ingredient: ingredient.id,
@@ -47,19 +56,15 @@ pub fn recipe_text(lines: &[RecipeLine], ingredients: &[Ingredient]) -> String {
 
 /// The stock policy from the two fields: an empty count and recipe is no
 /// limit, a count is counted stock, a recipe is made from ingredients.
-pub fn policy(
-    count: &str,
-    recipe: &str,
-    ingredients: &[Ingredient],
-) -> Result<StockPolicy, String> {
+pub fn policy(count: &str, recipe: &str, ingredients: &[Ingredient]) -> Result<StockPolicy, Said> {
     match (count.trim(), recipe.trim()) {
         ("", "") => Ok(StockPolicy::Unlimited),
         (n, "") => n
             .parse()
             .map(StockPolicy::Counted)
-            .map_err(|_| format!("{n:?} is not a number of units; leave it empty for no limit")),
+            .map_err(|_| said("staff.recipe.bad_count", vec![("value", format!("{n:?}"))])),
         ("", r) => parse_recipe(r, ingredients).map(StockPolicy::Recipe),
-        _ => Err("give either a count of units or a recipe, not both".into()),
+        _ => Err(said("staff.recipe.both", Vec::new())),
     }
 }
 

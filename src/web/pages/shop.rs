@@ -14,6 +14,7 @@ use super::kitchen::{Queue, queue};
 use super::{Chrome, PageError, PageResult, ShopPage, render};
 use crate::domain::shop::Approval;
 use crate::domain::time::local_midnight;
+use crate::i18n::Lang;
 use crate::store::catalog;
 use crate::store::report::{self, RangeReport};
 use crate::web::AppState;
@@ -34,7 +35,8 @@ struct Dashboard {
     c: Chrome,
     shop: String,
     paused: bool,
-    /// Not (yet) approved by the venue: guests cannot see the shop.
+    /// Not (yet) approved by the venue: guests cannot see the shop (a key
+    /// of the interface text).
     unlisted: Option<&'static str>,
     q: Queue,
 }
@@ -44,12 +46,8 @@ async fn dashboard(State(state): State<AppState>, c: Chrome, k: ShopPage) -> Pag
     let q = queue(&state, &c, k.shop).await?;
     let unlisted = match shop.approval {
         Approval::Approved => None,
-        Approval::Pending => Some(
-            "The venue has not approved your shop yet, so guests cannot see it. Set up your menu meanwhile.",
-        ),
-        Approval::Rejected => Some(
-            "The venue has not accepted your shop, so guests cannot see it. Ask the venue's operator.",
-        ),
+        Approval::Pending => Some("staff.shop.not_approved"),
+        Approval::Rejected => Some("staff.shop.rejected"),
     };
     render(&Dashboard {
         c,
@@ -69,23 +67,48 @@ struct ReportPage {
     r: RangeReport,
     revenue: String,
     /// Per option: "Size: Large", units, what it added.
-    options: Vec<(String, u64, String)>,
-    lines: Vec<(String, u64, String)>,
-    methods: Vec<(&'static str, u64, String, u64, String)>,
+    options: Vec<(String, String, String)>,
+    lines: Vec<(String, String, String)>,
+    /// Per payment method, its name in the page's language.
+    methods: Vec<(String, String, String, String, String)>,
 }
 
 impl ReportPage {
     fn revenue(&self) -> String {
         self.revenue.clone()
     }
-    fn minutes(s: Option<u64>) -> String {
-        s.map_or_else(|| "–".to_owned(), |s| format!("{:.1}", s as f64 / 60.0))
+    /// "2026-12-01 to 2026-12-02: 12 orders (1 cancelled, 0 not collected)".
+    fn summary(&self) -> String {
+        let l = self.c.lang;
+        l.t_with(
+            "staff.report.summary",
+            &[
+                ("from", &self.from),
+                ("to", &self.to),
+                ("n", &l.number(self.r.orders)),
+                ("cancelled", &l.number(self.r.cancelled)),
+                ("not_collected", &l.number(self.r.not_collected)),
+            ],
+        )
+    }
+    /// Minutes to one decimal, with the language's decimal mark.
+    fn minutes(&self, s: Option<u64>) -> String {
+        s.map_or_else(
+            || "–".to_owned(),
+            |s| {
+                let text = format!("{:.1}", s as f64 / 60.0);
+                match self.c.lang {
+                    Lang::De => text.replace('.', ","),
+                    Lang::En => text,
+                }
+            },
+        )
     }
     fn average(&self) -> String {
-        Self::minutes(self.r.prep_average_seconds)
+        self.minutes(self.r.prep_average_seconds)
     }
     fn p90(&self) -> String {
-        Self::minutes(self.r.prep_p90_seconds)
+        self.minutes(self.r.prep_p90_seconds)
     }
 }
 
@@ -108,8 +131,7 @@ async fn range(
 ) -> Result<(String, String, RangeReport), PageError> {
     let offset = state.store.settings().utc_offset_minutes;
     let today_start = state.store.now().local_day_start(offset);
-    let bad =
-        || PageError::new(Failure::Invalid, "Dates look like 2026-12-01.").back("/shop/report");
+    let bad = || PageError::said(Failure::Invalid, "staff.report.bad_date").back("/shop/report");
     let parse = |d: &Option<String>| match d.as_deref().filter(|d| !d.is_empty()) {
         Some(d) => local_midnight(d, offset)
             .map(|t| (d.to_owned(), t))
@@ -154,6 +176,8 @@ async fn report(
     Query(q): Query<RangeQuery>,
 ) -> PageResult {
     let (from, to, r) = range(&state, k.shop, q).await?;
+    let (lang, currency) = (c.lang, c.currency);
+    let money = |a| lang.money(currency, a);
     render(&ReportPage {
         c,
         from,
@@ -161,31 +185,32 @@ async fn report(
         lines: r
             .lines
             .iter()
-            .map(|l| (l.name.clone(), l.quantity, state.money(l.revenue)))
+            .map(|l| (l.name.clone(), lang.number(l.quantity), money(l.revenue)))
             .collect(),
         methods: r
             .methods
             .iter()
             .map(|m| {
                 (
-                    m.method,
-                    m.paid_orders,
-                    state.money(m.paid),
-                    m.unpaid_orders,
-                    state.money(m.unpaid),
+                    lang.t(&format!("staff.report.method.{}", m.method))
+                        .into_owned(),
+                    lang.number(m.paid_orders),
+                    money(m.paid),
+                    lang.number(m.unpaid_orders),
+                    money(m.unpaid),
                 )
             })
             .collect(),
-        revenue: state.money(r.revenue),
+        revenue: money(r.revenue),
         options: r
             .options
             .iter()
             .map(|o| {
-                let amount = state.money(crate::domain::Cents(o.revenue_delta.unsigned_abs()));
+                let amount = money(crate::domain::Cents(o.revenue_delta.unsigned_abs()));
                 let sign = if o.revenue_delta < 0 { "−" } else { "+" };
                 (
                     format!("{}: {}", o.group, o.name),
-                    o.quantity,
+                    lang.number(o.quantity),
                     format!("{sign}{amount}"),
                 )
             })

@@ -18,7 +18,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `allergen=<key>` once per ticked allergen, `tags=a, b`.
-fn read(pairs: Vec<(String, String)>) -> Result<(Vec<String>, Vec<String>), String> {
+fn read(pairs: Vec<(String, String)>) -> Result<(Vec<String>, Vec<String>), PageError> {
     let mut allergens = Vec::new();
     let mut tags = Vec::new();
     for (k, v) in pairs {
@@ -30,7 +30,13 @@ fn read(pairs: Vec<(String, String)>) -> Result<(Vec<String>, Vec<String>), Stri
                     .filter(|t| !t.is_empty())
                     .map(str::to_owned),
             ),
-            _ => return Err(format!("The form has a field {k:?} it should not have.")),
+            _ => {
+                return Err(PageError::said_with(
+                    Failure::Invalid,
+                    "staff.form.unknown_field",
+                    vec![("field", format!("{k:?}"))],
+                ));
+            }
         }
     }
     Ok((allergens, tags))
@@ -43,8 +49,7 @@ async fn save(
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
     let back = format!("/shop/menu/items/{item_id}");
-    let (allergens, tags) =
-        read(pairs).map_err(|m| PageError::new(Failure::Invalid, m).back(&back))?;
+    let (allergens, tags) = read(pairs).map_err(|e| e.back(&back))?;
     let patch = ItemPatch {
         allergens: Some(allergens),
         tags: Some(tags),

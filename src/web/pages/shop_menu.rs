@@ -24,6 +24,7 @@ use super::{Chrome, PageError, PageForm, PageResult, ShopPage, done, render, see
 use crate::domain::currency::Currency;
 use crate::domain::menu::{StockChange, StockPolicy};
 use crate::domain::{CategoryId, Cents, IngredientId, ItemId};
+use crate::i18n::Lang;
 use crate::store::{ItemDraft, ItemPatch, catalog};
 use crate::web::AppState;
 
@@ -51,13 +52,13 @@ pub fn parse_price(text: &str) -> Result<Cents, String> {
     Currency::default().parse(text, MAX_PRICE_CENTS)
 }
 
-fn category(text: &str) -> Result<Option<CategoryId>, String> {
+fn category(text: &str) -> Result<Option<CategoryId>, PageError> {
     match text.trim() {
         "" => Ok(None),
         c => c
             .parse()
             .map(|id| Some(CategoryId(id)))
-            .map_err(|_| "pick a category from the list".into()),
+            .map_err(|_| PageError::said(Failure::Invalid, "staff.menu.bad_category")),
     }
 }
 
@@ -95,15 +96,10 @@ async fn page(State(state): State<AppState>, c: Chrome, k: ShopPage) -> PageResu
         .map(|v| ItemRow {
             id: v.item.id.0,
             name: v.item.name.clone(),
-            price: state.money(v.item.price),
+            price: c.money(v.item.price),
             enabled: v.item.enabled,
             available: v.available,
-            stock: match (&v.item.stock, v.left) {
-                (StockPolicy::Unlimited, _) => "no limit".into(),
-                (StockPolicy::Counted(n), _) => format!("{n} left"),
-                (StockPolicy::Recipe(_), Some(n)) => format!("{n} can be made"),
-                (StockPolicy::Recipe(_), None) => "from ingredients".into(),
-            },
+            stock: stock_text(&c, &v.item.stock, v.left),
             counted: matches!(v.item.stock, StockPolicy::Counted(_)),
         })
         .collect();
@@ -128,8 +124,24 @@ async fn page(State(state): State<AppState>, c: Chrome, k: ShopPage) -> PageResu
     })
 }
 
+/// How much of an item (or option) is left, in the page's language.
+pub fn stock_text(c: &Chrome, policy: &StockPolicy, left: Option<u64>) -> String {
+    match (policy, left) {
+        (StockPolicy::Unlimited, _) => c.t("staff.stock.unlimited").into_owned(),
+        (StockPolicy::Counted(n), _) => c.t1("staff.stock.left", "n", c.number(*n)),
+        (StockPolicy::Recipe(_), Some(n)) => c.t1("staff.stock.can_make", "n", c.number(n)),
+        (StockPolicy::Recipe(_), None) => c.t("staff.stock.from_ingredients").into_owned(),
+    }
+}
+
 fn invalid(msg: impl Into<String>) -> PageError {
     PageError::new(Failure::Invalid, msg).back("/shop/menu")
+}
+
+/// A form value that is not what its field takes, said in the reader's language.
+fn not_a(key: &'static str, value: &str) -> PageError {
+    PageError::said_with(Failure::Invalid, key, vec![("value", format!("{value:?}"))])
+        .back("/shop/menu")
 }
 
 #[derive(Deserialize)]
@@ -151,6 +163,7 @@ struct ItemForm {
 
 async fn add_item(
     State(state): State<AppState>,
+    lang: Lang,
     k: ShopPage,
     PageForm(f): PageForm<ItemForm>,
 ) -> PageResult {
@@ -159,13 +172,13 @@ async fn add_item(
         .currency
         .parse(&f.price, MAX_PRICE_CENTS)
         .map_err(invalid)?;
-    let category = category(&f.category).map_err(invalid)?;
+    let category = category(&f.category).map_err(|e| e.back("/shop/menu"))?;
     let result = state
         .store
         .write(move |tx| {
             let ingredients = catalog::menu(&**tx, k.shop)?.ingredients;
             let stock = policy(&f.stock, &f.recipe, &ingredients)
-                .map_err(crate::store::StoreError::Invalid)?;
+                .map_err(|s| crate::store::StoreError::Invalid(s.text(lang)))?;
             let draft = ItemDraft {
                 category,
                 name: f.name,
@@ -198,8 +211,8 @@ struct EditPage {
     recipe: String,
     /// The ingredients a recipe may use: number, name, unit.
     ingredients: Vec<(u64, String, String)>,
-    /// The 14 allergens: key, label, ticked.
-    allergens: Vec<(&'static str, &'static str, bool)>,
+    /// The 14 allergens: key, name in the page's language, ticked.
+    allergens: Vec<(&'static str, String, bool)>,
     /// Free tags, comma-separated.
     tags: String,
     /// The shop's option groups: id, name, offered with this item.
@@ -238,11 +251,12 @@ async fn edit_page(
         StockPolicy::Counted(n) => (n.to_string(), String::new()),
         StockPolicy::Recipe(lines) => (String::new(), recipe_text(lines, &menu.ingredients)),
     };
+    let lang = c.lang;
     render(&EditPage {
         c,
         allergens: crate::domain::allergen::ALLERGENS
             .iter()
-            .map(|&(k, l)| (k, l, item.allergens.iter().any(|a| a == k)))
+            .map(|&(k, _)| (k, lang.allergen(k), item.allergens.iter().any(|a| a == k)))
             .collect(),
         tags: item.tags.join(", "),
         groups,
@@ -290,7 +304,7 @@ async fn save_item(
         .currency
         .parse(&f.price, MAX_PRICE_CENTS)
         .map_err(|m| invalid(m).back(&back))?;
-    let category = category(&f.category).map_err(|m| invalid(m).back(&back))?;
+    let category = category(&f.category).map_err(|e| e.back(&back))?;
     let patch = ItemPatch {
         name: Some(f.name),
         description: Some(f.description),
@@ -317,6 +331,7 @@ struct PolicyForm {
 
 async fn save_policy(
     State(state): State<AppState>,
+    lang: Lang,
     k: ShopPage,
     Path(item_id): Path<u64>,
     PageForm(f): PageForm<PolicyForm>,
@@ -327,7 +342,7 @@ async fn save_policy(
         .write(move |tx| {
             let ingredients = catalog::menu(&**tx, k.shop)?.ingredients;
             let stock = policy(&f.stock, &f.recipe, &ingredients)
-                .map_err(crate::store::StoreError::Invalid)?;
+                .map_err(|s| crate::store::StoreError::Invalid(s.text(lang)))?;
             let patch = ItemPatch {
                 stock: Some(stock),
                 ..ItemPatch::default()
@@ -357,12 +372,14 @@ fn stock_change(f: &StockForm) -> Result<StockChange, PageError> {
             .unwrap_or(d)
             .parse::<i64>()
             .map(StockChange::Delta)
-            .map_err(|_| invalid(format!("{d:?} is not a change like +5 or -2"))),
+            .map_err(|_| not_a("staff.stock.bad_change", d)),
         ("", s) if !s.is_empty() => s
             .parse::<u64>()
             .map(StockChange::Set)
-            .map_err(|_| invalid(format!("{s:?} is not a count"))),
-        _ => Err(invalid("give either a change (+5, -2) or a new count")),
+            .map_err(|_| not_a("staff.stock.bad_count", s)),
+        _ => {
+            Err(PageError::said(Failure::Invalid, "staff.stock.change_or_count").back("/shop/menu"))
+        }
     }
 }
 
@@ -460,7 +477,7 @@ async fn add_ingredient(
         "" => 0,
         n => n
             .parse::<u64>()
-            .map_err(|_| invalid(format!("{n:?} is not a number of units")))?,
+            .map_err(|_| not_a("staff.stock.bad_units", n))?,
     };
     let result = state
         .store

@@ -18,6 +18,7 @@ use super::recipe::{policy, recipe_text};
 use super::{Chrome, PageError, PageForm, PageResult, ShopPage, done, render, see_other};
 use crate::domain::menu::StockPolicy;
 use crate::domain::{ItemId, OptionGroupId, OptionId};
+use crate::i18n::Lang;
 use crate::store::options::{self, GroupPatch, MAX_DELTA, OptionPatch};
 use crate::store::{StoreError, catalog};
 use crate::web::AppState;
@@ -143,7 +144,7 @@ async fn page(State(state): State<AppState>, c: Chrome, k: ShopPage) -> PageResu
                         id: o.id.0,
                         delta: match o.price_delta {
                             0 => String::new(),
-                            d => cur.delta(d),
+                            d => c.lang.money_delta(cur, d),
                         },
                         delta_value: match o.price_delta {
                             0 => String::new(),
@@ -153,12 +154,7 @@ async fn page(State(state): State<AppState>, c: Chrome, k: ShopPage) -> PageResu
                         default: o.default,
                         enabled: o.enabled,
                         available: o.enabled && left.is_none_or(|n| n > 0),
-                        stock: match (&o.stock, left) {
-                            (StockPolicy::Unlimited, _) => "no limit".into(),
-                            (StockPolicy::Counted(n), _) => format!("{n} left"),
-                            (StockPolicy::Recipe(_), Some(n)) => format!("{n} can be made"),
-                            (StockPolicy::Recipe(_), None) => "from ingredients".into(),
-                        },
+                        stock: super::shop_menu::stock_text(&c, &o.stock, left),
                         count,
                         recipe,
                         name: o.name,
@@ -260,6 +256,7 @@ struct NewOptionForm {
 
 async fn add_option(
     State(state): State<AppState>,
+    lang: Lang,
     k: ShopPage,
     Path(group): Path<u64>,
     PageForm(f): PageForm<NewOptionForm>,
@@ -269,7 +266,8 @@ async fn add_option(
         .store
         .write(move |tx| {
             let ingredients = catalog::menu(&**tx, k.shop)?.ingredients;
-            let stock = policy(&f.stock, &f.recipe, &ingredients).map_err(StoreError::Invalid)?;
+            let stock = policy(&f.stock, &f.recipe, &ingredients)
+                .map_err(|s| StoreError::Invalid(s.text(lang)))?;
             let patch = OptionPatch {
                 name: Some(f.name),
                 price_delta: Some(delta),
@@ -334,6 +332,7 @@ struct SwitchOrPolicyForm {
 /// a stock-take).
 async fn save_policy(
     State(state): State<AppState>,
+    lang: Lang,
     k: ShopPage,
     Path(id): Path<u64>,
     PageForm(f): PageForm<SwitchOrPolicyForm>,
@@ -346,7 +345,10 @@ async fn save_policy(
                 (count, recipe) => {
                     let ingredients = catalog::menu(&**tx, k.shop)?.ingredients;
                     let (count, recipe) = (count.unwrap_or_default(), recipe.unwrap_or_default());
-                    Some(policy(&count, &recipe, &ingredients).map_err(StoreError::Invalid)?)
+                    Some(
+                        policy(&count, &recipe, &ingredients)
+                            .map_err(|s| StoreError::Invalid(s.text(lang)))?,
+                    )
                 }
             };
             let patch = OptionPatch {
@@ -387,9 +389,10 @@ async fn save_item_groups(
         match (key.as_str(), value.parse::<u64>()) {
             ("group", Ok(id)) => ticked.push(OptionGroupId(id)),
             _ => {
-                return Err(PageError::new(
+                return Err(PageError::said_with(
                     Failure::Invalid,
-                    format!("The form has a field {key:?} it should not have. Reload the page."),
+                    "staff.form.unknown_field",
+                    vec![("field", format!("{key:?}"))],
                 )
                 .back(&back));
             }

@@ -32,14 +32,15 @@ pub fn router() -> Router<AppState> {
         .route("/shop/tables/{id}/print", get(print_table))
 }
 
+/// The weekdays, Monday first, as keys of the interface text.
 const DAYS: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
+    "staff.day.monday",
+    "staff.day.tuesday",
+    "staff.day.wednesday",
+    "staff.day.thursday",
+    "staff.day.friday",
+    "staff.day.saturday",
+    "staff.day.sunday",
 ];
 
 fn hhmm(minute: u16) -> String {
@@ -61,7 +62,7 @@ struct Settings {
     contact: String,
     paused: bool,
     limit: String,
-    /// Per weekday: name, open, close (empty when closed that day).
+    /// Per weekday: its name's key, open, close (empty when closed that day).
     days: Vec<(usize, &'static str, String, String)>,
     always_open: bool,
     /// The prefix in use, and the one the shop chose (empty: derived).
@@ -137,7 +138,7 @@ async fn save_pickup(
         "" => None,
         n => Some(
             n.parse::<u32>()
-                .map_err(|_| invalid("the usual preparation time is a number of minutes"))?,
+                .map_err(|_| invalid("staff.settings.bad_prep"))?,
         ),
     };
     let p = PickupPatch {
@@ -154,8 +155,8 @@ async fn save_pickup(
     )
 }
 
-fn invalid(msg: impl Into<String>) -> PageError {
-    PageError::new(Failure::Invalid, msg).back("/shop/settings")
+fn invalid(key: &'static str) -> PageError {
+    PageError::said(Failure::Invalid, key).back("/shop/settings")
 }
 
 async fn patch(state: &AppState, k: &ShopPage, p: ShopPatch) -> PageResult {
@@ -189,7 +190,7 @@ async fn save_details(
         "" => None,
         n => Some(
             n.parse::<u32>()
-                .map_err(|_| invalid("the limit is a number of open orders, or empty"))?,
+                .map_err(|_| invalid("staff.settings.bad_limit"))?,
         ),
     };
     let p = ShopPatch {
@@ -222,6 +223,7 @@ async fn pause(
 
 async fn save_hours(
     State(state): State<AppState>,
+    c: Chrome,
     k: ShopPage,
     PageForm(f): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
@@ -239,9 +241,12 @@ async fn save_hours(
                 continue;
             }
             let (Some(o), Some(c)) = (parse_hhmm(&open), parse_hhmm(&close)) else {
-                return Err(invalid(format!(
-                    "{day}: write the times like 09:00 and 17:30"
-                )));
+                return Err(PageError::said_with(
+                    Failure::Invalid,
+                    "staff.settings.bad_times",
+                    vec![("day", c.t(day).into_owned())],
+                )
+                .back("/shop/settings"));
             };
             windows.push(Window {
                 weekday: u8::try_from(i).unwrap_or(0),
@@ -250,9 +255,7 @@ async fn save_hours(
             });
         }
         if windows.is_empty() {
-            return Err(invalid(
-                "give the hours of at least one day, or tick \"always open\"",
-            ));
+            return Err(invalid("staff.settings.no_hours"));
         }
     }
     let p = ShopPatch {
@@ -274,7 +277,7 @@ async fn reset_number(
     PageForm(f): PageForm<Confirm>,
 ) -> PageResult {
     if f.confirm != "yes" {
-        return Err(invalid("tick the box to confirm the reset"));
+        return Err(invalid("staff.settings.confirm_reset"));
     }
     let result = state
         .store
@@ -301,6 +304,7 @@ struct Tables {
 
 async fn table_rows(
     state: &AppState,
+    c: &Chrome,
     k: &ShopPage,
     headers: &HeaderMap,
     only: Option<SessionId>,
@@ -333,7 +337,10 @@ async fn table_rows(
                 open: s.closed_at.is_none(),
                 orders: orders
                     .iter()
-                    .map(|o| (o.number, o.status.as_str().to_owned(), state.money(o.total)))
+                    .map(|o| {
+                        let status = c.t(&format!("staff.status.{}", o.status.as_str()));
+                        (o.number, status.into_owned(), c.money(o.total))
+                    })
                     .collect(),
             }
         })
@@ -346,29 +353,31 @@ async fn tables(
     k: ShopPage,
     headers: HeaderMap,
 ) -> PageResult {
-    let tables = table_rows(&state, &k, &headers, None).await?;
+    let tables = table_rows(&state, &c, &k, &headers, None).await?;
     render(&Tables { c, tables })
 }
 
 #[derive(Template)]
 #[template(path = "shop_table_print.html")]
 struct Print {
+    c: Chrome,
     t: TableRow,
 }
 
 async fn print_table(
     State(state): State<AppState>,
+    c: Chrome,
     k: ShopPage,
     headers: HeaderMap,
     Path(id): Path<u64>,
 ) -> PageResult {
-    let t = table_rows(&state, &k, &headers, Some(SessionId(id)))
+    let t = table_rows(&state, &c, &k, &headers, Some(SessionId(id)))
         .await?
         .pop()
         .ok_or_else(|| {
-            PageError::new(Failure::NotFound, "There is no such table.").back("/shop/tables")
+            PageError::said(Failure::NotFound, "staff.tables.no_such_table").back("/shop/tables")
         })?;
-    render(&Print { t })
+    render(&Print { c, t })
 }
 
 #[derive(Deserialize)]

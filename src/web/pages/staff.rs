@@ -11,12 +11,14 @@ use serde::Deserialize;
 
 use super::cart::local_path;
 use super::{Chrome, PageForm, PageResult, render, see_other};
-use crate::domain::account::Role;
+use crate::domain::account::{MIN_PASSWORD, Role, check_password};
 use crate::domain::shop::Approval;
+use crate::i18n::Lang;
 use crate::web::AppState;
 use crate::web::api::account::{
     RegisterShopRequest, close_session, open_session, register, start_session,
 };
+use crate::web::error::ApiError;
 use crate::web::extract::{Login, Peer};
 
 /// `/staff/…` routes.
@@ -93,17 +95,36 @@ async fn login(
             Ok(r)
         }
         Err(e) => {
+            let c_lang = c.lang;
             let page = LoginPage {
                 c,
                 next: next_path(&f.next, ""),
                 email: f.email,
-                problem: Some(e.message.clone()),
+                problem: Some(problem(c_lang, &e, None)),
             };
             let mut r = render(&page)?;
             *r.status_mut() = e.status();
             Ok(r)
         }
     }
+}
+
+/// The login or registration problem in the page's language; a rule the
+/// store explains (a taken email) keeps its own words.
+fn problem(lang: Lang, e: &ApiError, password: Option<&str>) -> String {
+    let key = match e.code {
+        "bad_credentials" => "staff.login.bad_credentials",
+        "too_many_attempts" => "staff.login.too_many",
+        // The only refusal before the password is checked.
+        "forbidden" => "staff.login.guest_network",
+        "invalid_input" => match password {
+            Some(p) if p.chars().count() < MIN_PASSWORD => "staff.register.password_short",
+            Some(p) if check_password(p).is_err() => "staff.register.password_long",
+            _ => return e.message.clone(),
+        },
+        _ => return e.message.clone(),
+    };
+    lang.t(key).into_owned()
 }
 
 #[derive(Deserialize)]
@@ -200,9 +221,10 @@ async fn register_post(
             Ok(see_other("/staff/register?registered=true"))
         }
         Err(e) => {
+            let problem = problem(c.lang, &e, Some(&f.password));
             let page = RegisterPage {
                 c,
-                problem: Some(e.message.clone()),
+                problem: Some(problem),
                 pending: false,
                 form: RegisterForm {
                     password: String::new(),
