@@ -27,9 +27,12 @@ size="$(stat -c %s target/x86_64-unknown-linux-gnu/release/queueless)"
 # The budget was 6 MB until options, the kitchen display, printers, payment
 # QR, the TV board and typed netlink landed (7.32 MB, 2.58 MB as xz, which
 # is what a squashfs overlay stores), and 8 MB with ACME (7.80 MB; 7.37 MB
-# built with --no-default-features): see docs/BENCHMARKS.md.
-[ "$size" -lt 8000000 ] || fail "the static binary is $size bytes; keep it under 8 MB"
-ok "static binary $size bytes (< 8 MB)"
+# built with --no-default-features), and 8.5 MB with photos, the staff
+# pages for options and two languages (8.18 MB before the languages; the
+# guest pages' English and German added 0.17 MB, drawing the demo's photos
+# at build time took 0.11 MB off): see docs/BENCHMARKS.md.
+[ "$size" -lt 8500000 ] || fail "the static binary is $size bytes; keep it under 8.5 MB"
+ok "static binary $size bytes (< 8.5 MB)"
 
 # ---- .deb contents ------------------------------------------------------
 dpkg-deb -c "$DEB" > "$work/deb.list"
