@@ -186,7 +186,7 @@ router f4
 "$MODEL/uci" set queueless.main.blocked_mac=11:22:33:44:55:66
 "$MODEL/uci" commit queueless
 start > /dev/null
-want="/usr/bin/queueless --data-dir /etc/queueless serve --http [::]:8080 --https [::]:8443 --venue-name Our food court --portal-host 192.168.2.1 --guest-interface br-guest --session-minutes 120 --idle-minutes 30 --internet after_accept --walled-garden 192.0.2.10 --walled-garden 198.51.100.0/24 --trusted-mac aa:bb:cc:dd:ee:01 --trusted-mac aa:bb:cc:dd:ee:02 --blocked-mac 11:22:33:44:55:66"
+want="/usr/bin/queueless --data-dir /etc/queueless serve --http [::]:8080 --https [::]:8443 --venue-name Our food court --language en --portal-host 192.168.2.1 --guest-interface br-guest --session-minutes 120 --idle-minutes 30 --internet after_accept --walled-garden 192.0.2.10 --walled-garden 198.51.100.0/24 --trusted-mac aa:bb:cc:dd:ee:01 --trusted-mac aa:bb:cc:dd:ee:02 --blocked-mac 11:22:33:44:55:66"
 [ "$(cmdline)" = "$want" ] || fail "4: the command line is
   $(cmdline)
 instead of
