@@ -186,7 +186,7 @@ router f4
 "$MODEL/uci" set queueless.main.blocked_mac=11:22:33:44:55:66
 "$MODEL/uci" commit queueless
 start > /dev/null
-want="/usr/bin/queueless --data-dir /etc/queueless serve --http [::]:8080 --https [::]:8443 --venue-name Our food court --portal-host 192.168.2.1 --guest-interface br-guest --session-minutes 120 --idle-minutes 30 --internet after_accept --walled-garden 192.0.2.10 --walled-garden 198.51.100.0/24 --trusted-mac aa:bb:cc:dd:ee:01 --trusted-mac aa:bb:cc:dd:ee:02 --blocked-mac 11:22:33:44:55:66"
+want="/usr/bin/queueless --data-dir /etc/queueless serve --http [::]:8080 --https [::]:8443 --venue-name Our food court --language en --portal-host 192.168.2.1 --guest-interface br-guest --session-minutes 120 --idle-minutes 30 --internet after_accept --walled-garden 192.0.2.10 --walled-garden 198.51.100.0/24 --trusted-mac aa:bb:cc:dd:ee:01 --trusted-mac aa:bb:cc:dd:ee:02 --blocked-mac 11:22:33:44:55:66"
 [ "$(cmdline)" = "$want" ] || fail "4: the command line is
   $(cmdline)
 instead of
@@ -254,4 +254,68 @@ start > /dev/null
 cmdline | grep -q -- '--http \[::\]:8080 --https \[::\]:8443' || fail "8: $(cmdline)"
 grep -q 'captive_portal_uri' "$UCI_DIR/dhcp.json" || fail "8: no RFC 8910 URI for odhcpd"
 ok "8. listeners on [::] (IPv4 too)"
+
+# ---- 9. ACME from UCI; option 114 once its certificate exists -----------
+router f9
+set_q portal_host portal.example.com
+set_q data_dir "$R/data"
+set_q acme_challenge http-01
+set_q acme_contact ops@example.com
+set_q acme_directory https://acme-staging-v02.api.letsencrypt.org/directory
+"$MODEL/uci" set queueless.main.acme_dns_zone=example.com
+"$MODEL/uci" commit queueless
+[ "$(start)" = started ] || fail "9: ACME starts: $(cat "$R/out" "$R/err")"
+want="/usr/bin/queueless --data-dir $R/data serve --http [::]:8080 --https [::]:8443 --venue-name Our food court --language en --portal-host portal.example.com --acme-challenge http-01 --acme-directory https://acme-staging-v02.api.letsencrypt.org/directory --acme-contact ops@example.com --acme-dns-zone example.com --guest-interface br-guest"
+case "$(cmdline)" in "$want "*) ;; *) fail "9: the command line is
+  $(cmdline)
+instead of
+  $want ..." ;; esac
+grep -qx "env=QUEUELESS_PROCD_EVENT=queueless.certificate" "$PROCD_DIR/instance" || fail "9: the daemon is not asked for the procd event"
+grep -q '114,' "$UCI_DIR/dhcp.json" && fail "9: option 114 before ACME's first certificate"
+grep -q 'captive_portal_uri' "$UCI_DIR/dhcp.json" && fail "9: RFC 8910 URI before ACME's first certificate"
+[ "$("$MODEL/uci" get dhcp.queueless.name)" = portal.example.com ] || fail "9: host record for the ACME name"
+init service_triggers
+action="$(PROCD_DIR="$PROCD_DIR" sh -c '. "$1/procd.sh"; procd_event queueless.certificate -' _ "$MODEL")"
+[ "$action" = "/etc/init.d/queueless reload" ] || fail "9: the daemon's event reloads: $action"
+mkdir -p "$R/data/acme"
+: > "$R/data/acme/cert.pem"
+[ "$(start)" = kept ] || fail "9: an empty certificate file changes nothing"
+grep -q '114,' "$UCI_DIR/dhcp.json" && fail "9: option 114 for an empty certificate file"
+printf -- '-----BEGIN CERTIFICATE-----\n' > "$R/data/acme/cert.pem"
+: > "$RELOADS"
+[ "$(start)" = kept ] || fail "9: the reload after the first certificate restarted the daemon"
+"$MODEL/uci" get dhcp.guest.dhcp_option_force | grep -q "114,https://portal.example.com:8443/api/captive-portal" || fail "9: option 114 after the first certificate: $("$MODEL/uci" show dhcp)"
+[ "$("$MODEL/uci" get dhcp.guest.captive_portal_uri)" = https://portal.example.com:8443/api/captive-portal ] || fail "9: RFC 8910 URI"
+[ "$(cat "$RELOADS")" = "dnsmasq
+odhcpd" ] || fail "9: only dnsmasq and odhcpd reloaded: $(cat "$RELOADS")"
+: > "$RELOADS"
+[ "$(start)" = kept ] || fail "9: a second reload restarts"
+[ ! -s "$RELOADS" ] || fail "9: a second reload reloads $(cat "$RELOADS")"
+init cleanup
+cmp -s "$UCI_DIR/dhcp.json" "$R/dhcp.orig" || fail "9: cleanup leaves dhcp as before"
+ok "9. ACME http-01 from UCI: --acme-* flags, no option 114 until DATA_DIR/acme/cert.pem holds a certificate; the daemon's procd event reloads, keeping the daemon and reloading only dnsmasq and odhcpd"
+
+# ---- 10. DNS-01 from UCI; ACME leftovers without a challenge --------------
+router f10
+set_q portal_host portal.example.com
+set_q https_port 443
+set_q data_dir "$R/data"
+for kv in acme_challenge=dns-01 acme_dns_server=192.0.2.53:53 acme_dns_zone=example.com \
+    acme_tsig_key_name=queueless acme_tsig_secret_file=/etc/queueless/queueless.key \
+    acme_dns_wait_seconds=30 acme_ca_bundle=/etc/ssl/certs/ca-certificates.crt; do
+    "$MODEL/uci" set "queueless.main.$kv"
+done
+"$MODEL/uci" commit queueless
+mkdir -p "$R/data/acme"
+printf -- '-----BEGIN CERTIFICATE-----\n' > "$R/data/acme/cert.pem"
+start > /dev/null
+acme="$(cmdline | sed 's/.*--portal-host portal.example.com //; s/ --guest-interface.*//')"
+[ "$acme" = "--acme-challenge dns-01 --acme-ca-bundle /etc/ssl/certs/ca-certificates.crt --acme-dns-server 192.0.2.53:53 --acme-dns-zone example.com --acme-tsig-key-name queueless --acme-tsig-secret-file /etc/queueless/queueless.key --acme-dns-wait-seconds 30" ] || fail "10: DNS-01 flags: $acme"
+"$MODEL/uci" get dhcp.guest.dhcp_option_force | grep -q "114,https://portal.example.com/api/captive-portal" || fail "10: option 114 on port 443 has no port: $("$MODEL/uci" get dhcp.guest.dhcp_option_force)"
+"$MODEL/uci" delete queueless.main.acme_challenge && "$MODEL/uci" commit queueless
+[ "$(start)" = restarted ] || fail "10: switching ACME off restarts"
+cmdline | grep -q -- '--acme-' && fail "10: ACME options without acme_challenge are passed: $(cmdline)"
+grep -q QUEUELESS_PROCD_EVENT "$PROCD_DIR/instance" && fail "10: the procd event without ACME"
+grep -q '114,' "$UCI_DIR/dhcp.json" && fail "10: option 114 from a kept ACME certificate with ACME off"
+ok "10. ACME dns-01 from UCI: every --acme-* flag; option 114 without a port on 443; ACME options without acme_challenge are ignored"
 echo "openwrt model checks passed"

@@ -402,6 +402,10 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
                 crate::notify::status("restarting the listeners");
                 running.shutdown().await?;
                 running = start(config.clone()).await?;
+                // Only the first ACME certificate restarts the listeners.
+                if let Some(acme) = &config.acme {
+                    tokio::spawn(crate::acme::procd::first_certificate(acme.name.clone()));
+                }
             }
             Some(()) = hangup.recv() => {
                 crate::notify::status("reloading the certificate");

@@ -8,13 +8,15 @@
 //! retries failures with backoff (1 minute doubling to 6 hours), and puts
 //! a new certificate in service through [`Tls::reload`] (the SIGHUP path).
 //! The first certificate changes what guests are sent to (HTTPS, HSTS):
-//! then it asks the daemon to restart its listeners in place.
+//! then it asks the daemon to restart its listeners in place, and [`procd`]
+//! tells OpenWrt's init script, which then announces DHCP option 114.
 
 #[cfg(feature = "acme")]
 pub mod client;
 pub mod dns;
 #[cfg(feature = "acme")]
 pub mod issue;
+pub mod procd;
 pub mod settings;
 pub mod x509;
 

@@ -392,6 +392,10 @@ pub const OTHER_VARIABLES: &[(&str, &str)] = &[
         "QUEUELESS_NOTIFY_CHILD",
         "the notify unit test's child process",
     ),
+    (
+        "QUEUELESS_PROCD_EVENT",
+        "the OpenWrt init script: the procd event sent after the first ACME certificate",
+    ),
     ("QUEUELESS_BIN", "the load bench: which binary to start"),
     (
         "QUEUELESS_SCREENSHOTS",

@@ -77,11 +77,54 @@ return view.extend({
 		o.datatype = 'macaddr';
 
 		o = s.taboption('tls', form.Value, 'tls_cert', _('Certificate file (PEM)'),
-			_('Empty: a self-signed certificate.'));
+			_('Empty: a self-signed certificate, or ACME below.'));
 		o.optional = true;
 
 		o = s.taboption('tls', form.Value, 'tls_key', _('Key file (PEM)'));
 		o.optional = true;
+
+		o = s.taboption('tls', form.ListValue, 'acme_challenge', _('ACME certificate'),
+			_('A certificate from an ACME CA for the portal host (a public DNS name); leave the files above empty. HTTP-01 needs a wan redirect of port 80 to the HTTP port.'));
+		o.value('', _('Off'));
+		o.value('http-01', _('HTTP-01 (port 80 from the internet)'));
+		o.value('dns-01', _('DNS-01 (RFC 2136 update with TSIG)'));
+		o.optional = true;
+
+		o = s.taboption('tls', form.Value, 'acme_directory', _('ACME directory'),
+			_('The CA\'s directory URL.'));
+		o.placeholder = 'https://acme-v02.api.letsencrypt.org/directory';
+		o.depends('acme_challenge', 'http-01');
+		o.depends('acme_challenge', 'dns-01');
+
+		o = s.taboption('tls', form.Value, 'acme_contact', _('ACME contact e-mail'));
+		o.depends('acme_challenge', 'http-01');
+		o.depends('acme_challenge', 'dns-01');
+
+		o = s.taboption('tls', form.Value, 'acme_ca_bundle', _('CA roots for the ACME server'));
+		o.placeholder = '/etc/ssl/certs/ca-certificates.crt';
+		o.depends('acme_challenge', 'http-01');
+		o.depends('acme_challenge', 'dns-01');
+
+		o = s.taboption('tls', form.Value, 'acme_dns_server', _('DNS server (address:port)'),
+			_('The zone\'s primary server.'));
+		o.placeholder = '192.0.2.53:53';
+		o.depends('acme_challenge', 'dns-01');
+
+		o = s.taboption('tls', form.Value, 'acme_dns_zone', _('DNS zone'));
+		o.placeholder = 'example.com';
+		o.depends('acme_challenge', 'dns-01');
+
+		o = s.taboption('tls', form.Value, 'acme_tsig_key_name', _('TSIG key name'));
+		o.depends('acme_challenge', 'dns-01');
+
+		o = s.taboption('tls', form.Value, 'acme_tsig_secret_file', _('TSIG secret file'),
+			_('The base64 secret, or the BIND key file.'));
+		o.depends('acme_challenge', 'dns-01');
+
+		o = s.taboption('tls', form.Value, 'acme_dns_wait_seconds', _('Wait after the update (seconds)'));
+		o.datatype = 'uinteger';
+		o.placeholder = '0';
+		o.depends('acme_challenge', 'dns-01');
 
 		return m.render();
 	}
