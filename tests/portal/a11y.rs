@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::axe::{audit, axe_source, keyboard};
 use crate::guests::Fake;
 use crate::support::{
-    Api, Driver, Server, advance, browser_available, place, screenshot, wait_for,
+    Api, Driver, Server, advance, browser_available, click, place, screenshot, wait_for,
 };
 
 /// Who looks at a page: each is one browser, logged in as such.
@@ -100,15 +100,6 @@ const PAGES: &[Page] = &[
     Page { name: "board", who: Who::Admin, path: "/board", click: None, ready: "#ready li", widths: TV },
     Page { name: "board-one-shop", who: Who::Admin, path: "/board?shop=1", click: None, ready: "#ready li", widths: TV },
 ];
-
-async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no {css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
-}
 
 async fn fill(c: &Client, css: &str, text: &str) {
     c.find(Locator::Css(css))

@@ -11,16 +11,9 @@ use queueless::domain::{ItemId, ShopId};
 use queueless::store::catalog;
 use serde_json::json;
 
-use crate::support::{Api, Driver, Server, browser_available, screenshot, wait_for, wait_text};
-
-async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no {css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
-}
+use crate::support::{
+    Api, Driver, Server, browser_available, click, screenshot, wait_for, wait_text,
+};
 
 async fn add_to_cart(c: &Client, server: &Server, shop: u64, item: u64) {
     c.goto(&server.url(&format!("/shops/{shop}")))

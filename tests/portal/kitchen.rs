@@ -9,21 +9,14 @@
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 
-use crate::support::{Api, DUMPLING_SHOP, Driver, Server, browser_available, screenshot, wait_for};
+use crate::support::{
+    Api, DUMPLING_SHOP, Driver, Server, browser_available, click, screenshot, wait_for,
+};
 
 async fn js(c: &Client, script: &str) -> Value {
     c.execute(script, vec![])
         .await
         .unwrap_or_else(|e| panic!("{script}: {e}"))
-}
-
-async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no {css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
 }
 
 async fn login(c: &Client, server: &Server) {

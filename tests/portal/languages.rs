@@ -9,7 +9,7 @@
 use fantoccini::{Client, Locator};
 
 use crate::support::{
-    Api, Driver, Server, advance, browser_available, screenshot, wait_for, wait_text,
+    Api, Driver, Server, advance, browser_available, click, screenshot, wait_for, wait_text,
 };
 
 /// The `<html lang>` a page is drawn with.
@@ -25,15 +25,6 @@ const MILK_TEA: u64 = 1;
 const TARO: u64 = 10;
 /// Taro's "Large" size (+€0.80).
 const LARGE: u64 = 2;
-
-async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no {css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
-}
 
 async fn html_lang(c: &Client) -> String {
     c.find(Locator::Css("html"))

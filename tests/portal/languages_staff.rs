@@ -8,21 +8,12 @@
 use fantoccini::{Client, Locator};
 use serde_json::Value;
 
-use crate::support::{Api, Driver, Server, advance, browser_available, place, screenshot};
+use crate::support::{Api, Driver, Server, advance, browser_available, click, place, screenshot};
 use crate::support::{wait_for, wait_text};
 
 /// Dumpling House's first item (the demo's shop "D").
 const DUMPLINGS: u64 = 5;
 const GERMAN: [&str; 2] = ["--lang=de", "--accept-lang=de-DE,de"];
-
-async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no {css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
-}
 
 /// Waits until `css` shows `text`, in whatever case the stylesheet sets.
 async fn wait_words(c: &Client, css: &str, text: &str) {

@@ -9,22 +9,15 @@
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
-use crate::support::{Api, Driver, Server, browser_available, screenshot, wait_for, wait_text};
+use crate::support::{
+    Api, Driver, Server, browser_available, click, screenshot, wait_for, wait_text,
+};
 
 /// Demo ids (seeded in this order): Taro milk tea, its options.
 const TARO: u64 = 10;
 const LARGE: u64 = 2;
 const PEARLS: u64 = 11;
 const JELLY: u64 = 12;
-
-async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no {css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
-}
 
 async fn checked(c: &Client, css: &str) -> bool {
     c.find(Locator::Css(css))

@@ -8,7 +8,7 @@
 use fantoccini::{Client, Locator};
 use serde_json::Value;
 
-use crate::support::{Driver, Server, browser_available, screenshot, wait_for, wait_text};
+use crate::support::{Driver, Server, browser_available, click, screenshot, wait_for, wait_text};
 
 /// The demo photos' drawing (build time), for a fresh PNG to upload.
 #[expect(dead_code, reason = "the suite uses the drawing, not the demo table")]
@@ -19,15 +19,6 @@ async fn js(c: &Client, script: &str) -> Value {
     c.execute(script, vec![])
         .await
         .unwrap_or_else(|e| panic!("{script}: {e}"))
-}
-
-async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no {css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
 }
 
 async fn fill(c: &Client, css: &str, text: &str) {

@@ -418,6 +418,16 @@ pub async fn wait_text(c: &Client, css: &str, text: &str) {
     }
 }
 
+/// Clicks what `css` matches (it must be there).
+pub async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+}
+
 /// Waits until `css` matches something.
 pub async fn wait_for(c: &Client, css: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
