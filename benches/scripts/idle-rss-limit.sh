@@ -21,7 +21,8 @@ cleanup() {
     [ -d "$me" ] && rmdir "$me" 2>/dev/null
     rm -rf "$dir"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap "exit 1" INT TERM
 mkdir "$me"
 port=$(( 21000 + $$ % 20000 ))
 printf 'data_dir = "%s/data"\nhttp = "127.0.0.1:%s"\ndemo = true\n' "$dir" "$port" > "$dir/q.toml"
@@ -61,7 +62,7 @@ for mib in "$@"; do
             fi
         done
     done
-    kill -0 "$pid" 2>/dev/null || { echo "| $mib MiB | the daemon was killed ($(grep oom_kill "$me/memory.oom_control")) |||||||"; pid=""; break; }
+    kill -0 "$pid" 2>/dev/null || { echo "| $mib MiB | the daemon was killed ($(grep "^oom_kill " "$me/memory.oom_control")) |||||||"; pid=""; break; }
     f1=$(faults)
     p=$(sort -n "$times" | awk '{ a[NR] = $1 } END { if (NR) printf "%.1f ms | %.1f ms", a[int(NR*0.5)+1]*1000, a[int(NR*0.99)]*1000; else print "- | -" }')
     echo "| $mib MiB | $rss | $ok/200 | $p | $(awk -v a="$f0" -v b="$f1" 'BEGIN { printf "%.2f", (b - a) / 200 }') |"

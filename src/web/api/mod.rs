@@ -21,7 +21,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::AppState;
+use super::{AppState, photos};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -42,69 +42,101 @@ use super::AppState;
 )]
 struct ApiDoc;
 
-/// The API's routes and its finished OpenAPI document (shared statuses
-/// added by [`contract::complete`]).
-pub fn routes_and_document() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
-    let (routes, mut doc) = router().split_for_parts();
-    contract::complete(&mut doc);
-    (routes, doc)
+/// Every API route, listed once: `$add!([handlers…] layer?)` for each
+/// path. [`routes`] serves them and [`document`] describes them, both
+/// from this list, so the document cannot miss a route the daemon serves.
+macro_rules! each_route {
+    ($add:ident) => {
+        $add!([photos::upload] photos::upload_limit());
+        $add!([guest::list_shops]);
+        $add!([guest::shop_menu]);
+        $add!([guest::place_order]);
+        $add!([guest::get_order]);
+        $add!([guest::cancel_order]);
+        $add!([guest::my_orders]);
+        $add!([guest::my_notifications]);
+        $add!([guest::read_notification]);
+        $add!([guest::table]);
+        $add!([board::get_board]);
+        $add!([account::login]);
+        $add!([account::logout]);
+        $add!([account::me]);
+        $add!([account::register_shop]);
+        $add!([shop::list_orders]);
+        $add!([shop::set_status]);
+        $add!([shop::set_payment]);
+        $add!([printing::reprint]);
+        $add!([kitchen::undo]);
+        $add!([shop::get_shop, shop::patch_shop]);
+        $add!([shop::reset_numbers]);
+        $add!([pickup::get_pickup, pickup::put_pickup]);
+        $add!([shop::report]);
+        $add!([shop::open_table, shop::list_tables]);
+        $add!([shop::close_table]);
+        $add!([shop::table_orders]);
+        $add!([menu::own_menu]);
+        $add!([menu::create_category]);
+        $add!([menu::create_item]);
+        $add!([menu::patch_item, menu::delete_item]);
+        $add!([menu::item_stock]);
+        $add!([menu::create_ingredient]);
+        $add!([menu::ingredient_stock]);
+        $add!([options::list_groups, options::create_group]);
+        $add!([options::patch_group, options::delete_group]);
+        $add!([options::create_option]);
+        $add!([options::patch_option, options::delete_option]);
+        $add!([options::option_stock]);
+        $add!([options::attach, options::detach]);
+        $add!([admin::list_shops]);
+        $add!([admin::approve]);
+        $add!([admin::reject]);
+        $add!([admin::rename]);
+        $add!([staff::list_staff, staff::add_staff]);
+        $add!([staff::remove_staff]);
+        $add!([staff::reset_password]);
+    };
 }
 
-/// Every API route with its documentation.
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes({
-            let (schemas, paths, route) = routes!(crate::web::photos::upload);
-            (
-                schemas,
-                paths,
-                route.layer(crate::web::photos::upload_limit()),
-            )
-        })
-        .routes(routes!(guest::list_shops))
-        .routes(routes!(guest::shop_menu))
-        .routes(routes!(guest::place_order))
-        .routes(routes!(guest::get_order))
-        .routes(routes!(guest::cancel_order))
-        .routes(routes!(guest::my_orders))
-        .routes(routes!(guest::my_notifications))
-        .routes(routes!(guest::read_notification))
-        .routes(routes!(guest::table))
-        .routes(routes!(board::get_board))
-        .routes(routes!(account::login))
-        .routes(routes!(account::logout))
-        .routes(routes!(account::me))
-        .routes(routes!(account::register_shop))
-        .routes(routes!(shop::list_orders))
-        .routes(routes!(shop::set_status))
-        .routes(routes!(shop::set_payment))
-        .routes(routes!(printing::reprint))
-        .routes(routes!(kitchen::undo))
-        .routes(routes!(shop::get_shop, shop::patch_shop))
-        .routes(routes!(shop::reset_numbers))
-        .routes(routes!(pickup::get_pickup, pickup::put_pickup))
-        .routes(routes!(shop::report))
-        .routes(routes!(shop::open_table, shop::list_tables))
-        .routes(routes!(shop::close_table))
-        .routes(routes!(shop::table_orders))
-        .routes(routes!(menu::own_menu))
-        .routes(routes!(menu::create_category))
-        .routes(routes!(menu::create_item))
-        .routes(routes!(menu::patch_item, menu::delete_item))
-        .routes(routes!(menu::item_stock))
-        .routes(routes!(menu::create_ingredient))
-        .routes(routes!(menu::ingredient_stock))
-        .routes(routes!(options::list_groups, options::create_group))
-        .routes(routes!(options::patch_group, options::delete_group))
-        .routes(routes!(options::create_option))
-        .routes(routes!(options::patch_option, options::delete_option))
-        .routes(routes!(options::option_stock))
-        .routes(routes!(options::attach, options::detach))
-        .routes(routes!(admin::list_shops))
-        .routes(routes!(admin::approve))
-        .routes(routes!(admin::reject))
-        .routes(routes!(admin::rename))
-        .routes(routes!(staff::list_staff, staff::add_staff))
-        .routes(routes!(staff::remove_staff))
-        .routes(routes!(staff::reset_password))
+/// The API's routes, for serving. Only each handler's path and methods
+/// are read, not its documentation: building the document takes about
+/// 2 MiB of small allocations, which an idle router should not keep.
+pub fn routes() -> axum::Router<AppState> {
+    use utoipa::Path as _;
+    use utoipa_axum::PathItemExt as _;
+    let mut router = axum::Router::new();
+    macro_rules! serve {
+        ([$($module:ident :: $handler:ident),+] $($layer:expr)?) => {{
+            let mut paths = Vec::new();
+            let mut methods = axum::routing::MethodRouter::new();
+            $(utoipa_axum::paste! {
+                paths.push($module::[<__path_ $handler>]::path());
+                for m in $module::[<__path_ $handler>]::methods() {
+                    methods = methods.on(m.to_method_filter(), $module::$handler);
+                }
+            })+
+            $(methods = methods.layer($layer);)?
+            paths.dedup();
+            let [path] = paths.as_slice() else {
+                panic!("handlers listed together must share one path: {paths:?}");
+            };
+            router = router.route(path, methods);
+        }};
+    }
+    each_route!(serve);
+    router
+}
+
+/// The finished OpenAPI document (shared statuses added by
+/// [`contract::complete`]), built from the same list as [`routes`].
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut all = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi());
+    macro_rules! describe {
+        ([$($handler:path),+] $($layer:expr)?) => {
+            all = all.routes(routes!($($handler),+));
+        };
+    }
+    each_route!(describe);
+    let mut doc = all.into_openapi();
+    contract::complete(&mut doc);
+    doc
 }
