@@ -39,7 +39,7 @@ use super::error::ApiError;
 use super::extract::{Device, Peer, Shopkeeper, cookie};
 use super::pages::board;
 use super::pages::cart::TABLE_COOKIE;
-use crate::domain::{ShopId, Token};
+use crate::domain::{GuestId, ShopId, Token};
 use crate::events::DomainEvent;
 use crate::store::{orders, service};
 
@@ -267,16 +267,19 @@ async fn order_stream(
             feed.last_id = id;
             feed.order_notifications(None).await?;
         }
-        None => {
-            let guest = o.guest;
-            let latest = state
-                .store
-                .read(move |r| service::notifications(r, guest, 0))
-                .await?;
-            feed.last_id = latest.last().map_or(0, |n| n.id.0);
-        }
+        None => feed.last_id = latest_notification(&state, o.guest).await?,
     }
     Ok(respond(feed))
+}
+
+/// The id of the guest's newest notification (0: none): a new stream
+/// starts after it, so only what happens from now on is pushed.
+async fn latest_notification(state: &AppState, guest: GuestId) -> Result<u64, ApiError> {
+    let latest = state
+        .store
+        .read(move |r| service::notifications(r, guest, 0))
+        .await?;
+    Ok(latest.last().map_or(0, |n| n.id.0))
 }
 
 async fn me_stream(
@@ -300,13 +303,7 @@ async fn me_stream(
             feed.last_id = id;
             feed.device_notifications().await?;
         }
-        None => {
-            let latest = state
-                .store
-                .read(move |r| service::notifications(r, guest, 0))
-                .await?;
-            feed.last_id = latest.last().map_or(0, |n| n.id.0);
-        }
+        None => feed.last_id = latest_notification(&state, guest).await?,
     }
     Ok(respond(feed))
 }
