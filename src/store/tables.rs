@@ -175,6 +175,10 @@ pub trait View {
     /// The ids under `owner` in an index, ascending.
     fn ids(&self, def: Index, owner: u64) -> Result<Vec<u64>, StoreError>;
 
+    /// The ids under each of `owners` (one list per owner, in their order),
+    /// from one opening of the index.
+    fn ids_each(&self, def: Index, owners: &[u64]) -> Result<Vec<Vec<u64>>, StoreError>;
+
     /// How many ids are under `owner`, counting no further than `cap`.
     fn count_ids(&self, def: Index, owner: u64, cap: usize) -> Result<usize, StoreError>;
 
@@ -196,15 +200,7 @@ pub trait View {
     ) -> Result<Vec<T>, StoreError>;
 
     /// The records with the given ids (missing ones are skipped).
-    fn many<T: DeserializeOwned>(&self, def: Records, ids: &[u64]) -> Result<Vec<T>, StoreError> {
-        let mut out = Vec::with_capacity(ids.len());
-        for &id in ids {
-            if let Some(v) = self.get(def, id)? {
-                out.push(v);
-            }
-        }
-        Ok(out)
-    }
+    fn many<T: DeserializeOwned>(&self, def: Records, ids: &[u64]) -> Result<Vec<T>, StoreError>;
 }
 
 macro_rules! impl_view {
@@ -235,6 +231,19 @@ macro_rules! impl_view {
                 let mut out = Vec::new();
                 for entry in table.range((owner, 0)..=(owner, u64::MAX))? {
                     out.push(entry?.0.value().1);
+                }
+                Ok(out)
+            }
+
+            fn ids_each(&self, def: Index, owners: &[u64]) -> Result<Vec<Vec<u64>>, StoreError> {
+                let table = self.open_table(def)?;
+                let mut out = Vec::with_capacity(owners.len());
+                for &owner in owners {
+                    let mut ids = Vec::new();
+                    for entry in table.range((owner, 0)..=(owner, u64::MAX))? {
+                        ids.push(entry?.0.value().1);
+                    }
+                    out.push(ids);
                 }
                 Ok(out)
             }
@@ -280,6 +289,23 @@ macro_rules! impl_view {
                 }
                 for entry in table.range((guest, after + 1)..=(guest, u64::MAX))? {
                     out.push(entry?.0.value().1);
+                }
+                Ok(out)
+            }
+
+            fn many<T: DeserializeOwned>(
+                &self,
+                def: Records,
+                ids: &[u64],
+            ) -> Result<Vec<T>, StoreError> {
+                // One table for all of them: opening a table in a write
+                // transaction costs more than reading a record from it.
+                let table = self.open_table(def)?;
+                let mut out = Vec::with_capacity(ids.len());
+                for &id in ids {
+                    if let Some(g) = table.get(id)? {
+                        out.push(decode(g.value())?);
+                    }
                 }
                 Ok(out)
             }
