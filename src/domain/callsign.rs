@@ -58,7 +58,6 @@ pub fn assign(shops: &[ShopName<'_>]) -> BTreeMap<ShopId, String> {
             continue;
         }
         let p = candidates(s.name)
-            .into_iter()
             .find(|c| !taken.contains(c))
             .unwrap_or_else(|| format!("S{}", s.id.0));
         taken.insert(p.clone());
@@ -69,8 +68,10 @@ pub fn assign(shops: &[ShopName<'_>]) -> BTreeMap<ShopId, String> {
 
 /// Prefixes for a name, best first: its first letter, its initials, its
 /// first two letters, its first letter with each later one, then any
-/// letters at all (the name's first letter leading while it can).
-fn candidates(name: &str) -> Vec<String> {
+/// letters at all (the name's first letter leading while it can). Made one
+/// at a time: every order's notification asks, and the first is nearly
+/// always free.
+fn candidates(name: &str) -> impl Iterator<Item = String> {
     let words: Vec<Vec<u8>> = name
         .split(|c: char| !c.is_ascii_alphanumeric())
         .map(|w| {
@@ -82,31 +83,24 @@ fn candidates(name: &str) -> Vec<String> {
         .filter(|w| !w.is_empty())
         .collect();
     let letters: Vec<u8> = words.concat();
-    let mut out: Vec<Vec<u8>> = Vec::new();
-    if let Some(&first) = letters.first() {
-        out.push(vec![first]);
-        let initials: Vec<u8> = words.iter().map(|w| w[0]).take(MAX_PREFIX).collect();
-        for n in 2..=initials.len() {
-            out.push(initials[..n].to_vec());
-        }
-        for &l in &letters[1..] {
-            out.push(vec![first, l]);
-        }
-        for l in b'A'..=b'Z' {
-            out.push(vec![first, l]);
-        }
-    }
-    for a in b'A'..=b'Z' {
-        out.push(vec![a]);
-    }
-    for a in b'A'..=b'Z' {
-        for b in b'A'..=b'Z' {
-            out.push(vec![a, b]);
-        }
-    }
-    out.into_iter()
-        .map(|v| String::from_utf8(v).unwrap_or_default())
-        .collect()
+    let initials: Vec<u8> = words.iter().map(|w| w[0]).take(MAX_PREFIX).collect();
+    let named = letters.first().copied().map(move |first| {
+        let later = letters.into_iter().skip(1).map(move |l| vec![first, l]);
+        let initials = (2..=initials.len()).map(move |n| initials[..n].to_vec());
+        let any = (b'A'..=b'Z').map(move |l| vec![first, l]);
+        std::iter::once(vec![first])
+            .chain(initials)
+            .chain(later)
+            .chain(any)
+    });
+    let singles = (b'A'..=b'Z').map(|a| vec![a]);
+    let pairs = (b'A'..=b'Z').flat_map(|a| (b'A'..=b'Z').map(move |b| vec![a, b]));
+    named
+        .into_iter()
+        .flatten()
+        .chain(singles)
+        .chain(pairs)
+        .map(|v| v.into_iter().map(char::from).collect())
 }
 
 /// The called identifier of order `number` of a shop with `prefix`.
