@@ -14,7 +14,7 @@ use crate::domain::menu::{
 use crate::domain::shop::{Approval, OpeningHours, Shop};
 use crate::domain::stock::{available, units_left};
 use crate::domain::text::name_key;
-use crate::domain::{CategoryId, Cents, IngredientId, ItemId, ShopId};
+use crate::domain::{CategoryId, Cents, IngredientId, ItemId, OptionId, ShopId};
 use crate::events::{DomainEvent, ItemAvailability};
 
 /// Largest count of a counted item.
@@ -137,20 +137,25 @@ fn view_item(item: MenuItem, ingredients: &[Ingredient]) -> ItemView {
     }
 }
 
-/// Publishes the availability of the shop's items that depend on the
-/// touched items or ingredients.
+/// Publishes the availability of the shop's items and options that are
+/// in `items` or `options` or depend on one of `ingredients`.
 pub fn publish_availability(
     tx: &mut Tx<'_>,
     shop: ShopId,
     items: &BTreeSet<ItemId>,
+    options: &BTreeSet<OptionId>,
     ingredients: &BTreeSet<IngredientId>,
 ) -> Result<(), StoreError> {
-    if items.is_empty() && ingredients.is_empty() {
+    if items.is_empty() && options.is_empty() && ingredients.is_empty() {
         return Ok(());
     }
     let all_ingredients: Vec<Ingredient> =
         tx.many(ID_TO_INGREDIENT, &tx.ids(SHOP_TO_INGREDIENT, shop.0)?)?;
-    let all_items: Vec<MenuItem> = tx.many(ID_TO_ITEM, &tx.ids(SHOP_TO_ITEM, shop.0)?)?;
+    let all_items: Vec<MenuItem> = if items.is_empty() && ingredients.is_empty() {
+        Vec::new()
+    } else {
+        tx.many(ID_TO_ITEM, &tx.ids(SHOP_TO_ITEM, shop.0)?)?
+    };
     let changed: Vec<ItemAvailability> = all_items
         .into_iter()
         .filter(|item| {
@@ -174,7 +179,7 @@ pub fn publish_availability(
         });
     }
     // Options made from the same ingredients change with them.
-    super::options::publish_options(tx, shop, &BTreeSet::new(), ingredients)
+    super::options::publish_options_with(tx, shop, options, ingredients, &all_ingredients)
 }
 
 /// What a shopkeeper may change about their shop; `None` leaves a field.
@@ -503,7 +508,13 @@ pub fn update_item(
     }
     tx.put(ID_TO_ITEM, id.0, &item)?;
     tx.publish(DomainEvent::ShopChanged { shop: shop_id });
-    publish_availability(tx, shop_id, &BTreeSet::from([id]), &BTreeSet::new())?;
+    publish_availability(
+        tx,
+        shop_id,
+        &BTreeSet::from([id]),
+        &BTreeSet::new(),
+        &BTreeSet::new(),
+    )?;
     Ok(item)
 }
 
@@ -535,7 +546,13 @@ pub fn change_item_stock(
         .map_err(|e| StoreError::Conflict(e.to_string()))?;
     item.stock = StockPolicy::Counted(u32::try_from(new).unwrap_or(u32::MAX));
     tx.put(ID_TO_ITEM, id.0, &item)?;
-    publish_availability(tx, shop_id, &BTreeSet::from([id]), &BTreeSet::new())?;
+    publish_availability(
+        tx,
+        shop_id,
+        &BTreeSet::from([id]),
+        &BTreeSet::new(),
+        &BTreeSet::new(),
+    )?;
     Ok(item)
 }
 
@@ -579,7 +596,13 @@ pub fn change_ingredient_stock(
         .apply(ing.stock, MAX_INGREDIENT_STOCK)
         .map_err(|e| StoreError::Conflict(e.to_string()))?;
     tx.put(ID_TO_INGREDIENT, id.0, &ing)?;
-    publish_availability(tx, shop_id, &BTreeSet::new(), &BTreeSet::from([id]))?;
+    publish_availability(
+        tx,
+        shop_id,
+        &BTreeSet::new(),
+        &BTreeSet::new(),
+        &BTreeSet::from([id]),
+    )?;
     Ok(ing)
 }
 

@@ -445,14 +445,19 @@ pub fn place(tx: &mut Tx<'_>, c: Checkout) -> Result<Placed, StoreError> {
             .filter(|id| chosen[id].shop == shop_id)
             .copied()
             .collect();
-        super::options::publish_options(tx, shop_id, &counted_options, &BTreeSet::new())?;
         let touched_ingredients = needs
             .ingredients
             .keys()
             .filter(|id| ingredients.get(id).is_some_and(|g| g.shop == shop_id))
             .copied()
             .collect();
-        publish_availability(tx, shop_id, &touched_items, &touched_ingredients)?;
+        publish_availability(
+            tx,
+            shop_id,
+            &touched_items,
+            &counted_options,
+            &touched_ingredients,
+        )?;
     }
     Ok(Placed {
         orders,

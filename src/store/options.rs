@@ -45,34 +45,46 @@ pub fn own_option(v: &impl View, shop: ShopId, id: OptionId) -> Result<MenuOptio
         .ok_or_else(|| not_found(format!("option {id}")))
 }
 
-fn group_with_options(v: &impl View, g: OptionGroup) -> Result<GroupChoices, StoreError> {
-    let mut options: Vec<MenuOption> =
-        v.many(ID_TO_OPTION, &v.ids(OPTION_GROUP_TO_OPTION, g.id.0)?)?;
-    options.sort_by_key(|o| (o.position, o.id));
-    Ok(GroupChoices { group: g, options })
-}
-
-fn sorted(mut groups: Vec<OptionGroup>) -> Vec<OptionGroup> {
+/// `groups` sorted, each with its options sorted: two index and two
+/// record tables opened once, whatever the count (every checkout line
+/// with options asks).
+fn with_options(v: &impl View, groups: Vec<OptionGroup>) -> Result<Vec<GroupChoices>, StoreError> {
+    let mut groups = groups;
     groups.sort_by_key(|g| (g.position, g.id));
-    groups
+    let ids = v.ids_each(
+        OPTION_GROUP_TO_OPTION,
+        &groups.iter().map(|g| g.id.0).collect::<Vec<_>>(),
+    )?;
+    let mut options: Vec<MenuOption> = v.many(ID_TO_OPTION, &ids.concat())?;
+    options.sort_by_key(|o| (o.position, o.id));
+    Ok(groups
+        .into_iter()
+        .zip(ids)
+        .map(|(group, ids)| GroupChoices {
+            options: options
+                .iter()
+                .filter(|o| ids.contains(&o.id.0))
+                .cloned()
+                .collect(),
+            group,
+        })
+        .collect())
 }
 
 /// Every group of a shop with its options.
 pub fn shop_groups(v: &impl View, shop: ShopId) -> Result<Vec<GroupChoices>, StoreError> {
-    let groups = sorted(v.many(ID_TO_OPTION_GROUP, &v.ids(SHOP_TO_OPTION_GROUP, shop.0)?)?);
-    groups
-        .into_iter()
-        .map(|g| group_with_options(v, g))
-        .collect()
+    with_options(
+        v,
+        v.many(ID_TO_OPTION_GROUP, &v.ids(SHOP_TO_OPTION_GROUP, shop.0)?)?,
+    )
 }
 
 /// The groups an item offers, with their options.
 pub fn item_groups(v: &impl View, item: ItemId) -> Result<Vec<GroupChoices>, StoreError> {
-    let groups = sorted(v.many(ID_TO_OPTION_GROUP, &v.ids(ITEM_TO_OPTION_GROUP, item.0)?)?);
-    groups
-        .into_iter()
-        .map(|g| group_with_options(v, g))
-        .collect()
+    with_options(
+        v,
+        v.many(ID_TO_OPTION_GROUP, &v.ids(ITEM_TO_OPTION_GROUP, item.0)?)?,
+    )
 }
 
 /// An option with what a guest needs to know about its stock.
@@ -135,22 +147,41 @@ pub fn publish_options(
     }
     let all_ingredients: Vec<Ingredient> =
         tx.many(ID_TO_INGREDIENT, &tx.ids(SHOP_TO_INGREDIENT, shop.0)?)?;
-    let mut changed = Vec::new();
-    for g in shop_groups(&**tx, shop)? {
-        for o in g.options {
-            let touched = options.contains(&o.id)
-                || matches!(&o.stock, StockPolicy::Recipe(lines)
-                    if lines.iter().any(|l| ingredients.contains(&l.ingredient)));
-            if touched {
-                let left = option_left(&o, &all_ingredients);
-                changed.push(OptionAvailability {
-                    option: o.id,
-                    available: o.enabled && left.is_none_or(|n| n > 0),
-                    left,
-                });
-            }
-        }
+    publish_options_with(tx, shop, options, ingredients, &all_ingredients)
+}
+
+/// [`publish_options`] given the shop's ingredients as they are now (every
+/// order that takes stock asks: the caller has read them already).
+pub fn publish_options_with(
+    tx: &mut Tx<'_>,
+    shop: ShopId,
+    options: &BTreeSet<OptionId>,
+    ingredients: &BTreeSet<IngredientId>,
+    all_ingredients: &[Ingredient],
+) -> Result<(), StoreError> {
+    if options.is_empty() && ingredients.is_empty() {
+        return Ok(());
     }
+    // The options themselves, not their groups: no group record is needed.
+    let groups = tx.ids(SHOP_TO_OPTION_GROUP, shop.0)?;
+    let ids = tx.ids_each(OPTION_GROUP_TO_OPTION, &groups)?.concat();
+    let shop_options: Vec<MenuOption> = tx.many(ID_TO_OPTION, &ids)?;
+    let changed: Vec<OptionAvailability> = shop_options
+        .into_iter()
+        .filter(|o| {
+            options.contains(&o.id)
+                || matches!(&o.stock, StockPolicy::Recipe(lines)
+                    if lines.iter().any(|l| ingredients.contains(&l.ingredient)))
+        })
+        .map(|o| {
+            let left = option_left(&o, all_ingredients);
+            OptionAvailability {
+                option: o.id,
+                available: o.enabled && left.is_none_or(|n| n > 0),
+                left,
+            }
+        })
+        .collect();
     if !changed.is_empty() {
         tx.publish(DomainEvent::OptionsChanged {
             shop,

@@ -208,10 +208,11 @@ pub(super) fn write_change(
 /// Gives back exactly what the order's lines took.
 fn return_stock(tx: &mut Tx<'_>, order: &Order) -> Result<(), StoreError> {
     let mut items = BTreeSet::new();
+    let mut options = BTreeSet::new();
     let mut ingredients = BTreeSet::new();
     for line in &order.lines {
         for o in &line.options {
-            return_option(tx, o, &mut ingredients)?;
+            return_option(tx, o, &mut options, &mut ingredients)?;
         }
         match &line.taken {
             Taken::Nothing => {}
@@ -236,13 +237,14 @@ fn return_stock(tx: &mut Tx<'_>, order: &Order) -> Result<(), StoreError> {
             }
         }
     }
-    publish_availability(tx, order.shop, &items, &ingredients)
+    publish_availability(tx, order.shop, &items, &options, &ingredients)
 }
 
 /// Gives back what one chosen option of a line took.
 fn return_option(
     tx: &mut Tx<'_>,
     o: &crate::domain::options::LineOption,
+    options: &mut BTreeSet<crate::domain::OptionId>,
     ingredients: &mut BTreeSet<crate::domain::IngredientId>,
 ) -> Result<(), StoreError> {
     match &o.taken {
@@ -255,12 +257,7 @@ fn return_option(
             {
                 opt.stock = StockPolicy::Counted(left.saturating_add(*n));
                 tx.put(ID_TO_OPTION, opt.id.0, &opt)?;
-                super::options::publish_options(
-                    tx,
-                    opt.shop,
-                    &BTreeSet::from([opt.id]),
-                    &BTreeSet::new(),
-                )?;
+                options.insert(opt.id);
             }
         }
         Taken::Ingredients(parts) => {

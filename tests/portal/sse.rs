@@ -1,5 +1,7 @@
 //! The live streams over plain HTTP: a reconnect with `Last-Event-ID` gets
-//! exactly the missed events, in order; streams per address are capped.
+//! exactly the missed events, in order; streams per address are capped;
+//! logins that end take their streams with them; an open menu hears the
+//! options an order takes and a cancel gives back.
 
 use std::time::Duration;
 
@@ -291,4 +293,94 @@ async fn the_pickup_board_follows_stages_and_never_shows_codes() {
     }
     let (_, page, _) = guest.page("/board?shop=3").await;
     assert!(page.contains("Ready") && !page.contains(&code));
+}
+
+/// An open menu hears what an order takes of its options and what a cancel
+/// gives back: the tapioca pearls through their ingredient (with the items
+/// made from it), the grass jelly by its count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_menu_hears_options_an_order_takes_and_a_cancel_gives_back() {
+    let server = Server::start().await;
+    let venue = server.venue().await;
+    let (shop, taro) = venue.item("Taro milk tea");
+    let mut guest = Api::new(&server);
+    let (_, menu) = guest
+        .send("GET", &format!("/api/shops/{shop}/menu"), None)
+        .await;
+    let item = menu["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["id"] == taro)
+        .expect("taro on the menu");
+    let option = |name: &str| -> (u64, u64) {
+        item["option_groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .flat_map(|g| g["options"].as_array().expect("options"))
+            .find(|o| o["name"] == name)
+            .map(|o| {
+                let left = o["stock_left"]
+                    .as_u64()
+                    .expect("counted or made from stock");
+                (o["id"].as_u64().expect("id"), left)
+            })
+            .unwrap_or_else(|| panic!("no option {name}"))
+    };
+    let (pearls, pearls_left) = option("Tapioca pearls");
+    let (jelly, jelly_left) = option("Grass jelly");
+    let mut chosen: Vec<u64> = item["option_groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .flat_map(|g| g["options"].as_array().expect("options"))
+        .filter(|o| o["default"] == true)
+        .map(|o| o["id"].as_u64().expect("id"))
+        .collect();
+    chosen.extend([pearls, jelly]);
+
+    let mut stream = Stream::open(&server, &format!("/events/menu/{shop}"), "", None).await;
+    let (code, placed) = guest
+        .send(
+            "POST",
+            "/api/orders",
+            Some(
+                json!({"items": [{"item_id": taro, "quantity": 2, "options": chosen}],
+                        "idempotency_key": "menu-hears-options-1"}),
+            ),
+        )
+        .await;
+    assert_eq!(code, 201, "{placed}");
+    let heard = options_left(&mut stream, [pearls, jelly]).await;
+    assert_eq!(heard, [pearls_left - 2, jelly_left - 2]);
+
+    let token = placed["orders"][0]["token"].as_str().expect("token");
+    let (code, body) = guest
+        .send("POST", &format!("/api/orders/{token}/cancel"), None)
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let heard = options_left(&mut stream, [pearls, jelly]).await;
+    assert_eq!(heard, [pearls_left, jelly_left]);
+}
+
+/// What each of `options` has left, from a menu stream's `options` events
+/// until all are heard; any other option in them fails the test.
+async fn options_left<const N: usize>(stream: &mut Stream, options: [u64; N]) -> [u64; N] {
+    let mut left = std::collections::BTreeMap::new();
+    while left.len() < N {
+        let e = stream
+            .next(Duration::from_secs(5))
+            .await
+            .expect("an options event");
+        if e.event != "options" {
+            continue;
+        }
+        for o in e.data.as_array().expect("options") {
+            let id = o["option_id"].as_u64().expect("id");
+            assert!(options.contains(&id), "only the options touched: {o}");
+            left.insert(id, o["left"].as_u64().expect("left"));
+        }
+    }
+    options.map(|id| left[&id])
 }
