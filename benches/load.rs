@@ -7,6 +7,8 @@
 //!
 //! Raise the open-file limit first for the SSE part (`ulimit -n 10240`);
 //! with a lower limit the stream count is cut to fit and the table says so.
+//! Parts alone, for profiling: `-- --redirect N [RATE]`, `-- --sse N`,
+//! `-- --orders RUNS` (plain orders and orders with options, in turns).
 
 #[path = "common/measure.rs"]
 mod measure;
@@ -632,6 +634,31 @@ fn fanout_rows(f: &Fanout, n: usize, note: &str) -> Vec<(String, String)> {
     ]
 }
 
+/// Durable orders/s, plain and with options, in turns on one daemon, so
+/// the database's growth weighs on both alike. Two rows: the medians.
+async fn order_rows(d: &Daemon, clients: usize, secs: f64, runs: usize) -> Vec<(String, String)> {
+    let drink = drink_with_options(d).await;
+    let (mut plain, mut options) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        plain.push(orders(d, clients, secs, PLAIN_LINE).await);
+        options.push(orders(d, clients, secs, &drink).await);
+    }
+    plain.sort_by(f64::total_cmp);
+    options.sort_by(f64::total_cmp);
+    vec![
+        (
+            format!("orders/s, group commit, {clients} clients"),
+            format!("{:.0}", plain[plain.len() / 2]),
+        ),
+        (
+            format!(
+                "orders/s with options (a drink, 4 options, one from ingredients), group commit, {clients} clients"
+            ),
+            format!("{:.0}", options[options.len() / 2]),
+        ),
+    ]
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let smoke = std::env::args().any(|a| a == "--smoke");
@@ -654,6 +681,18 @@ async fn main() {
                 ms(p50),
                 ms(p99)
             );
+        }
+        return;
+    }
+    // `--orders N`: only the order runs, N of each in turns (for profiling).
+    if let Some(runs) = std::env::args()
+        .skip_while(|a| a != "--orders")
+        .nth(1)
+        .and_then(|a| a.parse::<usize>().ok())
+    {
+        let d = start("").await;
+        for (k, v) in order_rows(&d, 64, 5.0, runs).await {
+            println!("{k}: {v}");
         }
         return;
     }
@@ -721,25 +760,7 @@ async fn main() {
 
     // Durable orders over HTTPS, 64 clients.
     let clients = if smoke { 8 } else { 64 };
-    let mut with = Vec::new();
-    for _ in 0..runs {
-        with.push(orders(&d, clients, secs, PLAIN_LINE).await);
-    }
-    with.sort_by(f64::total_cmp);
-    rows.push((
-        format!("orders/s, group commit, {clients} clients"),
-        format!("{:.0}", with[with.len() / 2]),
-    ));
-    let drink = drink_with_options(&d).await;
-    let mut options = Vec::new();
-    for _ in 0..runs {
-        options.push(orders(&d, clients, secs, &drink).await);
-    }
-    options.sort_by(f64::total_cmp);
-    rows.push((
-        format!("orders/s with options (a drink, 4 options, one from ingredients), group commit, {clients} clients"),
-        format!("{:.0}", options[options.len() / 2]),
-    ));
+    rows.extend(order_rows(&d, clients, secs, runs).await);
     let single = start("group_commit = false\n").await;
     let mut without = Vec::new();
     for _ in 0..runs {
