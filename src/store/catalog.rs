@@ -182,6 +182,12 @@ pub fn publish_availability(
     super::options::publish_options_with(tx, shop, options, ingredients, &all_ingredients)
 }
 
+/// Publishes one item's availability after its record changed.
+fn publish_item(tx: &mut Tx<'_>, shop: ShopId, item: ItemId) -> Result<(), StoreError> {
+    let (options, ingredients) = (BTreeSet::new(), BTreeSet::new());
+    publish_availability(tx, shop, &BTreeSet::from([item]), &options, &ingredients)
+}
+
 /// What a shopkeeper may change about their shop; `None` leaves a field.
 #[derive(Clone, Debug, Default)]
 pub struct ShopPatch {
@@ -508,13 +514,7 @@ pub fn update_item(
     }
     tx.put(ID_TO_ITEM, id.0, &item)?;
     tx.publish(DomainEvent::ShopChanged { shop: shop_id });
-    publish_availability(
-        tx,
-        shop_id,
-        &BTreeSet::from([id]),
-        &BTreeSet::new(),
-        &BTreeSet::new(),
-    )?;
+    publish_item(tx, shop_id, id)?;
     Ok(item)
 }
 
@@ -546,13 +546,7 @@ pub fn change_item_stock(
         .map_err(|e| StoreError::Conflict(e.to_string()))?;
     item.stock = StockPolicy::Counted(u32::try_from(new).unwrap_or(u32::MAX));
     tx.put(ID_TO_ITEM, id.0, &item)?;
-    publish_availability(
-        tx,
-        shop_id,
-        &BTreeSet::from([id]),
-        &BTreeSet::new(),
-        &BTreeSet::new(),
-    )?;
+    publish_item(tx, shop_id, id)?;
     Ok(item)
 }
 
