@@ -331,8 +331,26 @@ impl Gateway {
             sniff::spawn(i, tx.clone())?;
         }
         drop(tx);
+        // Clients already here at a restart are recorded from the kernel's
+        // neighbour table: they may not send DHCP or ARP for minutes.
+        let here = match self.neighbours.recent() {
+            Ok(here) => here,
+            Err(e) => {
+                tracing::warn!(error = %e, "clients already connected not read");
+                Vec::new()
+            }
+        };
         let store = self.store.clone();
         let recorder = tokio::spawn(async move {
+            for (ip, mac) in here {
+                let ip = countable(&ip).then_some(ip);
+                let r = store
+                    .write(move |tx| wifi::seen(tx, mac, ip, None).map(|_| ()))
+                    .await;
+                if let Err(e) = r {
+                    tracing::warn!(error = %e, "cannot record a client");
+                }
+            }
             // Write a client again only when something changed or a while passed.
             let mut last: std::collections::HashMap<Mac, (sniff::Sighting, std::time::Instant)> =
                 std::collections::HashMap::new();

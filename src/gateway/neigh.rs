@@ -27,6 +27,8 @@ const RTM_GETNEIGH: u16 = 30;
 const RTMGRP_NEIGH: u32 = 0x4;
 /// `NUD_INCOMPLETE | NUD_FAILED`: states without a usable MAC.
 const UNRESOLVED: u16 = 0x01 | 0x20;
+/// `NUD_REACHABLE | NUD_DELAY | NUD_PROBE`: the kernel heard from it lately.
+const RECENT: u16 = 0x02 | 0x08 | 0x10;
 const WHAT: &str = "read the neighbour table";
 
 /// One neighbour change read from the kernel.
@@ -217,17 +219,21 @@ impl Neighbours {
 
     /// Reads the kernel's whole neighbour table into the map.
     fn dump(&self) -> Result<(), NetlinkError> {
-        let mut sock = netlink::socket(NETLINK_ROUTE, 0, WHAT)?;
-        let mut changes = Vec::new();
-        // A header of family 0: every family.
-        let all = Neigh::Get(NeighbourMessage::default());
-        netlink::request(&mut sock, all, NLM_F_REQUEST | NLM_F_DUMP, 1, WHAT, |m| {
-            if let Neigh::New(n) = m {
-                changes.extend(change(&n, true));
-            }
-        })?;
+        let changes = read_table(|_| true)?;
         self.apply(changes);
         Ok(())
+    }
+
+    /// The clients on the guest interfaces that the kernel heard from
+    /// lately (not stale entries of devices long gone): a restarted daemon
+    /// records them, since they will not ask for an address or announce
+    /// themselves again for a while.
+    pub fn recent(&self) -> Result<Vec<(IpAddr, Mac)>, NetlinkError> {
+        Ok(read_table(|state| state & RECENT != 0)?
+            .into_iter()
+            .filter(|c| self.guest.contains(&c.ifindex))
+            .filter_map(|c| Some((c.ip, c.mac?)))
+            .collect())
     }
 
     fn apply(&self, changes: Vec<Change>) {
@@ -290,6 +296,22 @@ impl Neighbours {
             known(self)
         })
     }
+}
+
+/// The kernel's neighbour entries (every family) whose state `keep` accepts.
+fn read_table(keep: impl Fn(u16) -> bool) -> Result<Vec<Change>, NetlinkError> {
+    let mut sock = netlink::socket(NETLINK_ROUTE, 0, WHAT)?;
+    let mut changes = Vec::new();
+    // A header of family 0: every family.
+    let all = Neigh::Get(NeighbourMessage::default());
+    netlink::request(&mut sock, all, NLM_F_REQUEST | NLM_F_DUMP, 1, WHAT, |m| {
+        if let Neigh::New(n) = m
+            && keep(n.header.state.into())
+        {
+            changes.extend(change(&n, true));
+        }
+    })?;
+    Ok(changes)
 }
 
 /// Whether `ip` is in `net`/`len` (same family only).
