@@ -434,6 +434,33 @@ impl Net {
         Self::sh(&self.router, script)
     }
 
+    /// Asks the router's dnsmasq for a lease from the first client (busybox
+    /// udhcpc with `args`, asking for option 114; the address is not
+    /// applied) and returns what the lease script was given, as `env`
+    /// prints it.
+    pub fn dhcp_lease(&self, args: &str) -> String {
+        let script = self.dir.path().join("lease.sh");
+        let seen = self.dir.path().join("lease.env");
+        std::fs::write(&script, format!("#!/bin/sh\nenv > {}\n", seen.display()))
+            .expect("lease script");
+        let made = Command::new("chmod")
+            .arg("+x")
+            .arg(&script)
+            .status()
+            .expect("chmod");
+        assert!(made.success(), "chmod the lease script");
+        let out = self.client_sh(&format!(
+            "busybox udhcpc -i c0 -n -q -t 5 -T 1 -O 114 {args} -s {}",
+            script.display()
+        ));
+        assert!(
+            out.status.success(),
+            "udhcpc got a lease: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read_to_string(&seen).expect("the lease script ran")
+    }
+
     /// Runs the queueless CLI against the daemon (in the router).
     pub fn cli(&self, args: &[&str]) -> Output {
         Command::new("ip")

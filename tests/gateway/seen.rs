@@ -41,24 +41,7 @@ fn a_client_is_seen_when_it_asks_for_an_address() {
     // The lease script records what it was given: no option 114 without a
     // certificate phones trust, as the OpenWrt package configures dnsmasq
     // (the trusted case: tests/gateway/trusted.rs).
-    let script = net.dir.path().join("lease.sh");
-    let seen = net.dir.path().join("lease.env");
-    std::fs::write(&script, format!("#!/bin/sh\nenv > {}\n", seen.display())).expect("script");
-    std::process::Command::new("chmod")
-        .arg("+x")
-        .arg(&script)
-        .status()
-        .expect("chmod");
-    let out = net.client_sh(&format!(
-        "busybox udhcpc -i c0 -n -q -t 5 -T 1 -O 114 -x hostname:ada-phone -s {}",
-        script.display()
-    ));
-    assert!(
-        out.status.success(),
-        "udhcpc got a lease: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let env = std::fs::read_to_string(&seen).expect("the lease script ran");
+    let env = net.dhcp_lease("-x hostname:ada-phone");
     assert!(
         env.lines().any(|l| l.starts_with("ip=")),
         "a lease was offered: {env}"

@@ -109,24 +109,7 @@ fn with_a_trusted_certificate_guests_get_https_and_option_114() {
     );
 
     // The DHCP offer carries option 114 with the API's URL.
-    let script = net.dir.path().join("lease.sh");
-    let seen = net.dir.path().join("lease.env");
-    std::fs::write(&script, format!("#!/bin/sh\nenv > {}\n", seen.display())).expect("script");
-    std::process::Command::new("chmod")
-        .arg("+x")
-        .arg(&script)
-        .status()
-        .expect("chmod");
-    let out = net.client_sh(&format!(
-        "busybox udhcpc -i c0 -n -q -t 5 -T 1 -O 114 -s {}",
-        script.display()
-    ));
-    assert!(
-        out.status.success(),
-        "udhcpc got a lease: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let env = std::fs::read_to_string(&seen).expect("the lease script ran");
+    let env = net.dhcp_lease("");
     let hex: String = api.bytes().map(|b| format!("{b:02x}")).collect();
     assert!(
         env.lines()
