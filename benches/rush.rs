@@ -14,6 +14,10 @@
 
 #[path = "common/cgroup.rs"]
 mod cgroup;
+#[path = "common/disk.rs"]
+mod disk;
+#[path = "rush/http.rs"]
+mod http;
 #[path = "common/measure.rs"]
 mod measure;
 
@@ -25,10 +29,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
+use tokio::io::AsyncReadExt;
 use tokio::sync::Mutex;
 
+use http::{Conn, connect, request, send};
 use measure::{ms, percentile};
 
 const STAFF: [&str; 3] = [
@@ -75,12 +79,7 @@ async fn start(router: &cgroup::Router) -> Daemon {
         ),
     )
     .expect("config");
-    // Write out what others left dirty (in CI: the builds just before, GBs
-    // of them) so the daemon's fsyncs do not queue behind that writeback:
-    // with 3 GB being written beside it, placement p99 rose from 2–70 ms
-    // to 350–675 ms while the daemon's CPU stayed the same.
-    let synced = Command::new("sync").status().expect("sync");
-    assert!(synced.success(), "sync");
+    disk::settle();
     let [cpu, memory] = router.procs();
     // The shell joins both groups, then becomes the daemon: every thread
     // it ever starts is inside.
@@ -108,7 +107,7 @@ async fn start(router: &cgroup::Router) -> Daemon {
     };
     let t0 = Instant::now();
     loop {
-        if let Ok(mut c) = connect(&d).await
+        if let Ok(mut c) = connect(d.port).await
             && let Ok((200, _)) = request(&mut c, "GET", "/api/shops", "").await
         {
             return d;
@@ -119,78 +118,6 @@ async fn start(router: &cgroup::Router) -> Daemon {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-struct Conn {
-    io: BufReader<TcpStream>,
-    cookie: String,
-}
-
-async fn connect(d: &Daemon) -> std::io::Result<Conn> {
-    let tcp = TcpStream::connect(("127.0.0.1", d.port)).await?;
-    tcp.set_nodelay(true)?;
-    Ok(Conn {
-        io: BufReader::new(tcp),
-        cookie: String::new(),
-    })
-}
-
-/// Sends a request head (and body); keeps `Set-Cookie`s; returns the status
-/// and the `Content-Length` (0 for a stream).
-async fn send(c: &mut Conn, method: &str, path: &str, body: &str) -> std::io::Result<(u16, usize)> {
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    if !body.is_empty() {
-        req.push_str("Content-Type: application/json\r\n");
-    }
-    if !c.cookie.is_empty() {
-        req.push_str(&format!("Cookie: {}\r\n", c.cookie));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    c.io.get_mut().write_all(req.as_bytes()).await?;
-    let mut line = String::new();
-    c.io.read_line(&mut line).await?;
-    let status: u16 = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("bad status line {line:?}")))?;
-    let mut len = 0usize;
-    loop {
-        line.clear();
-        c.io.read_line(&mut line).await?;
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        let lower = l.to_ascii_lowercase();
-        if let Some(v) = lower.strip_prefix("content-length:") {
-            len = v.trim().parse().unwrap_or(0);
-        } else if lower.starts_with("set-cookie:")
-            && let Some(pair) = l[11..].trim().split(';').next()
-        {
-            if !c.cookie.is_empty() {
-                c.cookie.push_str("; ");
-            }
-            c.cookie.push_str(pair);
-        }
-    }
-    Ok((status, len))
-}
-
-async fn request(
-    c: &mut Conn,
-    method: &str,
-    path: &str,
-    body: &str,
-) -> std::io::Result<(u16, String)> {
-    let (status, len) = send(c, method, path, body).await?;
-    let mut buf = vec![0u8; len];
-    c.io.read_exact(&mut buf).await?;
-    Ok((status, String::from_utf8_lossy(&buf).into_owned()))
 }
 
 /// Latencies and errors of one step.
@@ -234,7 +161,7 @@ async fn guest(
     until: Instant,
 ) {
     let t = Instant::now();
-    let Ok(mut c) = connect(&d).await else {
+    let Ok(mut c) = connect(d.port).await else {
         return r.lock().await.err("menu", "connect".into());
     };
     match request(&mut c, "GET", &format!("/api/shops/{shop}/menu"), "").await {
@@ -242,7 +169,7 @@ async fn guest(
         other => return r.lock().await.err("menu", format!("{other:?}")),
     }
     let t = Instant::now();
-    let menu_stream = match connect(&d).await {
+    let menu_stream = match connect(d.port).await {
         Ok(mut s) => match send(&mut s, "GET", &format!("/events/menu/{shop}"), "").await {
             Ok((200, _)) => {
                 r.lock().await.ok("menu stream open", t.elapsed());
@@ -278,7 +205,7 @@ async fn guest(
             .err("place order", format!("no order in {placed}"));
     };
     let t = Instant::now();
-    let Ok(mut s) = connect(&d).await else {
+    let Ok(mut s) = connect(d.port).await else {
         return r.lock().await.err("order stream open", "connect".into());
     };
     s.cookie.clone_from(&c.cookie);
@@ -439,7 +366,7 @@ async fn main() {
     // Staff log in one after another (each login hashes a password with
     // 12 MiB) and restock; the shops' first orderable items.
     let shops: Value = {
-        let mut c = connect(&d).await.expect("connect");
+        let mut c = connect(d.port).await.expect("connect");
         let (_, text) = request(&mut c, "GET", "/api/shops", "")
             .await
             .expect("shops");
@@ -447,7 +374,7 @@ async fn main() {
     };
     let mut staff_conns = Vec::new();
     for email in STAFF {
-        let mut c = connect(&d).await.expect("connect");
+        let mut c = connect(d.port).await.expect("connect");
         let body = format!(r#"{{"email":"{email}","password":"queueless-demo"}}"#);
         let (s, t) = request(&mut c, "POST", "/api/auth/login", &body)
             .await
@@ -459,7 +386,7 @@ async fn main() {
     let mut menu_items = Vec::new();
     for s in shops.as_array().expect("shops") {
         let shop = s["id"].as_u64().expect("shop id");
-        let mut c = connect(&d).await.expect("connect");
+        let mut c = connect(d.port).await.expect("connect");
         let (_, text) = request(&mut c, "GET", &format!("/api/shops/{shop}/menu"), "")
             .await
             .expect("menu");
@@ -492,7 +419,7 @@ async fn main() {
     let rss_before = measure::rss_kib(pid);
     let cpu_before = cpu_time(pid);
     let written_before = proc_field(pid, "io", "write_bytes");
-    let mut board = connect(&d).await.expect("connect");
+    let mut board = connect(d.port).await.expect("connect");
     send(&mut board, "GET", "/events/board", "")
         .await
         .expect("board");
@@ -519,6 +446,7 @@ async fn main() {
         )));
     }
 
+    let probe = disk::FsyncProbe::start(d.data.parent().expect("temp dir"));
     let t0 = Instant::now();
     let until = t0 + Duration::from_secs_f64(window + 60.0);
     let mut tasks = Vec::with_capacity(guests);
@@ -544,6 +472,7 @@ async fn main() {
         let _ = t.await;
     }
     let took = t0.elapsed();
+    let fsyncs = probe.finish();
     let cpu = cpu_time(pid).saturating_sub(cpu_before);
     let written = proc_field(pid, "io", "write_bytes").saturating_sub(written_before);
     let hwm = proc_field(pid, "status", "VmHWM");
@@ -602,6 +531,18 @@ async fn main() {
         written as f64 / 1048576.0,
         written as f64 / guests.max(1) as f64,
         db_bytes as f64 / 1048576.0,
+    );
+    println!(
+        "this disk's fsync during the rush (a probe: 4 KiB and fdatasync every 100 ms, {} times): \
+         p50 {}, p99 {}, max {}, {} over 100 ms",
+        fsyncs.len(),
+        ms(percentile(&fsyncs, 0.5)),
+        ms(percentile(&fsyncs, 0.99)),
+        ms(fsyncs.last().copied().unwrap_or_default()),
+        fsyncs
+            .iter()
+            .filter(|l| **l > Duration::from_millis(100))
+            .count()
     );
     if let Some(e) = &r.first_error {
         println!("first error: {e}");
