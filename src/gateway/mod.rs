@@ -342,13 +342,19 @@ impl Gateway {
         };
         let store = self.store.clone();
         let recorder = tokio::spawn(async move {
-            for (ip, mac) in here {
-                let ip = countable(&ip).then_some(ip);
+            // One write for all of them (the kernel keeps at most about a
+            // thousand neighbours): a restart costs the flash one commit.
+            if !here.is_empty() {
                 let r = store
-                    .write(move |tx| wifi::seen(tx, mac, ip, None).map(|_| ()))
+                    .write(move |tx| {
+                        for (ip, mac) in here {
+                            wifi::seen(tx, mac, countable(&ip).then_some(ip), None)?;
+                        }
+                        Ok(())
+                    })
                     .await;
                 if let Err(e) = r {
-                    tracing::warn!(error = %e, "cannot record a client");
+                    tracing::warn!(error = %e, "cannot record the clients already connected");
                 }
             }
             // Write a client again only when something changed or a while passed.
