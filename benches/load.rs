@@ -10,6 +10,9 @@
 //! Parts alone, for profiling: `-- --redirect N [RATE]`, `-- --sse N`,
 //! `-- --orders RUNS` (plain orders and orders with options, in turns).
 
+#[path = "common/http.rs"]
+#[expect(dead_code, reason = "the load bench sends its own headers")]
+mod http;
 #[path = "common/measure.rs"]
 mod measure;
 
@@ -19,19 +22,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use http::{Conn, request_with};
 use measure::{ms, percentile, rss_kib};
-
-type Io = Box<dyn AsyncReadWrite>;
-trait AsyncReadWrite: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> AsyncReadWrite for T {}
 
 struct Daemon {
     child: Child,
     http: u16,
     https: u16,
+    /// Trusts the daemon's own self-signed certificate (and nothing
+    /// else), once it has made one.
+    tls: Option<tokio_rustls::TlsConnector>,
     _dir: tempfile::TempDir,
     started_in: Duration,
 }
@@ -73,6 +76,7 @@ async fn start(extra_config: &str) -> Daemon {
         ),
     )
     .expect("config");
+    let cert = dir.path().join("data/tls/cert.pem");
     let t0 = Instant::now();
     let child = Command::new(binary())
         .arg("--config")
@@ -89,12 +93,17 @@ async fn start(extra_config: &str) -> Daemon {
         child,
         http,
         https,
+        tls: None,
         _dir: dir,
         started_in: Duration::ZERO,
     };
     loop {
-        if let Ok(mut c) = connect(&d, true).await
-            && let Ok((200, _)) = request(&mut c, "GET", "/api/shops", "", &[]).await
+        if d.tls.is_none() && cert.exists() {
+            d.tls = Some(tls(&cert));
+        }
+        if d.tls.is_some()
+            && let Ok(mut c) = connect(&d, true).await
+            && let Ok((200, _)) = request_with(&mut c, "GET", "/api/shops", "", &[]).await
         {
             break;
         }
@@ -108,145 +117,39 @@ async fn start(extra_config: &str) -> Daemon {
     d
 }
 
-#[derive(Debug)]
-struct AnyCert;
-
-impl rustls::client::danger::ServerCertVerifier for AnyCert {
-    fn verify_server_cert(
-        &self,
-        _: &rustls_pki_types::CertificateDer<'_>,
-        _: &[rustls_pki_types::CertificateDer<'_>],
-        _: &rustls_pki_types::ServerName<'_>,
-        _: &[u8],
-        _: rustls_pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        // The bench talks to its own daemon's self-signed certificate.
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        _: &[u8],
-        _: &rustls_pki_types::CertificateDer<'_>,
-        _: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
-    }
-    fn verify_tls13_signature(
-        &self,
-        _: &[u8],
-        _: &rustls_pki_types::CertificateDer<'_>,
-        _: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
-    }
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        rustls::crypto::ring::default_provider()
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
-fn tls() -> tokio_rustls::TlsConnector {
+/// A client that trusts only `cert`, as a tablet does once its owner
+/// installed the router's certificate.
+fn tls(cert: &std::path::Path) -> tokio_rustls::TlsConnector {
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(
+            rustls_pki_types::CertificateDer::from_pem_file(cert)
+                .expect("the daemon's certificate"),
+        )
+        .expect("usable as a trust anchor");
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
     .expect("tls versions")
-    .dangerous()
-    .with_custom_certificate_verifier(Arc::new(AnyCert))
+    .with_root_certificates(roots)
     .with_no_client_auth();
     tokio_rustls::TlsConnector::from(Arc::new(config))
-}
-
-struct Conn {
-    io: BufReader<Io>,
-    cookie: String,
 }
 
 async fn connect(d: &Daemon, secure: bool) -> std::io::Result<Conn> {
     let port = if secure { d.https } else { d.http };
     let tcp = TcpStream::connect(("127.0.0.1", port)).await?;
     tcp.set_nodelay(true)?;
-    let io: Io = if secure {
+    let io: http::Io = if secure {
         let name = rustls_pki_types::ServerName::try_from("localhost").expect("name");
-        Box::new(tls().connect(name, tcp).await?)
+        let tls = d.tls.as_ref().expect("the daemon's certificate is trusted");
+        Box::new(tls.connect(name, tcp).await?)
     } else {
         Box::new(tcp)
     };
-    Ok(Conn {
-        io: BufReader::new(io),
-        cookie: String::new(),
-    })
-}
-
-/// One request on a kept-alive connection; returns status and body.
-async fn request(
-    c: &mut Conn,
-    method: &str,
-    path: &str,
-    body: &str,
-    headers: &[(&str, &str)],
-) -> std::io::Result<(u16, String)> {
-    // A phone's connectivity probe names another host (it is captured);
-    // everything else is asked of us by name.
-    let host = if path == "/generate_204" {
-        "connectivitycheck.gstatic.com"
-    } else {
-        "localhost"
-    };
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    if !body.is_empty() {
-        req.push_str("Content-Type: application/json\r\n");
-    }
-    if !c.cookie.is_empty() {
-        req.push_str(&format!("Cookie: {}\r\n", c.cookie));
-    }
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    c.io.get_mut().write_all(req.as_bytes()).await?;
-    let mut line = String::new();
-    c.io.read_line(&mut line).await?;
-    let status: u16 = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("bad status line {line:?}")))?;
-    let mut len = 0usize;
-    loop {
-        line.clear();
-        c.io.read_line(&mut line).await?;
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        let lower = l.to_ascii_lowercase();
-        if let Some(v) = lower.strip_prefix("content-length:") {
-            len = v.trim().parse().unwrap_or(0);
-        } else if lower.starts_with("set-cookie:")
-            && let Some(pair) = l[11..].trim().split(';').next()
-        {
-            // A cookie set again replaces its old value, as a browser's jar
-            // does (appending would grow the header until the server
-            // refuses it with 431).
-            let name = pair.split('=').next().unwrap_or_default();
-            let mut jar: Vec<&str> = c
-                .cookie
-                .split("; ")
-                .filter(|kv| !kv.is_empty() && kv.split('=').next() != Some(name))
-                .collect();
-            jar.push(pair);
-            c.cookie = jar.join("; ");
-        }
-    }
-    let mut buf = vec![0u8; len];
-    c.io.read_exact(&mut buf).await?;
-    Ok((status, String::from_utf8_lossy(&buf).into_owned()))
+    Ok(Conn::new(io))
 }
 
 /// `conns` connections hammering `path` for `secs`; (requests/s, p50, p99).
@@ -297,7 +200,7 @@ async fn hammer(
                 if t >= deadline {
                     break;
                 }
-                let (status, _) = request(&mut c, "GET", path, "", &[])
+                let (status, _) = request_with(&mut c, "GET", path, "", &[])
                     .await
                     .expect("request");
                 assert_eq!(status, expect);
@@ -342,7 +245,7 @@ async fn orders(d: &Daemon, clients: usize, secs: f64, line: &str) -> f64 {
                 let body = format!(
                     r#"{{"items":[{line}],"idempotency_key":"bench-{run:02}-{n:04}-{i:06}"}}"#
                 );
-                let (status, text) = request(&mut c, "POST", "/api/orders", &body, &[])
+                let (status, text) = request_with(&mut c, "POST", "/api/orders", &body, &[])
                     .await
                     .expect("order");
                 assert_eq!(status, 201, "{text}");
@@ -363,13 +266,13 @@ async fn orders(d: &Daemon, clients: usize, secs: f64, line: &str) -> f64 {
 /// so the run measures ordering, not selling out. Returns the order line.
 async fn drink_with_options(d: &Daemon) -> String {
     let mut keeper = login(d, "tea@demo.queueless").await;
-    let (_, text) = request(&mut keeper, "GET", "/api/shop/menu", "", &[])
+    let (_, text) = request_with(&mut keeper, "GET", "/api/shop/menu", "", &[])
         .await
         .expect("menu");
     let menu: serde_json::Value = serde_json::from_str(&text).expect("menu json");
     for i in menu["ingredients"].as_array().into_iter().flatten() {
         let path = format!("/api/shop/ingredients/{}/stock", i["id"]);
-        let (s, t) = request(&mut keeper, "POST", &path, r#"{"set":1000000000}"#, &[])
+        let (s, t) = request_with(&mut keeper, "POST", &path, r#"{"set":1000000000}"#, &[])
             .await
             .expect("restock");
         assert_eq!(s, 200, "{t}");
@@ -382,7 +285,7 @@ async fn drink_with_options(d: &Daemon) -> String {
         .expect("a drink with options in the demo");
     if item["stock"]["kind"] == "counted" {
         let path = format!("/api/shop/items/{}/stock", item["id"]);
-        request(&mut keeper, "POST", &path, r#"{"set":1000000}"#, &[])
+        request_with(&mut keeper, "POST", &path, r#"{"set":1000000}"#, &[])
             .await
             .expect("restock");
     }
@@ -408,7 +311,7 @@ async fn drink_with_options(d: &Daemon) -> String {
         for o in picked {
             if o["stock"]["kind"] == "counted" {
                 let path = format!("/api/shop/options/{}/stock", o["id"]);
-                request(&mut keeper, "POST", &path, r#"{"set":1000000}"#, &[])
+                request_with(&mut keeper, "POST", &path, r#"{"set":1000000}"#, &[])
                     .await
                     .expect("restock");
             }
@@ -424,7 +327,7 @@ async fn drink_with_options(d: &Daemon) -> String {
 async fn login(d: &Daemon, email: &str) -> Conn {
     let mut c = connect(d, true).await.expect("connect");
     let body = format!(r#"{{"email":"{email}","password":"queueless-demo"}}"#);
-    let (status, text) = request(&mut c, "POST", "/api/auth/login", &body, &[])
+    let (status, text) = request_with(&mut c, "POST", "/api/auth/login", &body, &[])
         .await
         .expect("login");
     assert_eq!(status, 200, "{text}");
@@ -435,7 +338,7 @@ async fn login(d: &Daemon, email: &str) -> Conn {
 async fn oversell(d: &Daemon, stock: u32, clients: usize) -> (u64, u64, i64) {
     let mut keeper = login(d, "dumplings@demo.queueless").await;
     let body = format!(r#"{{"set":{stock}}}"#);
-    let (s, t) = request(&mut keeper, "POST", "/api/shop/items/5/stock", &body, &[])
+    let (s, t) = request_with(&mut keeper, "POST", "/api/shop/items/5/stock", &body, &[])
         .await
         .expect("stock");
     assert_eq!(s, 200, "{t}");
@@ -448,7 +351,7 @@ async fn oversell(d: &Daemon, stock: u32, clients: usize) -> (u64, u64, i64) {
                 let body = format!(
                     r#"{{"items":[{{"item_id":5,"quantity":1}}],"idempotency_key":"bench-single-{n:04}-{i:06}"}}"#
                 );
-                let (status, _) = request(&mut c, "POST", "/api/orders", &body, &[])
+                let (status, _) = request_with(&mut c, "POST", "/api/orders", &body, &[])
                     .await
                     .expect("order");
                 if status == 201 {
@@ -462,7 +365,7 @@ async fn oversell(d: &Daemon, stock: u32, clients: usize) -> (u64, u64, i64) {
     for t in tasks {
         sold += t.await.expect("task");
     }
-    let (_, menu) = request(&mut keeper, "GET", "/api/shops/2/menu", "", &[])
+    let (_, menu) = request_with(&mut keeper, "GET", "/api/shops/2/menu", "", &[])
         .await
         .expect("menu");
     let v: serde_json::Value = serde_json::from_str(&menu).expect("json");
@@ -567,7 +470,7 @@ async fn fanout(d: &Daemon, n: usize, rounds: usize) -> Fanout {
         let cpu_before = cpu_time(pid);
         let t0 = Instant::now();
         // A change every subscriber hears (restocking always changes the count).
-        let (s, t) = request(
+        let (s, t) = request_with(
             &mut keeper,
             "POST",
             "/api/shop/items/5/stock",

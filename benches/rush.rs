@@ -16,7 +16,7 @@
 mod cgroup;
 #[path = "common/disk.rs"]
 mod disk;
-#[path = "rush/http.rs"]
+#[path = "common/http.rs"]
 mod http;
 #[path = "common/measure.rs"]
 mod measure;
@@ -32,7 +32,7 @@ use serde_json::Value;
 use tokio::io::AsyncReadExt;
 use tokio::sync::Mutex;
 
-use http::{Conn, connect, request, send};
+use http::{Conn, request, send};
 use measure::{ms, percentile};
 
 const STAFF: [&str; 3] = [
@@ -107,7 +107,7 @@ async fn start(router: &cgroup::Router) -> Daemon {
     };
     let t0 = Instant::now();
     loop {
-        if let Ok(mut c) = connect(d.port).await
+        if let Ok(mut c) = http::plain(d.port).await
             && let Ok((200, _)) = request(&mut c, "GET", "/api/shops", "").await
         {
             return d;
@@ -161,7 +161,7 @@ async fn guest(
     until: Instant,
 ) {
     let t = Instant::now();
-    let Ok(mut c) = connect(d.port).await else {
+    let Ok(mut c) = http::plain(d.port).await else {
         return r.lock().await.err("menu", "connect".into());
     };
     match request(&mut c, "GET", &format!("/api/shops/{shop}/menu"), "").await {
@@ -169,7 +169,7 @@ async fn guest(
         other => return r.lock().await.err("menu", format!("{other:?}")),
     }
     let t = Instant::now();
-    let menu_stream = match connect(d.port).await {
+    let menu_stream = match http::plain(d.port).await {
         Ok(mut s) => match send(&mut s, "GET", &format!("/events/menu/{shop}"), "").await {
             Ok((200, _)) => {
                 r.lock().await.ok("menu stream open", t.elapsed());
@@ -205,7 +205,7 @@ async fn guest(
             .err("place order", format!("no order in {placed}"));
     };
     let t = Instant::now();
-    let Ok(mut s) = connect(d.port).await else {
+    let Ok(mut s) = http::plain(d.port).await else {
         return r.lock().await.err("order stream open", "connect".into());
     };
     s.cookie.clone_from(&c.cookie);
@@ -366,7 +366,7 @@ async fn main() {
     // Staff log in one after another (each login hashes a password with
     // 12 MiB) and restock; the shops' first orderable items.
     let shops: Value = {
-        let mut c = connect(d.port).await.expect("connect");
+        let mut c = http::plain(d.port).await.expect("connect");
         let (_, text) = request(&mut c, "GET", "/api/shops", "")
             .await
             .expect("shops");
@@ -374,7 +374,7 @@ async fn main() {
     };
     let mut staff_conns = Vec::new();
     for email in STAFF {
-        let mut c = connect(d.port).await.expect("connect");
+        let mut c = http::plain(d.port).await.expect("connect");
         let body = format!(r#"{{"email":"{email}","password":"queueless-demo"}}"#);
         let (s, t) = request(&mut c, "POST", "/api/auth/login", &body)
             .await
@@ -386,7 +386,7 @@ async fn main() {
     let mut menu_items = Vec::new();
     for s in shops.as_array().expect("shops") {
         let shop = s["id"].as_u64().expect("shop id");
-        let mut c = connect(d.port).await.expect("connect");
+        let mut c = http::plain(d.port).await.expect("connect");
         let (_, text) = request(&mut c, "GET", &format!("/api/shops/{shop}/menu"), "")
             .await
             .expect("menu");
@@ -419,7 +419,7 @@ async fn main() {
     let rss_before = measure::rss_kib(pid);
     let cpu_before = cpu_time(pid);
     let written_before = proc_field(pid, "io", "write_bytes");
-    let mut board = connect(d.port).await.expect("connect");
+    let mut board = http::plain(d.port).await.expect("connect");
     send(&mut board, "GET", "/events/board", "")
         .await
         .expect("board");
