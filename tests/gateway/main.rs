@@ -280,29 +280,10 @@ fn probes_are_caught_until_the_guest_joins() {
         "302",
         "still caught after the restart"
     );
-    // A client already on the network at the restart is recorded from the
-    // kernel's neighbour table (in the background, so allow a moment).
-    let mut list = serde_json::Value::Null;
-    for _ in 0..50 {
-        let clients = net.cli(&["clients", "--json"]);
-        list = serde_json::from_slice(&clients.stdout).expect("clients --json");
-        let macs: Vec<&str> = list
-            .as_array()
-            .expect("list")
-            .iter()
-            .filter_map(|c| c["mac"].as_str())
-            .collect();
-        if macs.contains(&net.client_mac.as_str()) && macs.contains(&net.other_mac.as_str()) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let me = list
-        .as_array()
-        .expect("list")
-        .iter()
-        .find(|c| c["mac"] == net.client_mac.as_str())
-        .expect("the client is tracked");
+    // Both are listed: the one that never joined is recorded from the
+    // kernel's neighbour table at the restart (in the background, so
+    // `listed` allows a moment).
+    let me = seen::listed(&net, &net.client_mac, None);
     assert_eq!(me["authorized"], true);
     assert!(
         me["ips"]
@@ -319,12 +300,7 @@ fn probes_are_caught_until_the_guest_joins() {
         me["bytes_out"].as_u64().expect("counter") > 200_000,
         "the bytes it downloaded were counted: {me}"
     );
-    let them = list
-        .as_array()
-        .expect("list")
-        .iter()
-        .find(|c| c["mac"] == net.other_mac.as_str())
-        .expect("the other guest is tracked too");
+    let them = seen::listed(&net, &net.other_mac, None);
     assert_eq!(them["authorized"], false);
 }
 

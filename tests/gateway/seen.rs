@@ -8,7 +8,7 @@ use super::net::{self, Net, ROUTER_GUEST};
 
 /// Waits up to ten seconds for `mac` in `clients --json` with `hostname`
 /// (when given); returns its entry.
-fn listed(net: &Net, mac: &str, hostname: Option<&str>) -> serde_json::Value {
+pub(super) fn listed(net: &Net, mac: &str, hostname: Option<&str>) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let out = net.cli(&["clients", "--json"]);
